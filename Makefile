@@ -1,0 +1,40 @@
+# dpolab: `make lab` opens the series, `make test` runs everything. Both install into .venv first if needed.
+VENV       ?= .venv
+PY         := $(VENV)/bin/python
+TORCH_SPEC ?= torch==2.13.0
+PORT       ?= 8888
+STAMP      := $(VENV)/.installed
+# Nothing is downloaded from a model or data hub at run time.
+export HF_HUB_OFFLINE := 1
+export HF_DATASETS_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+ROOT_FLAG  := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: install lab test test-fast data clean
+
+install: $(STAMP)
+
+# torch first, pinned (a bare `torch` would pull the CUDA build), then the package and its dev extras.
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "$(TORCH_SPEC)"
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+lab: install
+	$(VENV)/bin/jupyter lab notebooks --port $(PORT) $(ROOT_FLAG)
+
+test: install
+	$(PY) -m pytest
+
+# Everything except notebook execution and the browser.
+test-fast: install
+	$(PY) -m pytest -m "not notebook and not browser"
+
+data: install
+	$(PY) -m dpolab data
+
+clean:
+	rm -rf .cache html test-artifacts benchmarks/results

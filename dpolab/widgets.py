@@ -1,0 +1,87 @@
+"""Thin ipywidgets wrappers around the pure plotting functions in `dpolab.plots`.
+
+One pattern for every slider in the series: a pure function `fn(**values) -> (figure, summary)`
+is wrapped by `panel`, which shows the controls, the figure (inline backend inside an Output
+widget, so executed notebooks and HTML handouts keep the image) and a one-line readout of the
+summary. A callback only calls `fn`: it never trains. Every widget carries a stable CSS class,
+so kernel tests (`find`) and browser tests can locate it.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import ipywidgets as W
+import matplotlib.pyplot as plt
+from IPython.display import display
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+class Panel(W.VBox):
+    """Controls + figure + readout around `fn(**values) -> (matplotlib Figure | None, dict)`.
+
+    Attributes:
+        summary: the dict the last call returned (what kernel tests assert on).
+        figure: the last Figure (its artists hold the plotted data), or None.
+        last_ms: wall time of the last update in milliseconds.
+    """
+
+    def __init__(self, fn: Callable[..., tuple[Any, dict]], css_class: str, **controls: W.Widget):
+        self.fn = fn
+        self.css_class = css_class
+        self.controls = controls
+        self.out = W.Output()
+        self.out.add_class(f"{css_class}-plot")
+        self.readout = W.HTML()
+        self.readout.add_class(f"{css_class}-readout")
+        self.summary: dict = {}
+        self.figure = None
+        self.last_ms = 0.0
+        for name, control in controls.items():
+            control.add_class(f"{css_class}-{name.replace('_', '-')}")
+            control.observe(self._on_change, names="value")
+        super().__init__([W.HBox(list(controls.values())), self.readout, self.out])
+        self.add_class(css_class)
+        self.update()
+
+    def values(self) -> dict[str, Any]:
+        return {name: control.value for name, control in self.controls.items()}
+
+    def _on_change(self, _change=None) -> None:
+        self.update()
+
+    def update(self) -> dict:
+        """Recompute from the current control values; returns the new summary."""
+        t0 = time.perf_counter()
+        fig, summary = self.fn(**self.values())
+        self.summary = summary
+        self.readout.value = " &nbsp;|&nbsp; ".join(f"<b>{k}</b> = {_fmt(v)}" for k, v in summary.items())
+        if fig is not None:
+            with self.out:
+                self.out.clear_output(wait=True)
+                display(fig)
+            plt.close(fig)
+        self.figure = fig
+        self.last_ms = (time.perf_counter() - t0) * 1e3
+        return summary
+
+
+def panel(fn: Callable[..., tuple[Any, dict]], css_class: str, **controls: W.Widget) -> Panel:
+    """Wrap `fn` with `controls` (keyword = argument name of fn) under CSS class `css_class`."""
+    return Panel(fn, css_class, **controls)
+
+
+def find(css_class: str) -> W.Widget:
+    """The one live widget carrying `css_class` (kernel-level tests move sliders with it)."""
+    from ipywidgets.widgets.widget import _instances
+
+    hits = [w for w in list(_instances.values()) if css_class in getattr(w, "_dom_classes", ())]
+    if len(hits) != 1:
+        raise LookupError(f"expected one widget with CSS class {css_class!r}, found {len(hits)}")
+    return hits[0]

@@ -1,0 +1,56 @@
+"""Execute every notebook top to bottom in a fresh kernel; any error fails the run.
+
+Kernel-level widget tests live in tests/widget_probes/<notebook stem>.py: that file's code is
+appended as a last cell and run in the same kernel after the notebook, so it can move the
+notebook's sliders (found by CSS class) and assert that the dependent output changed to the
+right value. The executed copies are kept in test-artifacts/notebooks/ for inspection.
+"""
+
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+PROBES = ROOT / "tests" / "widget_probes"
+OUT = ROOT / "test-artifacts" / "notebooks"
+
+
+def run_notebook(path: Path, probe: str | None = None, timeout: int = 600) -> float:
+    """Execute `path` (plus an optional probe cell) and return the wall time in seconds."""
+    nb = nbformat.read(path, as_version=4)
+    if probe is not None:
+        nb.cells.append(nbformat.v4.new_code_cell(probe, metadata={"tags": ["widget-probe"]}))
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    start = time.perf_counter()
+    try:
+        client.execute()
+    finally:
+        OUT.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, OUT / path.name)
+    return time.perf_counter() - start
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no notebooks/NN_*.ipynb found"
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs(path):
+    probe_file = PROBES / f"{path.stem}.py"
+    probe = probe_file.read_text() if probe_file.exists() else None
+    seconds = run_notebook(path, probe)
+    print(f"{path.name}: {seconds:.1f} s")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_committed_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    dirty = [i for i, c in enumerate(nb.cells)
+             if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count"))]
+    assert not dirty, f"{path.name}: cells {dirty} carry outputs; strip them before committing"
