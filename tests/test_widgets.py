@@ -1,0 +1,92 @@
+"""The one slider pattern in dpolab.widgets: controls + figure + readout, stable CSS classes."""
+
+import ipywidgets as W
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from dpolab import widgets  # noqa: E402
+
+
+def _square(x, scale=1.0):
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ax.plot([0, x], [0, scale * x * x])
+    return fig, {"x": x, "y": scale * x * x}
+
+
+def _close(p):
+    for w in [p, p.out, p.readout, *p.controls.values(), *p.children]:
+        w.close()
+
+
+@pytest.fixture
+def square_panel():
+    p = widgets.panel(_square, "dpolab-test-square",
+                      x=W.FloatSlider(value=1.0, min=0.0, max=3.0, step=0.5),
+                      scale=W.FloatSlider(value=2.0, min=1.0, max=4.0, step=1.0))
+    yield p
+    _close(p)
+
+
+def test_panel_computes_on_construction(square_panel):
+    assert square_panel.summary == {"x": 1.0, "y": 2.0}
+    assert square_panel.figure is not None
+    assert square_panel.last_ms >= 0.0
+
+
+def test_moving_a_control_recomputes(square_panel):
+    square_panel.controls["x"].value = 3.0
+    assert square_panel.summary == {"x": 3.0, "y": 18.0}
+    # the figure's artists hold the plotted data
+    line = square_panel.figure.axes[0].lines[0]
+    assert list(line.get_ydata()) == [0.0, 18.0]
+    square_panel.controls["scale"].value = 4.0
+    assert square_panel.summary["y"] == 36.0
+
+
+def test_readout_shows_every_summary_key(square_panel):
+    square_panel.controls["x"].value = 1.5
+    html = square_panel.readout.value
+    assert "<b>x</b> = 1.5" in html and "<b>y</b> = 4.5" in html
+
+
+def test_css_classes_are_stable(square_panel):
+    assert "dpolab-test-square" in square_panel._dom_classes
+    assert "dpolab-test-square-readout" in square_panel.readout._dom_classes
+    assert "dpolab-test-square-plot" in square_panel.out._dom_classes
+    assert "dpolab-test-square-x" in square_panel.controls["x"]._dom_classes
+    assert "dpolab-test-square-scale" in square_panel.controls["scale"]._dom_classes
+
+
+def test_underscores_in_control_names_become_dashes():
+    p = widgets.panel(lambda top_k: (None, {"k": top_k}), "dpolab-test-dash",
+                      top_k=W.IntSlider(value=2, min=1, max=5))
+    try:
+        assert "dpolab-test-dash-top-k" in p.controls["top_k"]._dom_classes
+        assert p.figure is None and p.summary == {"k": 2}
+    finally:
+        _close(p)
+
+
+def test_find_locates_exactly_one(square_panel):
+    assert widgets.find("dpolab-test-square") is square_panel
+    assert widgets.find("dpolab-test-square-readout") is square_panel.readout
+    with pytest.raises(LookupError, match="found 0"):
+        widgets.find("dpolab-no-such-class")
+
+
+def test_find_refuses_duplicates(square_panel):
+    twin = widgets.panel(_square, "dpolab-test-square", x=W.FloatSlider(value=1.0))
+    try:
+        with pytest.raises(LookupError, match="found 2"):
+            widgets.find("dpolab-test-square")
+    finally:
+        _close(twin)
+
+
+def test_readout_formats_floats_briefly():
+    assert widgets._fmt(1 / 3) == "0.3333"
+    assert widgets._fmt(7) == "7"
+    assert widgets._fmt("safe") == "safe"
