@@ -12,3 +12,94 @@ def format_prompt(prompt: str) -> str:
     same ids as tokenizing their concatenation (no BPE merge crosses the boundary).
     """
     return PROMPT_TEMPLATE.format(prompt=prompt)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tokenization with prompt masking and EOS, and collation (the layout TRL's DPOTrainer uses).
+
+
+def _ids(tokenizer, texts: list[str]) -> list[list[int]]:
+    return tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+
+
+def _fit_prompt(prompt_ids: list[int], completion_len: int, max_length: int | None,
+                where: str) -> list[int]:
+    """Truncate the prompt from the LEFT so that prompt + completion fits `max_length`.
+
+    The end of the prompt ("...\\nAssistant:\\n") and the whole completion are always kept, since
+    the completion is what the log-probs are about. A completion that cannot fit with at least
+    one prompt token before it raises a ValueError.
+    """
+    if max_length is None or len(prompt_ids) + completion_len <= max_length:
+        return prompt_ids
+    room = max_length - completion_len
+    if room < 1:
+        raise ValueError(f"{where}: the response and EOS take {completion_len} tokens, which "
+                         f"leaves no room for the prompt in max_length={max_length}; shorten the "
+                         f"response or raise max_length")
+    return prompt_ids[-room:]
+
+
+def tokenize_sft(tokenizer, prompts: list[str], responses: list[str],
+                 max_length: int | None = None) -> list[dict]:
+    """Token ids for SFT: prompt_ids = tok(format_prompt(prompt)), completion_ids = tok(response) + [eos].
+
+    The two parts are tokenized separately, as TRL does; since `format_prompt` ends in a newline
+    this equals tokenizing the concatenation. Over-long rows lose prompt tokens from the left.
+
+    Returns:
+        One dict per row with `prompt_ids` and `completion_ids` (lists of ints).
+    """
+    eos = tokenizer.eos_token_id
+    p_ids = _ids(tokenizer, [format_prompt(p) for p in prompts])
+    c_ids = [ids + [eos] for ids in _ids(tokenizer, responses)]
+    return [{"prompt_ids": _fit_prompt(p, len(c), max_length, f"row {i}"), "completion_ids": c}
+            for i, (p, c) in enumerate(zip(p_ids, c_ids))]
+
+
+def tokenize_pairs(tokenizer, prompts: list[str], chosen: list[str], rejected: list[str],
+                   max_length: int | None = None) -> list[dict]:
+    """Token ids for preference pairs: `prompt_ids`, `chosen_ids`, `rejected_ids` (EOS appended).
+
+    The prompt is shared and truncated from the left until both completions fit `max_length`.
+    """
+    eos = tokenizer.eos_token_id
+    p_ids = _ids(tokenizer, [format_prompt(p) for p in prompts])
+    w_ids = [ids + [eos] for ids in _ids(tokenizer, chosen)]
+    l_ids = [ids + [eos] for ids in _ids(tokenizer, rejected)]
+    out = []
+    for i, (p, w, l) in enumerate(zip(p_ids, w_ids, l_ids)):
+        p = _fit_prompt(p, max(len(w), len(l)), max_length, f"pair {i}")
+        out.append({"prompt_ids": p, "chosen_ids": w, "rejected_ids": l})
+    return out
+
+
+def _pad(seqs: list[list[int]], value: int):
+    import torch
+
+    T = max(len(s) for s in seqs)
+    out = torch.full((len(seqs), T), value, dtype=torch.long)
+    for i, s in enumerate(seqs):
+        out[i, :len(s)] = torch.tensor(s, dtype=torch.long)
+    return out
+
+
+def collate_sft(examples: list[dict], pad_token_id: int) -> dict:
+    """Right-padded batch: `input_ids`, `attention_mask`, `completion_mask`, each (B, T)."""
+    seqs = [e["prompt_ids"] + e["completion_ids"] for e in examples]
+    masks = [[0] * len(e["prompt_ids"]) + [1] * len(e["completion_ids"]) for e in examples]
+    return {"input_ids": _pad(seqs, pad_token_id), "attention_mask": _pad([[1] * len(s) for s in seqs], 0),
+            "completion_mask": _pad(masks, 0)}
+
+
+def collate_pairs(examples: list[dict], pad_token_id: int) -> dict:
+    """Chosen and rejected in one right-padded batch of 2B rows: rows [0, B) are prompt + chosen,
+    rows [B, 2B) prompt + rejected (TRL's `DataCollatorForPreference` layout).
+
+    Returns:
+        `input_ids`, `attention_mask`, `completion_mask`, each (2B, T); `completion_mask` is 1 on
+        response and EOS tokens, 0 on prompt and padding.
+    """
+    rows = ([{"prompt_ids": e["prompt_ids"], "completion_ids": e["chosen_ids"]} for e in examples]
+            + [{"prompt_ids": e["prompt_ids"], "completion_ids": e["rejected_ids"]} for e in examples])
+    return collate_sft(rows, pad_token_id)
