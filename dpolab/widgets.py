@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 from IPython.display import display
 
 
@@ -23,8 +24,16 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def readout_html(summary: dict) -> str:
+    """The readout line a panel shows for `summary` (browser tests recompute it to compare)."""
+    return " &nbsp;|&nbsp; ".join(f"<b>{k}</b> = {_fmt(v)}" for k, v in summary.items())
+
+
 class Panel(W.VBox):
     """Controls + figure + readout around `fn(**values) -> (matplotlib Figure | None, dict)`.
+
+    `fn` may also return any other displayable object (e.g. `IPython.display.HTML`) in place of
+    the figure; it is shown in the same output area.
 
     Attributes:
         summary: the dict the last call returned (what kernel tests assert on).
@@ -61,12 +70,13 @@ class Panel(W.VBox):
         t0 = time.perf_counter()
         fig, summary = self.fn(**self.values())
         self.summary = summary
-        self.readout.value = " &nbsp;|&nbsp; ".join(f"<b>{k}</b> = {_fmt(v)}" for k, v in summary.items())
-        if fig is not None:
+        self.readout.value = readout_html(summary)
+        if fig is not None:  # a matplotlib Figure, or anything IPython can display (e.g. HTML)
             with self.out:
                 self.out.clear_output(wait=True)
                 display(fig)
-            plt.close(fig)
+            if isinstance(fig, Figure):
+                plt.close(fig)
         self.figure = fig
         self.last_ms = (time.perf_counter() - t0) * 1e3
         return summary

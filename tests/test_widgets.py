@@ -90,3 +90,19 @@ def test_readout_formats_floats_briefly():
     assert widgets._fmt(1 / 3) == "0.3333"
     assert widgets._fmt(7) == "7"
     assert widgets._fmt("safe") == "safe"
+
+
+def test_panel_can_show_html_instead_of_a_figure():
+    from IPython.display import HTML
+
+    p = widgets.panel(lambda i: (HTML(f"<p>pair {i}</p>"), {"i": i}), "dpolab-test-html",
+                      i=W.IntSlider(value=0, min=0, max=3))
+    try:
+        p.controls["i"].value = 3
+        assert p.summary == {"i": 3} and p.figure.data == "<p>pair 3</p>"
+    finally:
+        _close(p)
+
+
+def test_readout_html_is_what_the_panel_shows(square_panel):
+    assert square_panel.readout.value == widgets.readout_html(square_panel.summary)
