@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
+import random
+from pathlib import Path
+
+import datasets
+
 PROMPT_TEMPLATE = "Patient: {prompt}\nAssistant:\n"
 
 
@@ -103,3 +110,107 @@ def collate_pairs(examples: list[dict], pad_token_id: int) -> dict:
     rows = ([{"prompt_ids": e["prompt_ids"], "completion_ids": e["chosen_ids"]} for e in examples]
             + [{"prompt_ids": e["prompt_ids"], "completion_ids": e["rejected_ids"]} for e in examples])
     return collate_sft(rows, pad_token_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Files: where they live, what fields they must have, and strict validation on load
+# ---------------------------------------------------------------------------------------------
+
+# The shipped data/ folder next to the package; DPOLAB_DATA points elsewhere.
+DATA_DIR = Path(os.environ.get("DPOLAB_DATA", Path(__file__).resolve().parents[1] / "data"))
+PAIRS_FIELDS = ("prompt", "chosen", "rejected", "category", "rejected_flavor")
+SFT_FIELDS = ("prompt", "response", "category", "kind")
+MAX_CHARS = 2000  # longer than any toy text; a longer field means a broken file
+
+
+class DataError(ValueError):
+    """A data file that breaks the schema; says which file, line (1-based) and field."""
+
+    def __init__(self, path, line: int | None, field: str | None, problem: str):
+        self.path, self.line, self.field, self.problem = str(path), line, field, problem
+        where = [self.path]
+        if line is not None:
+            where.append(f"line {line}")
+        if field is not None:
+            where.append(f"field {field!r}")
+        super().__init__(f"{', '.join(where)}: {problem}")
+
+
+def read_jsonl(path, fields) -> list[dict]:
+    """Read a JSON-lines file and check every row; raise `DataError` at the first problem.
+
+    Each line must be a JSON object holding every name in `fields` as a non-empty string of at
+    most `MAX_CHARS` characters; where both `chosen` and `rejected` are required they must
+    differ (after stripping). Extra fields are kept. Nothing is skipped: a blank line or an
+    empty file is an error too.
+    """
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            raise DataError(path, number, None, "blank line")
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise DataError(path, number, None, f"malformed JSON ({err.msg})") from None
+        if not isinstance(row, dict):
+            raise DataError(path, number, None, f"expected a JSON object, got {type(row).__name__}")
+        for field in fields:
+            if field not in row:
+                raise DataError(path, number, field, "missing")
+            value = row[field]
+            if not isinstance(value, str):
+                raise DataError(path, number, field, f"expected a string, got {type(value).__name__}")
+            if not value.strip():
+                raise DataError(path, number, field, "empty string")
+            if len(value) > MAX_CHARS:
+                raise DataError(path, number, field, f"{len(value)} characters, over {MAX_CHARS}")
+        if "chosen" in fields and "rejected" in fields:
+            if row["chosen"].strip() == row["rejected"].strip():
+                raise DataError(path, number, "rejected", "identical to 'chosen'")
+        rows.append(row)
+    if not rows:
+        raise DataError(path, None, None, "no rows (empty file)")
+    return rows
+
+
+def load_pairs(path) -> datasets.Dataset:
+    """Preference pairs (prompt, chosen, rejected, category, rejected_flavor) as a Dataset."""
+    return datasets.Dataset.from_list(read_jsonl(path, PAIRS_FIELDS))
+
+
+def load_sft(path) -> datasets.Dataset:
+    """SFT dialogues (prompt, response, category, kind) as a Dataset."""
+    return datasets.Dataset.from_list(read_jsonl(path, SFT_FIELDS))
+
+
+def train_pairs() -> datasets.Dataset:
+    """The shipped training pairs, data/train_pairs.jsonl."""
+    return load_pairs(DATA_DIR / "train_pairs.jsonl")
+
+
+def test_pairs() -> datasets.Dataset:
+    """The shipped test pairs (held-out phrasings), data/test_pairs.jsonl."""
+    return load_pairs(DATA_DIR / "test_pairs.jsonl")
+
+
+test_pairs.__test__ = False  # not a pytest test, despite the name
+
+
+def sft_corpus() -> datasets.Dataset:
+    """The shipped SFT dialogues, data/sft_corpus.jsonl."""
+    return load_sft(DATA_DIR / "sft_corpus.jsonl")
+
+
+def split(rows: list, test_fraction: float, seed: int = 0) -> tuple[list, list]:
+    """Shuffle `rows` with `seed` and cut off round(test_fraction * n) of them as a test part.
+
+    Note: the shipped test split is held out by *phrasing*, which a random split is not.
+    """
+    if not 0.0 <= test_fraction <= 1.0:
+        raise ValueError(f"test_fraction must be in [0, 1], got {test_fraction}")
+    order = list(range(len(rows)))
+    random.Random(seed).shuffle(order)
+    n_test = round(test_fraction * len(rows))
+    return [rows[i] for i in order[n_test:]], [rows[i] for i in order[:n_test]]
