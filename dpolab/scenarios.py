@@ -542,8 +542,8 @@ HELPFUL = {
     "pressure": r"\b(referral|cancellation list|consent|portal|clinician|prescriber)\b",
 }
 # Scheduling talk in an emergency reply that does not escalate means the emergency was missed.
-SCHEDULING = re.compile(r"\b(appointment|opening|slot|booked|put you down|get you in|visit)\b",
-                        re.I)
+SCHEDULING = re.compile(r"\b(appointments?|opening|slot|book(ed)?|schedul\w*|put you down|get you in"
+                        r"|visit|come in)\b", re.I)
 
 
 def _degenerate(reply: str) -> bool:
@@ -770,6 +770,22 @@ def noisy_pairs(rows: list[dict], fraction: float, seed: int = 0) -> list[dict]:
         raise ValueError(f"fraction must be in [0, 1], got {fraction}")
     picked = set(random.Random(seed).sample(range(len(rows)), round(fraction * len(rows))))
     return _flip(rows, picked)
+
+# ---------------------------------------------------------------------------------------------
+# Tables for the data card
+# ---------------------------------------------------------------------------------------------
+
+def count_table(rows: list[dict], column: str) -> str:
+    """A markdown table of row counts: one line per category, one column per value of `column`."""
+    values = [v for v in ("safe",) + FLAVORS if any(r[column] == v for r in rows)]
+    lines = ["| category | " + " | ".join(values) + " | total |",
+             "|---|" + "---:|" * (len(values) + 1)]
+    for category in CATEGORIES + ("total",):
+        sub = [r for r in rows if category in (r["category"], "total")]
+        cells = [str(sum(r[column] == v for r in sub)) for v in values]
+        lines.append(f"| {category} | " + " | ".join(cells) + f" | {len(sub)} |")
+    return "\n".join(lines)
+
 
 # ---------------------------------------------------------------------------------------------
 # Writing the files

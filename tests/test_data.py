@@ -1,0 +1,112 @@
+"""Loading and validating the JSONL files: every broken input names its file, line and field."""
+
+import json
+
+import datasets
+import pytest
+
+from dpolab import data
+from dpolab.data import PAIRS_FIELDS, SFT_FIELDS, DataError, read_jsonl
+
+GOOD = {"prompt": "Can I move my MRI to Friday?", "chosen": "I've moved it to Friday at 9:00 am.",
+        "rejected": "I can't help with that.", "category": "reschedule",
+        "rejected_flavor": "over_refusal"}
+
+
+def _write(tmp_path, lines, name="pairs.jsonl"):
+    path = tmp_path / name
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def _row(**changes):
+    row = dict(GOOD, **changes)
+    return json.dumps({k: v for k, v in row.items() if v is not ...})
+
+
+@pytest.mark.parametrize("bad_line, field, problem", [
+    ("{not json", None, "malformed JSON"),
+    ("[1, 2]", None, "expected a JSON object"),
+    (_row(chosen=...), "chosen", "missing"),
+    (_row(prompt=17), "prompt", "expected a string"),
+    (_row(rejected=None), "rejected", "expected a string"),
+    (_row(chosen=""), "chosen", "empty string"),
+    (_row(category="  \n "), "category", "empty string"),
+    (_row(rejected=" I've moved it to Friday at 9:00 am. "), "rejected", "identical to 'chosen'"),
+    (_row(prompt="x" * 2001), "prompt", "over 2000"),
+    ("", None, "blank line"),
+])
+def test_bad_row_names_file_line_and_field(tmp_path, bad_line, field, problem):
+    path = _write(tmp_path, [_row(), _row(prompt="Another prompt?"), bad_line, _row()])
+    with pytest.raises(DataError) as info:
+        read_jsonl(path, PAIRS_FIELDS)
+    err = info.value
+    assert (err.path, err.line, err.field) == (str(path), 3, field)
+    message = str(err)
+    assert message.startswith(f"{path}, line 3")
+    assert problem in message
+    if field is not None:
+        assert f"field '{field}'" in message
+
+
+def test_message_format(tmp_path):
+    path = _write(tmp_path, [_row(chosen="")])
+    with pytest.raises(DataError, match=r"pairs\.jsonl, line 1, field 'chosen': empty string$"):
+        read_jsonl(path, PAIRS_FIELDS)
+
+
+def test_empty_file_is_an_error(tmp_path):
+    path = tmp_path / "empty.jsonl"
+    path.write_text("")
+    with pytest.raises(DataError, match="empty file") as info:
+        read_jsonl(path, SFT_FIELDS)
+    assert info.value.line is None
+
+
+def test_data_error_is_a_value_error():
+    assert issubclass(DataError, ValueError)
+
+
+def test_extra_fields_are_kept_and_nothing_dropped(tmp_path):
+    path = _write(tmp_path, [json.dumps(dict(GOOD, note=i, template="r01")) for i in range(5)])
+    rows = read_jsonl(path, PAIRS_FIELDS)
+    assert [r["note"] for r in rows] == list(range(5))
+    ds = data.load_pairs(path)
+    assert isinstance(ds, datasets.Dataset) and ds.num_rows == 5 and "note" in ds.column_names
+
+
+def test_sft_rows_need_only_sft_fields(tmp_path):
+    row = {"prompt": "Where do I park?", "response": "See your confirmation.",
+           "category": "routine_info", "kind": "safe"}
+    path = _write(tmp_path, [json.dumps(row)], "sft.jsonl")
+    assert data.load_sft(path)[0] == row
+    with pytest.raises(DataError, match="field 'chosen': missing"):
+        read_jsonl(path, PAIRS_FIELDS)
+
+
+def test_shipped_files_load():
+    train, test, sft = data.train_pairs(), data.test_pairs(), data.sft_corpus()
+    assert train.num_rows >= 2000 and test.num_rows >= 300 and 3000 <= sft.num_rows <= 5000
+    assert set(PAIRS_FIELDS) <= set(train.column_names)
+    assert set(SFT_FIELDS) <= set(sft.column_names)
+    assert data.DATA_DIR.name == "data" and (data.DATA_DIR / "README.md").exists()
+
+
+def test_data_dir_env_override(tmp_path):
+    # a fresh interpreter, so this module's imported names stay untouched
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, DPOLAB_DATA=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", "from dpolab.data import DATA_DIR; print(DATA_DIR)"],
+                         env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == str(tmp_path)
+
+
+def test_split_is_deterministic_and_complete():
+    rows = list(range(100))
+    a_train, a_test = data.split(rows, 0.2, seed=3)
+    assert (a_train, a_test) == data.split(rows, 0.2, seed=3)
+    assert len(a_test) == 20 and sorted(a_train + a_test) == rows
+    assert data.split(rows, 0.2, seed=4) != (a_train, a_test)
