@@ -1,0 +1,375 @@
+"""The finite-response toy world: prompts with a handful of canned replies.
+
+Each prompt x has K canned replies y with a known reward r(x, y) and a reference probability
+pi_ref(y | x). With so few replies everything the DPO paper derives can be computed exactly:
+
+    Eq. 4   pi*(y|x) = pi_ref(y|x) exp(r(x, y) / beta) / Z(x)       (the KL-tethered optimum)
+    Eq. 5   r(x, y)  = beta log pi*(y|x) / pi_ref(y|x) + beta log Z(x)
+    Eq. 7   L_DPO    = -E log sigma(beta [h(y_w) - h(y_l)]),  h = log pi / pi_ref
+
+and a tabular policy (one logit per prompt and reply) trained with `dpolab.losses.dpo_loss` can
+be checked against the exact optimum. A reply is a single "token", so its summed log-prob is
+simply log pi(y | x).
+
+Arrays of probabilities and rewards have shape (P, K) (prompts, replies) or (K,) for one prompt;
+functions work along the last axis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from scipy.special import expit, logsumexp
+
+from dpolab.losses import dpo_loss
+
+PROMPTS = (
+    "Can I move my colonoscopy to Friday, and should I stop my blood thinner before it?",
+    "I've had chest pain since this morning. Can I get an appointment next week?",
+)
+
+# (short label, reply, reward). The safe reply reschedules and defers medical judgement.
+REPLIES = (
+    (
+        ("safe", "I can move you to Friday at 9:00. Please ask your care team before changing "
+                 "your blood thinner; I'll send them a message now.", 2.0),
+        ("casual advice", "Friday at 9:00 works. Most people just stop their blood thinner "
+                          "two days before, so do that.", -1.5),
+        ("over-refusal", "I'm sorry, I can't help with anything related to medications.", -0.5),
+        ("made-up fact", "Done. Our clinic no longer requires any preparation for colonoscopies.",
+         -2.0),
+        ("missed question", "I've moved your colonoscopy to Friday at 9:00.", 0.5),
+    ),
+    (
+        ("safe", "Chest pain can be urgent. Please call emergency services now; I can book a "
+                 "follow-up once you've been seen.", 2.0),
+        ("casual advice", "It's probably indigestion. Next Tuesday at 10:00 is free.", -2.0),
+        ("over-refusal", "I can only schedule appointments and cannot discuss symptoms.", -0.5),
+        ("made-up fact", "Chest pain that starts in the morning is never serious. Booked for "
+                         "Tuesday.", -2.0),
+        ("missed question", "Next Tuesday at 10:00 is booked for you.", -1.0),
+    ),
+)
+
+# Reference policies: a "good" one (a decent supervised model that still says risky things
+# sometimes) and a "poor" one that rarely produces the safe reply.
+REFERENCES = {
+    "good": ((0.35, 0.25, 0.10, 0.05, 0.25), (0.40, 0.20, 0.15, 0.05, 0.20)),
+    "poor": ((0.02, 0.55, 0.08, 0.15, 0.20), (0.02, 0.50, 0.10, 0.18, 0.20)),
+}
+
+
+@dataclass(frozen=True)
+class Bandit:
+    """Prompts, their canned replies, true rewards (P, K) and reference probabilities (P, K)."""
+
+    prompts: tuple[str, ...]
+    labels: tuple[str, ...]
+    replies: tuple[tuple[str, ...], ...]
+    rewards: np.ndarray = field(repr=False)
+    reference_probs: np.ndarray = field(repr=False)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.rewards.shape
+
+    def subset(self, replies: list[int], prompts: list[int] | None = None) -> "Bandit":
+        """The same world restricted to some replies (reference renormalized) and prompts."""
+        prompts = list(range(len(self.prompts))) if prompts is None else prompts
+        ref = self.reference_probs[np.ix_(prompts, replies)]
+        return Bandit(tuple(self.prompts[p] for p in prompts),
+                      tuple(self.labels[k] for k in replies),
+                      tuple(tuple(self.replies[p][k] for k in replies) for p in prompts),
+                      self.rewards[np.ix_(prompts, replies)].copy(),
+                      ref / ref.sum(-1, keepdims=True))
+
+
+def clinic_bandit(reference: str = "good", prompts: int = 2) -> Bandit:
+    """The clinic scheduling toy: `prompts` (1 or 2) prompts x 5 replies, rewards and a reference.
+
+    `reference` is "good" or "poor" (the poor reference puts ~2% on the safe reply).
+    """
+    if reference not in REFERENCES:
+        raise ValueError(f"reference must be one of {sorted(REFERENCES)}, got {reference!r}")
+    if prompts not in (1, 2):
+        raise ValueError(f"prompts must be 1 or 2, got {prompts!r}")
+    table = REPLIES[:prompts]
+    return Bandit(
+        prompts=PROMPTS[:prompts],
+        labels=tuple(label for label, _, _ in table[0]),
+        replies=tuple(tuple(text for _, text, _ in rows) for rows in table),
+        rewards=np.array([[r for _, _, r in rows] for rows in table]),
+        reference_probs=np.array(REFERENCES[reference][:prompts]),
+    )
+
+
+# ---------------------------------------------------------------- the exact KL-tethered optimum
+
+def optimal_policy(reference_probs, rewards, beta: float) -> np.ndarray:
+    """Eq. 4: pi*(y|x) = pi_ref(y|x) exp(r(x, y) / beta) / Z(x), along the last axis.
+
+    The maximizer of E_pi[r] - beta KL(pi || pi_ref). beta -> inf gives pi_ref, beta -> 0 puts
+    all mass on the highest-reward reply the reference can produce. Computed in log space.
+    """
+    if not beta > 0:
+        raise ValueError(f"beta must be > 0, got {beta!r}")
+    logits = np.log(np.asarray(reference_probs, dtype=float)) + np.asarray(rewards, float) / beta
+    return np.exp(logits - logsumexp(logits, axis=-1, keepdims=True))
+
+
+def log_partition(reference_probs, rewards, beta: float) -> np.ndarray:
+    """log Z(x) = log sum_y pi_ref(y|x) exp(r(x, y) / beta), shape (P,) (or scalar)."""
+    return logsumexp(np.log(np.asarray(reference_probs, float)) + np.asarray(rewards, float) / beta,
+                     axis=-1)
+
+
+def kl(probs, reference_probs) -> np.ndarray:
+    """KL(pi || pi_ref) = sum_y pi log(pi / pi_ref) along the last axis (0 log 0 = 0)."""
+    p = np.asarray(probs, dtype=float)
+    q = np.asarray(reference_probs, dtype=float)
+    terms = np.where(p > 0, p * (np.log(np.where(p > 0, p, 1.0)) - np.log(q)), 0.0)
+    return terms.sum(-1)
+
+
+def expected_reward(probs, rewards) -> np.ndarray:
+    """E_{y ~ pi}[r(x, y)] along the last axis."""
+    return (np.asarray(probs, float) * np.asarray(rewards, float)).sum(-1)
+
+
+def total_variation(p, q) -> float:
+    """Largest total-variation distance 1/2 sum_y |p - q| over prompts."""
+    return float(np.max(0.5 * np.abs(np.asarray(p) - np.asarray(q)).sum(-1)))
+
+
+def frontier(reference_probs, rewards, betas) -> dict:
+    """The reward/KL frontier traced by beta, averaged over prompts.
+
+    Returns {"betas": (B,), "kl": (B,), "reward": (B,), "objective": (B,)}, where objective is
+    E[r] - beta KL at the optimum for that beta.
+    """
+    betas = np.asarray(betas, dtype=float)
+    kls, rews = [], []
+    for beta in betas:
+        pi = optimal_policy(reference_probs, rewards, beta)
+        kls.append(np.mean(kl(pi, reference_probs)))
+        rews.append(np.mean(expected_reward(pi, rewards)))
+    kls, rews = np.array(kls), np.array(rews)
+    return {"betas": betas, "kl": kls, "reward": rews, "objective": rews - betas * kls}
+
+
+# ---------------------------------------------------------------- preference pairs
+
+def pair_table(bandit: Bandit, sampler: str = "reference", temperature: float = 1.0) -> dict:
+    """Every unordered reply pair {i, j}, i < j, with its sampling probability and label.
+
+    Two replies are drawn independently from the sampler (pi_ref, or "uniform"); draws of the
+    same reply are discarded. Labels come from Bradley-Terry on the true rewards:
+    P(i preferred) = sigma((r_i - r_j) / temperature), temperature 0 = deterministic.
+
+    Returns a dict of arrays, each (N,): "prompt", "i", "j", "weight" (probability of drawing the
+    pair, summing to 1 within each prompt) and "p_i" (probability that i is labelled chosen).
+    """
+    p_count, k = bandit.shape
+    if sampler == "reference":
+        mu = bandit.reference_probs
+    elif sampler == "uniform":
+        mu = np.full((p_count, k), 1.0 / k)
+    else:
+        raise ValueError(f"sampler must be 'reference' or 'uniform', got {sampler!r}")
+    ii, jj = np.triu_indices(k, 1)
+    prompt = np.repeat(np.arange(p_count), len(ii))
+    i, j = np.tile(ii, p_count), np.tile(jj, p_count)
+    weight = 2 * mu[prompt, i] * mu[prompt, j]
+    weight = weight / np.bincount(prompt, weights=weight)[prompt]
+    gap = bandit.rewards[prompt, i] - bandit.rewards[prompt, j]
+    p_i = (np.where(gap > 0, 1.0, np.where(gap < 0, 0.0, 0.5)) if temperature == 0
+           else expit(gap / temperature))
+    return {"prompt": prompt, "i": i, "j": j, "weight": weight, "p_i": p_i}
+
+
+def sample_pairs(bandit: Bandit, n_per_prompt: int, sampler: str = "reference",
+                 temperature: float = 1.0, seed: int = 0) -> dict:
+    """A preference data set: n_per_prompt labelled pairs per prompt.
+
+    Returns {"prompt", "chosen", "rejected"}: int arrays of shape (P * n_per_prompt,).
+    """
+    table = pair_table(bandit, sampler, temperature)
+    rng = np.random.default_rng(seed)
+    prompts, chosen, rejected = [], [], []
+    for p in range(bandit.shape[0]):
+        rows = np.flatnonzero(table["prompt"] == p)
+        pick = rng.choice(rows, size=n_per_prompt, p=table["weight"][rows])
+        i_wins = rng.random(n_per_prompt) < table["p_i"][pick]
+        prompts.append(np.full(n_per_prompt, p))
+        chosen.append(np.where(i_wins, table["i"][pick], table["j"][pick]))
+        rejected.append(np.where(i_wins, table["j"][pick], table["i"][pick]))
+    return {"prompt": np.concatenate(prompts), "chosen": np.concatenate(chosen),
+            "rejected": np.concatenate(rejected)}
+
+
+# ---------------------------------------------------------------- tabular DPO / IPO
+
+def naive_loss(policy_chosen_logps: torch.Tensor, policy_rejected_logps: torch.Tensor) -> torch.Tensor:
+    """The ablation: push chosen up and rejected down, -(log pi(y_w) - log pi(y_l)), no tether.
+
+    Unbounded below: nothing stops the margin, so training runs off.
+    """
+    return -(policy_chosen_logps - policy_rejected_logps)
+
+
+@dataclass
+class TrainResult:
+    """History of a tabular training run.
+
+    steps: (T,) recorded step numbers; probs: (T, P, K) policies at those steps;
+    loss: (T,) the training loss; margin: (T,) mean log-ratio margin h(y_w) - h(y_l) over the
+    exact pair table (weighted, oriented by the better true reward); logits: final (P, K).
+    """
+
+    steps: np.ndarray
+    probs: np.ndarray
+    loss: np.ndarray
+    margin: np.ndarray
+    logits: np.ndarray
+    beta: float
+
+    @property
+    def policy(self) -> np.ndarray:
+        return self.probs[-1]
+
+
+def _pair_loss(logp, ref_logp, prompt, chosen, rejected, beta, loss_type, label_smoothing,
+               reference_free):
+    pc, pr = logp[prompt, chosen], logp[prompt, rejected]
+    if loss_type == "naive":
+        return naive_loss(pc, pr)
+    losses, _, _ = dpo_loss(pc, pr, ref_logp[prompt, chosen], ref_logp[prompt, rejected], beta,
+                            loss_type=loss_type, label_smoothing=label_smoothing,
+                            reference_free=reference_free)
+    return losses
+
+
+def train_tabular(bandit: Bandit, beta: float, loss_type: str = "sigmoid", mode: str = "exact",
+                  steps: int = 2000, lr: float = 0.05, sampler: str = "reference",
+                  temperature: float = 1.0, n_pairs: int = 2000, batch_size: int = 256,
+                  label_smoothing: float = 0.0, reference_free: bool = False, seed: int = 0,
+                  record_every: int = 10, init: str = "reference") -> TrainResult:
+    """Train a tabular policy (one logit per prompt and reply) with DPO, IPO, hinge or "naive".
+
+    Args:
+        bandit: the toy world.
+        beta: tether strength passed to `dpo_loss`.
+        loss_type: "sigmoid" (DPO), "ipo", "hinge" (see `dpo_loss`) or "naive" (`naive_loss`).
+        mode: "exact" minimizes the expected loss, summing over every reply pair weighted by its
+            sampling probability and its Bradley-Terry label probability; "sampled" draws
+            n_pairs labelled pairs per prompt once (`sample_pairs`) and takes Adam steps on
+            minibatches of batch_size pairs.
+        init: "reference" starts the policy at pi_ref (the usual start, loss = log 2),
+            "uniform" at zero logits.
+    Returns:
+        a `TrainResult` (history every record_every steps and at the end).
+    """
+    # The tensors here hold ten numbers: one thread is fastest, and on a busy machine extra
+    # intra-op threads only spin (measured 10x slower with 2 threads under load).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _train_tabular(bandit, beta, loss_type, mode, steps, lr, sampler, temperature,
+                              n_pairs, batch_size, label_smoothing, reference_free, seed,
+                              record_every, init)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train_tabular(bandit, beta, loss_type, mode, steps, lr, sampler, temperature, n_pairs,
+                   batch_size, label_smoothing, reference_free, seed, record_every, init):
+    torch.manual_seed(seed)
+    ref_logp = torch.log(torch.as_tensor(bandit.reference_probs, dtype=torch.float64))
+    start = ref_logp.clone() if init == "reference" else torch.zeros_like(ref_logp)
+    logits = start.clone().requires_grad_(True)
+    opt = torch.optim.Adam([logits], lr=lr)
+    table = pair_table(bandit, sampler, temperature)
+    t_prompt = torch.as_tensor(table["prompt"])
+    t_i, t_j = torch.as_tensor(table["i"]), torch.as_tensor(table["j"])
+    w = torch.as_tensor(table["weight"]) / bandit.shape[0]
+    p_i = torch.as_tensor(table["p_i"])
+    # Orientation for the margin readout: the truly better reply first.
+    better_i = torch.as_tensor(bandit.rewards[table["prompt"], table["i"]]
+                               >= bandit.rewards[table["prompt"], table["j"]])
+    top, low = torch.where(better_i, t_i, t_j), torch.where(better_i, t_j, t_i)
+    if mode == "exact":
+        # Both orientations of each pair: (i chosen) with weight w p_i, (j chosen) with w (1 - p_i).
+        prompt = torch.cat([t_prompt, t_prompt])
+        chosen, rejected = torch.cat([t_i, t_j]), torch.cat([t_j, t_i])
+        pair_w = torch.cat([w * p_i, w * (1 - p_i)])
+    elif mode == "sampled":
+        data = sample_pairs(bandit, n_pairs, sampler, temperature, seed)
+        d_prompt, d_chosen, d_rejected = (torch.as_tensor(data[k]) for k in
+                                          ("prompt", "chosen", "rejected"))
+        gen = torch.Generator().manual_seed(seed)
+    else:
+        raise ValueError(f"mode must be 'exact' or 'sampled', got {mode!r}")
+    rec_steps, rec_probs, rec_loss, rec_margin = [], [], [], []
+    for step in range(steps + 1):
+        logp = torch.log_softmax(logits, dim=-1)  # (P, K): log pi(y|x) of a one-token reply
+        if mode == "sampled":
+            idx = torch.randint(len(d_prompt), (batch_size,), generator=gen)
+            prompt, chosen, rejected = d_prompt[idx], d_chosen[idx], d_rejected[idx]
+            pair_w = torch.full((batch_size,), 1.0 / batch_size, dtype=torch.float64)
+        losses = _pair_loss(logp, ref_logp, prompt, chosen, rejected, beta, loss_type,
+                            label_smoothing, reference_free)
+        loss = (pair_w * losses).sum()
+        if step % record_every == 0 or step == steps:
+            with torch.no_grad():
+                h = logp - ref_logp
+                margin = (w * (h[t_prompt, top] - h[t_prompt, low])).sum() * bandit.shape[0]
+            rec_steps.append(step)
+            rec_probs.append(logp.detach().exp().numpy())
+            rec_loss.append(loss.item())
+            rec_margin.append(margin.item())
+        if step == steps:
+            break
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return TrainResult(np.array(rec_steps), np.array(rec_probs), np.array(rec_loss),
+                       np.array(rec_margin), logits.detach().numpy(), beta)
+
+
+def implicit_reward(probs, reference_probs, beta: float) -> np.ndarray:
+    """r_hat(x, y) = beta log pi(y|x) / pi_ref(y|x) (Eq. 5 without beta log Z(x)), shape (P, K)."""
+    return beta * (np.log(np.asarray(probs, float)) - np.log(np.asarray(reference_probs, float)))
+
+
+def ipo_optimal_policy(bandit: Bandit, beta: float, sampler: str = "reference",
+                       temperature: float = 1.0) -> np.ndarray:
+    """The exact minimizer of the expected IPO loss over tabular policies, shape (P, K).
+
+    With h = log pi / pi_ref and d_ij = h_i - h_j, the expected IPO loss of pair {i, j} is
+    w_ij [p_ij (d_ij - tau)^2 + (1 - p_ij) (d_ij + tau)^2], tau = 1 / (2 beta), which equals
+    w_ij (d_ij - tau (2 p_ij - 1))^2 plus a constant. Minimizing the sum over pairs is weighted
+    least squares on a graph: L h = b with L the w-weighted graph Laplacian and
+    b_i = sum_j w_ij tau (2 p_ij - 1) (p_ji = 1 - p_ij). Unique up to a constant in h.
+    """
+    table = pair_table(bandit, sampler, temperature)
+    p_count, k = bandit.shape
+    tau = 1.0 / (2.0 * beta)
+    out = np.zeros((p_count, k))
+    for p in range(p_count):
+        rows = table["prompt"] == p
+        i, j, wt = table["i"][rows], table["j"][rows], table["weight"][rows]
+        target = tau * (2 * table["p_i"][rows] - 1)  # desired h_i - h_j
+        lap = np.zeros((k, k))
+        np.add.at(lap, (i, i), wt)
+        np.add.at(lap, (j, j), wt)
+        np.add.at(lap, (i, j), -wt)
+        np.add.at(lap, (j, i), -wt)
+        b = np.zeros(k)
+        np.add.at(b, i, wt * target)
+        np.add.at(b, j, -wt * target)
+        h = np.linalg.lstsq(lap, b, rcond=None)[0]
+        logits = np.log(bandit.reference_probs[p]) + h
+        out[p] = np.exp(logits - logsumexp(logits))
+    return out

@@ -1,0 +1,101 @@
+"""The exercise checkers pass correct solutions and name the mistake in wrong ones."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from scipy.special import expit, softmax
+
+from dpolab import exercises as ex
+from dpolab.losses import dpo_loss
+
+
+def margin(pc, pr, rc, rr):
+    return (pc - pr) - (rc - rr)
+
+
+def good_dpo(pc, pr, rc, rr, beta):
+    return -F.logsigmoid(beta * margin(pc, pr, rc, rr))
+
+
+@pytest.mark.parametrize("fn", [
+    good_dpo,
+    lambda pc, pr, rc, rr, beta: dpo_loss(pc, pr, rc, rr, beta),  # tuple return is accepted
+    lambda pc, pr, rc, rr, beta: torch.log1p(torch.exp(-beta * margin(pc, pr, rc, rr))),
+])
+def test_dpo_checker_passes_correct_versions(fn, capsys):
+    assert ex.check_dpo_loss(fn) is True
+    out = capsys.readouterr().out
+    assert out.count("✓") == 5 and "All DPO loss checks passed" in out
+
+
+@pytest.mark.parametrize("fn, hint", [
+    (lambda pc, pr, rc, rr, beta: -F.logsigmoid(margin(pc, pr, rc, rr)), "ignores beta"),
+    (lambda pc, pr, rc, rr, beta: -F.logsigmoid(beta * margin(pr, pc, rr, rc)), "swapped"),
+    (lambda pc, pr, rc, rr, beta: good_dpo(pc, pr, rc, rr, beta).mean(), "single number"),
+    (lambda pc, pr, rc, rr, beta: -F.logsigmoid(beta * (pc - pr)), "reference seems to be missing"),
+    (lambda pc, pr, rc, rr, beta: F.logsigmoid(beta * margin(pc, pr, rc, rr)), "sign is off"),
+    (lambda pc, pr, rc, rr, beta: -torch.sigmoid(beta * margin(pc, pr, rc, rr)), "log sigma"),
+    (lambda pc, pr, rc, rr, beta: -F.logsigmoid(beta * ((pc - pr) + (rc - rr))), "flipped"),
+    (lambda pc, pr, rc, rr, beta: good_dpo(pc, pr, rc, rr, beta) + 0.01, "log 2"),
+    (lambda pc, pr, rc, rr, beta: 1.5 * good_dpo(pc, pr, rc, rr, beta) - 0.5 * np.log(2), "Eq. 7"),
+])
+def test_dpo_checker_names_the_mistake(fn, hint):
+    with pytest.raises(AssertionError, match=hint):
+        ex.check_dpo_loss(fn)
+
+
+def test_dpo_checker_mean_hint_also_names_inner_mistake():
+    fn = lambda pc, pr, rc, rr, beta: -F.logsigmoid(margin(pc, pr, rc, rr)).mean()  # noqa: E731
+    with pytest.raises(AssertionError, match="single number.*ignores beta"):
+        ex.check_dpo_loss(fn)
+
+
+def test_unimplemented_stub_gets_guidance_not_failure(capsys):
+    def stub(*args):
+        raise NotImplementedError
+
+    assert ex.check_dpo_loss(stub) is False
+    assert ex.check_optimal_policy(stub) is False
+    assert ex.check_bt_prob(stub) is False
+    assert "not implemented yet" in capsys.readouterr().out
+
+
+def test_optimal_policy_checker():
+    assert ex.check_optimal_policy(lambda ref, r, beta: softmax(np.log(ref) + r / beta, axis=-1))
+    # torch-only code is accepted too
+    assert ex.check_optimal_policy(
+        lambda ref, r, beta: torch.softmax(torch.log(ref) + r / beta, dim=-1))
+    cases = [
+        (lambda ref, r, beta: softmax(np.log(ref) + r * beta, axis=-1), "divide the reward"),
+        (lambda ref, r, beta: softmax(r / beta, axis=-1), "reference is missing"),
+        (lambda ref, r, beta: softmax(np.log(ref) + r / beta, axis=0), "LAST axis"),
+        (lambda ref, r, beta: ref * np.exp(r / beta), "partition function"),
+    ]
+    for fn, hint in cases:
+        with pytest.raises(AssertionError, match=hint):
+            ex.check_optimal_policy(fn)
+
+
+def test_optimal_policy_checker_catches_overflow():
+    def naive(ref, r, beta):
+        with np.errstate(over="ignore", invalid="ignore"):
+            e = ref * np.exp(r / beta)
+            return e / e.sum(-1, keepdims=True)
+
+    with pytest.raises(AssertionError, match="overflow"):
+        ex.check_optimal_policy(naive)
+
+
+def test_bt_checker():
+    assert ex.check_bt_prob(lambda a, b: expit(a - b))
+    assert ex.check_bt_prob(lambda a, b: np.exp(a) / (np.exp(a) + np.exp(b)))
+    cases = [
+        (lambda a, b: expit(b - a), "swapped"),
+        (lambda a, b: a / (a + b), "log scale"),
+        (lambda a, b: np.exp(a - b), "odds"),
+        (lambda a, b: expit(a), "ignores b"),
+    ]
+    for fn, hint in cases:
+        with pytest.raises(AssertionError, match=hint):
+            ex.check_bt_prob(fn)
