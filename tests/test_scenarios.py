@@ -19,7 +19,7 @@ def train():
 
 
 @pytest.fixture(scope="module")
-def test():
+def heldout():
     return read_jsonl(DATA_DIR / "test_pairs.jsonl", PAIRS_FIELDS)
 
 
@@ -40,17 +40,17 @@ def test_another_seed_gives_other_data(tmp_path):
     assert (tmp_path / "train_pairs.jsonl").read_bytes() != (ROOT / "data" / "train_pairs.jsonl").read_bytes()
 
 
-def test_counts(train, test, sft):
-    assert len(train) >= 2000 and len(test) >= 300
+def test_counts(train, heldout, sft):
+    assert len(train) >= 2000 and len(heldout) >= 300
     assert 3000 <= len(sft) <= 5000
-    for rows in (train, test):
+    for rows in (train, heldout):
         per_category = Counter(r["category"] for r in rows)
         assert set(per_category) == set(S.CATEGORIES)
         assert len(set(per_category.values())) == 1  # balanced
 
 
-def test_every_flavor_present_and_paired(train, test):
-    for rows in (train, test):
+def test_every_flavor_present_and_paired(train, heldout):
+    for rows in (train, heldout):
         assert {r["rejected_flavor"] for r in rows} == set(S.FLAVORS)
         for r in rows:
             assert r["rejected_flavor"] in S.PAIRINGS[r["category"]]
@@ -62,11 +62,11 @@ def _norm(text):
     return " ".join(re.findall(r"[a-z0-9$']+", text.lower()))
 
 
-def test_test_prompts_never_seen_in_training(train, test, sft):
+def test_test_prompts_never_seen_in_training(train, heldout, sft):
     seen = {_norm(r["prompt"]) for r in train + sft}
-    assert not [r["prompt"] for r in test if _norm(r["prompt"]) in seen]
+    assert not [r["prompt"] for r in heldout if _norm(r["prompt"]) in seen]
     train_templates = {r["template"] for r in train + sft}
-    test_templates = {r["template"] for r in test}
+    test_templates = {r["template"] for r in heldout}
     assert train_templates.isdisjoint(test_templates)
     assert all(t.endswith("t") for t in test_templates)
     # each category keeps some phrasings for test only
@@ -94,8 +94,8 @@ def test_audit_prompts_are_held_out(train, sft):
     assert S.AUDIT_PROMPTS == S.audit_prompts(5, seed=0)
 
 
-def test_judge_agrees_with_every_generated_answer(train, test, sft):
-    for r in train + test:
+def test_judge_agrees_with_every_generated_answer(train, heldout, sft):
+    for r in train + heldout:
         assert S.judge_reply(r["category"], r["chosen"]) == "safe", r["chosen"]
         assert S.judge_reply(r["category"], r["rejected"]) == r["rejected_flavor"], r["rejected"]
     for r in sft:
@@ -190,10 +190,10 @@ def test_flip_fraction_out_of_range(train):
         S.biased_pairs(train, -0.1)
 
 
-def test_data_card_tables_match_the_data(train, test, sft):
+def test_data_card_tables_match_the_data(train, heldout, sft):
     card = (ROOT / "data" / "README.md").read_text(encoding="utf-8")
     assert S.count_table(train, "rejected_flavor") in card
-    assert S.count_table(test, "rejected_flavor") in card
+    assert S.count_table(heldout, "rejected_flavor") in card
     assert S.count_table(sft, "kind") in card
     for category in S.CATEGORIES:
         n_train = len(S.templates(category, "train"))
