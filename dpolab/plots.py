@@ -1,0 +1,137 @@
+"""Pure plotting functions: values in, `(figure, summary dict)` out.
+
+Each function draws one small matplotlib Figure (created directly, not through pyplot, so it is
+never shown twice and needs no closing) and returns the numbers a reader or a test would want.
+`dpolab.widgets.panel` wraps them into sliders; nothing here trains or samples. Anything costly
+(fits, training runs) is computed once beforehand and passed in.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from dpolab import bandit as _bandit
+from dpolab import bradley_terry as _bt
+
+SAFE, RISKY, REF_COLOR, OPT_COLOR = "tab:green", "tab:red", "tab:gray", "tab:blue"
+
+
+def _fig(width: float = 5.0, height: float = 2.6, ncols: int = 1):
+    fig = Figure(figsize=(width, height), dpi=80)
+    axes = fig.subplots(1, ncols)
+    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.2, top=0.86, wspace=0.35)
+    return fig, axes
+
+
+# ---------------------------------------------------------------- 02 Bradley-Terry
+
+def bt_gap(gap: float):
+    """P(safe beats risky) = sigma(gap) on the logistic curve, with the current gap marked.
+
+    Summary: {"gap", "p_safe", "p_risky"}.
+    """
+    p = float(_bt.preference_prob(gap, 0.0))
+    g = np.linspace(-6, 6, 121)
+    fig, ax = _fig(5.0, 2.6)
+    ax.plot(g, _bt.preference_prob(g, 0.0), color=OPT_COLOR)
+    ax.plot([gap], [p], "o", color=RISKY)
+    ax.axhline(0.5, color=REF_COLOR, lw=0.5)
+    ax.set(xlabel="reward gap r_safe - r_risky", ylabel="P(safe preferred)", ylim=(0, 1))
+    ax.set_title(f"P(safe) = sigma({gap:.2f}) = {p:.3f}", fontsize=10)
+    return fig, {"gap": float(gap), "p_safe": p, "p_risky": 1.0 - p}
+
+
+def bt_noise(temperature: float, sweep: dict, true_rewards, labels):
+    """Fitted vs recoverable rewards at one reviewer temperature, picked from `noise_sweep`.
+
+    Bars: the fit (mean zero) next to what it can recover, (r - mean r) / temperature.
+    Summary: {"temperature", "agreement", "fit_error", "fit_gap"} where agreement is the fraction
+    of comparisons won by the truly better reply, fit_error the largest |fit * T - (r - mean r)|
+    (the error on the true reward scale) and fit_gap the fitted r_safe - r_risky (items 0 and 1).
+    """
+    k = int(np.argmin(np.abs(sweep["temperatures"] - temperature)))
+    t = float(sweep["temperatures"][k])
+    fit, target = sweep["fits"][k], sweep["targets"][k]
+    truth = np.asarray(true_rewards, float) - np.mean(true_rewards)
+    x = np.arange(len(fit))
+    fig, ax = _fig(5.6, 2.8)
+    ax.bar(x - 0.2, target, 0.4, color=REF_COLOR, label="(r - mean) / T")
+    ax.bar(x + 0.2, fit, 0.4, color=OPT_COLOR, label="fitted")
+    ax.axhline(0, color="black", lw=0.5)
+    ax.set_xticks(x, labels, fontsize=8)
+    top = 1.1 * max(np.abs(sweep["fits"]).max(), np.abs(sweep["targets"]).max())
+    ax.set(ylabel="reward (mean zero)", ylim=(-top, top))  # one scale for every T
+    ax.legend(fontsize=8, loc="upper right")
+    ax.set_title(f"reviewer temperature T = {t:.3g}", fontsize=10)
+    summary = {"temperature": t, "agreement": float(sweep["agreement"][k]),
+               "fit_error": float(np.max(np.abs(fit * t - truth))),
+               "fit_gap": float(fit[0] - fit[1])}
+    return fig, summary
+
+
+# ---------------------------------------------------------------- 03 The tether
+
+def tether(beta: float, reference: str, worlds: dict, frontiers: dict):
+    """Reference vs optimal policy (Eq. 4) for one prompt, and the reward/KL frontier.
+
+    Args:
+        beta: tether strength.
+        reference: key into `worlds` / `frontiers` (e.g. "good", "poor").
+        worlds: {reference: Bandit with one prompt}.
+        frontiers: {reference: `bandit.frontier(...)` dict}, precomputed.
+    Summary: {"beta", "reference", "expected_reward", "kl", "p_safe", "reference_p_safe"}.
+    """
+    world = worlds[reference]
+    ref, r = world.reference_probs[0], world.rewards[0]
+    pi = _bandit.optimal_policy(ref, r, beta)
+    er, kl = float(_bandit.expected_reward(pi, r)), float(_bandit.kl(pi, ref))
+    fig, (ax, ax2) = _fig(8.0, 2.8, ncols=2)
+    x = np.arange(len(pi))
+    ax.bar(x - 0.2, ref, 0.4, color=REF_COLOR, label="reference")
+    ax.bar(x + 0.2, pi, 0.4, color=OPT_COLOR, label="optimum")
+    ax.set_xticks(x, world.labels, fontsize=7, rotation=20)
+    ax.set(ylim=(0, 1), ylabel="probability")
+    ax.legend(fontsize=8)
+    ax.set_title(f"beta = {beta:.3g}", fontsize=10)
+    f = frontiers[reference]
+    ax2.plot(f["kl"], f["reward"], color=OPT_COLOR)
+    ax2.plot([kl], [er], "o", color=RISKY)
+    ax2.set(xlabel="KL(pi || pi_ref)", ylabel="E[reward]")
+    ax2.set_title("reward/KL frontier", fontsize=10)
+    return fig, {"beta": float(beta), "reference": reference, "expected_reward": er, "kl": kl,
+                 "p_safe": float(pi[0]), "reference_p_safe": float(ref[0])}
+
+
+# ---------------------------------------------------------------- 04 The DPO loss
+
+def dpo_run(beta: float, runs: dict, world):
+    """A precomputed tabular DPO run at `beta` (the nearest in `runs`) against the exact optimum.
+
+    Left: probability of each reply of prompt 0 over training, exact optimum dashed.
+    Right: the trained policy next to the exact optimum and the reference, prompt 0.
+    Summary: {"beta", "tv", "kl", "p_safe", "optimum_p_safe"}; tv is the largest total
+    variation distance between trained and exact policy over prompts.
+    """
+    betas = np.array(sorted(runs))
+    b = float(betas[np.argmin(np.abs(np.log(betas) - np.log(beta)))])
+    run = runs[b]
+    opt = _bandit.optimal_policy(world.reference_probs, world.rewards, b)
+    fig, (ax, ax2) = _fig(8.0, 2.8, ncols=2)
+    colors = [SAFE, RISKY, "tab:orange", "tab:purple", "tab:brown"]
+    for k, label in enumerate(world.labels):
+        ax.plot(run.steps, run.probs[:, 0, k], color=colors[k % 5], label=label, lw=1.2)
+        ax.axhline(opt[0, k], color=colors[k % 5], ls="--", lw=0.8)
+    ax.set(xlabel="step", ylabel="pi(y | x)", ylim=(0, 1))
+    ax.legend(fontsize=6, loc="center right")
+    ax.set_title(f"DPO on sampled pairs, beta = {b:.3g}", fontsize=10)
+    x = np.arange(len(world.labels))
+    ax2.bar(x - 0.27, world.reference_probs[0], 0.27, color=REF_COLOR, label="reference")
+    ax2.bar(x, run.policy[0], 0.27, color=OPT_COLOR, label="trained")
+    ax2.bar(x + 0.27, opt[0], 0.27, color=SAFE, label="exact optimum")
+    ax2.set_xticks(x, world.labels, fontsize=7, rotation=20)
+    ax2.set(ylim=(0, 1))
+    ax2.legend(fontsize=7)
+    return fig, {"beta": b, "tv": _bandit.total_variation(run.policy, opt),
+                 "kl": float(np.mean(_bandit.kl(run.policy, world.reference_probs))),
+                 "p_safe": float(run.policy[0, 0]), "optimum_p_safe": float(opt[0, 0])}
