@@ -1,0 +1,454 @@
+"""Drive the sliders the way a learner does: headless Chromium in JupyterLab and in Voila.
+
+JupyterLab: open a notebook, Run All Cells from the menu, move the first slider of a panel with
+the keyboard (End), wait for the readout the *kernel* computes, then ask the same kernel (over
+its websocket) what the panel should show for the slider's new value and compare readout and
+plot image with what the page shows. Voila: every notebook that builds a `dpolab.widgets` panel
+is rendered as an app; the same keyboard move must change the readout and the plot.
+
+Element screenshots are saved in test-artifacts/browser/. Without /usr/bin/chromium the tests
+skip locally and fail under CI (env CI set).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NB_DIR = ROOT / "notebooks"
+SHOTS = ROOT / "test-artifacts" / "browser"
+CHROMIUM = "/usr/bin/chromium"
+TOKEN = "dpolab-browser-test"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# The notebooks the JupyterLab test opens (by number); the first slider of each panel is moved.
+LAB_NOTEBOOKS = ["00", "03", "07"]
+KERNEL_WAIT_MS = 180_000  # a first run of a notebook may build its cached artifacts
+
+pytestmark = pytest.mark.browser
+
+
+# ---------------------------------------------------------------- which notebooks, which panels
+
+def panel_classes(path: Path) -> list[str]:
+    """Root CSS classes of the `dpolab.widgets` panels a notebook builds, in source order.
+
+    A root is a `"dpolab-..."` string literal in a code cell that builds a panel (`panel(` or a
+    `dpolab.widgets` builder) and that does not extend another such literal (`dpolab-tether-beta`
+    extends `dpolab-tether`).
+    """
+    nb = json.loads(path.read_text())
+    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    if not re.search(r"\b(panel|pair_browser)\(", code):
+        return []
+    literals = list(dict.fromkeys(re.findall(r"[\"'](dpolab-[a-z0-9-]+)[\"']", code)))
+    return [c for c in literals if not any(c != o and c.startswith(o + "-") for o in literals)]
+
+
+def slider_notebooks() -> list[Path]:
+    return [p for p in sorted(NB_DIR.glob("[0-9][0-9]_*.ipynb")) if panel_classes(p)]
+
+
+def lab_params():
+    params = []
+    for number in LAB_NOTEBOOKS:
+        hits = sorted(NB_DIR.glob(f"{number}_*.ipynb"))
+        if hits and panel_classes(hits[0]):
+            params.append(pytest.param(hits[0], id=hits[0].stem))
+        else:
+            params.append(pytest.param(None, id=f"{number}-missing", marks=pytest.mark.skip(
+                reason=f"notebook {number} with a dpolab.widgets panel does not exist yet")))
+    return params
+
+
+# ---------------------------------------------------------------- servers and browser
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer in {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+def _server_env(tmp: Path) -> dict:
+    env = dict(os.environ)
+    env.setdefault("DPOLAB_CACHE", str(ROOT / ".cache" / "test"))
+    env["JUPYTER_CONFIG_DIR"] = str(tmp / "config")  # no user settings leak into the test
+    env["JUPYTER_RUNTIME_DIR"] = str(tmp / "runtime")
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+class Lab:
+    def __init__(self, port: int):
+        self.base = f"http://127.0.0.1:{port}"
+        self.ws = f"ws://127.0.0.1:{port}"
+
+    def api(self, path: str, method: str = "GET"):
+        req = urllib.request.Request(f"{self.base}{path}", method=method,
+                                     headers={"Authorization": f"token {TOKEN}"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            body = r.read()
+        return json.loads(body) if body else None
+
+    def clear_sessions(self) -> None:
+        """Kernel sessions outlive the browser page: delete them all."""
+        for s in self.api("/api/sessions"):
+            self.api(f"/api/sessions/{s['id']}", method="DELETE")
+
+    def kernel_for(self, name: str) -> str:
+        hits = [s["kernel"]["id"] for s in self.api("/api/sessions") if s["path"].endswith(name)]
+        assert len(hits) == 1, f"expected one session for {name}, found {hits}"
+        return hits[0]
+
+    def execute(self, kernel_id: str, code: str, timeout: float = 60) -> dict:
+        """Run `code` in a live kernel (alongside the page) and collect its stdout and images."""
+        import websocket  # websocket-client, a jupyter_server dependency
+
+        conn = websocket.create_connection(
+            f"{self.ws}/api/kernels/{kernel_id}/channels?token={TOKEN}", timeout=timeout)
+        msg_id = uuid.uuid4().hex
+        conn.send(json.dumps({
+            "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "test",
+                       "session": uuid.uuid4().hex, "version": "5.3"},
+            "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
+            "content": {"code": code, "silent": False, "store_history": False,
+                        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
+        }))
+        result = {"stdout": "", "png": [], "error": None}
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                msg = json.loads(conn.recv())
+                if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                    continue
+                kind, content = msg["msg_type"], msg["content"]
+                if kind == "stream":
+                    result["stdout"] += content["text"]
+                elif kind in ("display_data", "execute_result") and "image/png" in content["data"]:
+                    result["png"].append(content["data"]["image/png"])
+                elif kind == "error":
+                    result["error"] = "\n".join(content["traceback"])
+                elif kind == "status" and content["execution_state"] == "idle":
+                    return result
+        finally:
+            conn.close()
+        raise TimeoutError("kernel did not answer the probe in time")
+
+
+def _need_chromium() -> None:
+    if not Path(CHROMIUM).exists():
+        msg = f"{CHROMIUM} not found: apt-get install -y chromium (Debian's build; .ci/run does it)"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    _need_chromium()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as e:  # pragma: no cover
+        if os.environ.get("CI"):
+            pytest.fail(f"playwright missing: {e}")
+        pytest.skip(f"playwright missing: {e}")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        ctx = pw.chromium.launch_persistent_context(
+            user_data_dir=str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900})
+        yield ctx
+        ctx.close()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory, browser):
+    tmp = tmp_path_factory.mktemp("lab")
+    port = _free_port()
+    log = tmp / "lab.log"
+    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.open_browser=False",
+           "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", f"--IdentityProvider.token={TOKEN}",
+           f"--ServerApp.root_dir={NB_DIR}", f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
+           f"--LabApp.user_settings_dir={tmp / 'settings'}", "--LabApp.news_url=",
+           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=_server_env(tmp),
+                                cwd=NB_DIR)
+    try:
+        _wait_http(f"http://127.0.0.1:{port}/api/status?token={TOKEN}", proc, log)
+        server = Lab(port)
+        server.clear_sessions()
+        yield server
+        server.clear_sessions()
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture(scope="module")
+def voila(tmp_path_factory, browser):
+    tmp = tmp_path_factory.mktemp("voila")
+    port = _free_port()
+    log = tmp / "voila.log"
+    cmd = [sys.executable, "-m", "voila", str(NB_DIR), "--no-browser", f"--port={port}",
+           "--Voila.ip=127.0.0.1", "--show_tracebacks=True"]
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=_server_env(tmp),
+                                cwd=ROOT)
+    try:
+        _wait_http(f"http://127.0.0.1:{port}/", proc, log)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        _stop(proc)
+
+
+# ---------------------------------------------------------------- page helpers
+
+def _text(locator) -> str:
+    return " ".join(locator.inner_text().replace("\xa0", " ").split())
+
+
+def _plot_src(page, css: str) -> str | None:
+    img = page.locator(f".{css}-plot img")
+    return img.first.get_attribute("src") if img.count() else None
+
+
+def _first_slider(page, css: str):
+    """The first slider of the panel `css` and its keyboard handle."""
+    slider = page.locator(f".{css} .widget-slider").first
+    return slider, slider.locator(".noUi-handle").first
+
+
+def _press_end_and_wait(page, css: str, before: str) -> str:
+    """Focus the slider handle, press End, and wait until the kernel's readout changes."""
+    slider, handle = _first_slider(page, css)
+    handle.scroll_into_view_if_needed()
+    handle.focus()
+    handle.press("End")
+    readout = page.locator(f".{css}-readout").first
+    page.wait_for_function(
+        """([sel, before]) => {
+            const el = document.querySelector(sel);
+            const t = el && el.innerText.replace(/\\u00a0/g, ' ').split(/\\s+/).join(' ').trim();
+            return t && t !== before;
+        }""", arg=[f".{css}-readout", before], timeout=60_000)
+    return _text(readout)
+
+
+def _slider_label(page, css: str) -> str:
+    slider, _ = _first_slider(page, css)
+    return _text(slider.locator(".widget-readout").first)
+
+
+def _no_errors(page) -> None:
+    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr'] "
+                          ":text('Traceback'), .jp-RenderedText[data-mime-type="
+                          "'application/vnd.jupyter.error']")
+    assert errors.count() == 0, _text(errors.first)
+
+
+def _shot(locator, name: str) -> None:
+    locator.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+# ---------------------------------------------------------------- JupyterLab
+
+KERNEL_PROBE = """
+import json as _json
+from IPython.display import display as _display
+from dpolab.widgets import find as _find, readout_html as _readout_html
+_p = _find({css!r})
+_slider = next(c for c in _p.controls.values() if hasattr(c, "max") and hasattr(c, "min"))
+_fig, _summary = _p.fn(**_p.values())
+print(_json.dumps({{"value": _slider.value, "max": _slider.max,
+                    "expected": _readout_html(_summary), "shown": _p.readout.value,
+                    "is_figure": type(_fig).__name__ == "Figure"}}))
+if type(_fig).__name__ == "Figure":
+    _display(_fig)
+"""
+
+
+def _html_text(html: str) -> str:
+    text = re.sub(r"<[^>]+>", "", html).replace("&nbsp;", " ").replace("&amp;", "&")
+    return " ".join(text.split())
+
+
+def _run_all_cells(page, attempts: int = 3) -> None:
+    """Run > Run All Cells once the kernel is idle; retry if no cell starts (kernel still connecting)."""
+    page.get_by_text(re.compile(r"\| Idle$")).first.wait_for(timeout=90_000)
+    for _ in range(attempts):
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+        try:
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('.jp-InputArea-prompt')]"
+                ".some(e => /\\[(\\*|\\d+)\\]/.test(e.innerText))", timeout=20_000)
+            return
+        except Exception:
+            page.keyboard.press("Escape")
+    raise AssertionError("Run All Cells did not start any cell")
+
+
+@pytest.mark.parametrize("path", lab_params())
+def test_jupyterlab_slider_updates_kernel_readout_and_plot(browser, lab, path):
+    css = panel_classes(path)[0]
+    lab.clear_sessions()
+    page = browser.new_page()
+    t0 = time.monotonic()
+    try:
+        page.goto(f"{lab.base}/lab/tree/{path.name}?token={TOKEN}", wait_until="domcontentloaded")
+        page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=90_000)
+        _run_all_cells(page)
+        readout = page.locator(f".{css}-readout").first
+        readout.wait_for(timeout=KERNEL_WAIT_MS)
+        # all cells done: the last cell got an execution count and the kernel is idle
+        page.wait_for_function(
+            """() => {
+                const p = [...document.querySelectorAll('.jp-InputArea-prompt')];
+                return p.length && p.every(e => !e.innerText.includes('*'))
+                    && /\\[\\d+\\]/.test(p[p.length - 1].innerText);
+            }""", timeout=KERNEL_WAIT_MS)
+        _no_errors(page)
+        before, img_before = _text(readout), _plot_src(page, css)
+        assert before, "the readout is empty after running all cells"
+        _shot(page.locator(f".{css}").first, f"lab-{path.stem}-before")
+
+        after = _press_end_and_wait(page, css, before)
+        if img_before is not None:  # the plot arrives after the readout (a separate message)
+            page.wait_for_function(
+                "([sel, old]) => { const i = document.querySelector(sel);"
+                " return i && i.getAttribute('src') !== old; }",
+                arg=[f".{css}-plot img", img_before], timeout=30_000)
+        # let the callback finish before asking the kernel anything
+        page.get_by_text(re.compile(r"\| Idle$")).first.wait_for(timeout=60_000)
+        kernel = lab.kernel_for(path.name)
+        # the kernel saw the slider move to its end, and the page shows what the pure function
+        # returns for that value (recomputed independently of the callback)
+        probe = lab.execute(kernel, KERNEL_PROBE.format(css=css))
+        assert probe["error"] is None, probe["error"]
+        state = json.loads(probe["stdout"].strip().splitlines()[-1])
+        assert state["value"] == state["max"], state
+        assert state["shown"] == state["expected"], state
+        page.wait_for_function(
+            """([sel, want]) => {
+                const el = document.querySelector(sel);
+                return el && el.innerText.replace(/\\u00a0/g, ' ').split(/\\s+/).join(' ').trim() === want;
+            }""", arg=[f".{css}-readout", _html_text(state["expected"])], timeout=30_000)
+        after = _text(readout)
+        assert after != before
+        if img_before is not None:
+            img_after = _plot_src(page, css)
+            assert img_after and img_after != img_before
+            if state["is_figure"]:
+                assert probe["png"], "the kernel probe displayed no image"
+                want = base64.b64decode(probe["png"][0])
+                try:  # the plot arrives after the readout (separate widget message)
+                    page.wait_for_function(
+                        "([sel, want]) => { const i = document.querySelector(sel);"
+                        " return i && i.getAttribute('src') === 'data:image/png;base64,' + want; }",
+                        arg=[f".{css}-plot img", probe["png"][0].strip()], timeout=30_000)
+                except Exception:
+                    pass
+                img_after = _plot_src(page, css)
+                shown = base64.b64decode(img_after.split(",", 1)[1])
+                if shown != want:
+                    (SHOTS / f"lab-{path.stem}-plot-shown.png").write_bytes(shown)
+                    (SHOTS / f"lab-{path.stem}-plot-expected.png").write_bytes(want)
+                assert shown == want, "the plot on the page is not the figure for the new value"
+        _shot(page.locator(f".{css}").first, f"lab-{path.stem}-after")
+        print(f"{path.name}: {before!r} -> {after!r} ({time.monotonic() - t0:.1f} s)")
+    except Exception:
+        page.screenshot(path=str(SHOTS / f"lab-{path.stem}-failure.png"), full_page=True)
+        raise
+    finally:
+        page.close()
+        lab.clear_sessions()
+
+
+# ---------------------------------------------------------------- Voila
+
+VOILA_NOTEBOOKS = slider_notebooks()
+
+
+@pytest.mark.skipif(not VOILA_NOTEBOOKS, reason="no notebook builds a dpolab.widgets panel yet")
+@pytest.mark.parametrize("path", VOILA_NOTEBOOKS, ids=[p.stem for p in VOILA_NOTEBOOKS])
+def test_voila_app_slider_changes_readout(browser, voila, path):
+    css = panel_classes(path)[0]
+    page = browser.new_page()
+    t0 = time.monotonic()
+    try:
+        page.goto(f"{voila}/voila/render/{path.name}", wait_until="domcontentloaded",
+                  timeout=KERNEL_WAIT_MS)
+        readout = page.locator(f".{css}-readout").first
+        page.wait_for_function(
+            "sel => { const el = document.querySelector(sel); return el && el.innerText.trim(); }",
+            arg=f".{css}-readout", timeout=KERNEL_WAIT_MS)
+        before, img_before = _text(readout), _plot_src(page, css)
+        assert "Traceback" not in page.content(), "the app shows a traceback"
+        # Voila hides code: no input cells on the page
+        assert page.locator(".jp-InputArea-editor, .CodeMirror, .cm-editor").count() == 0
+        _, handle = _first_slider(page, css)
+        label_before = _slider_label(page, css)
+        after = _press_end_and_wait(page, css, before)
+        assert after != before and _slider_label(page, css) != label_before
+        if img_before is not None:
+            page.wait_for_function(
+                "([sel, old]) => { const i = document.querySelector(sel);"
+                " return i && i.getAttribute('src') !== old; }",
+                arg=[f".{css}-plot img", img_before], timeout=30_000)
+        if path.stem == "00_start_here":  # a closed form we can check on the page itself
+            assert "gap = 4" in after and "p_safe = 0.982" in after, after
+        _shot(page.locator(f".{css}").first, f"voila-{path.stem}")
+        print(f"{path.name}: {before!r} -> {after!r} ({time.monotonic() - t0:.1f} s)")
+    except Exception:
+        page.screenshot(path=str(SHOTS / f"voila-{path.stem}-failure.png"), full_page=True)
+        raise
+    finally:
+        page.close()
+
+
+def test_panel_detection_finds_roots(tmp_path):
+    nb = {"cells": [{"cell_type": "code", "source": [
+        'p = widgets.panel(f, "dpolab-tether", beta=s)\n', 'find("dpolab-tether-beta")\n']}]}
+    path = tmp_path / "99_x.ipynb"
+    path.write_text(json.dumps(nb))
+    assert panel_classes(path) == ["dpolab-tether"]
