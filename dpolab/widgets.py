@@ -95,3 +95,46 @@ def find(css_class: str) -> W.Widget:
     if len(hits) != 1:
         raise LookupError(f"expected one widget with CSS class {css_class!r}, found {len(hits)}")
     return hits[0]
+
+
+def pair_browser(splits: dict[str, list[dict]], css_class: str = "dpolab-pair-browser") -> Panel:
+    """Browse preference pairs: dropdowns for split, category and rejected flavour, an index slider.
+
+    Shows the prompt with chosen and rejected side by side (`dpolab.plots.pair_view`). The
+    slider's range follows the filter. Controls get CSS classes `<css>-split`, `<css>-category`,
+    `<css>-flavor`, `<css>-index`.
+
+    Args:
+        splits: name -> rows (dicts with prompt, chosen, rejected, category, rejected_flavor).
+    """
+    from dpolab import plots
+
+    def pick(split, category, flavor):
+        return [r for r in splits[split] if category in ("all", r["category"])
+                and flavor in ("all", r["rejected_flavor"])]
+
+    def show(split, category, flavor, index):
+        return plots.pair_view(pick(split, category, flavor), index)
+
+    first = next(iter(splits))
+    all_rows = [r for rows in splits.values() for r in rows]
+    categories = ["all"] + list(dict.fromkeys(r["category"] for r in all_rows))
+    flavors = ["all"] + list(dict.fromkeys(r["rejected_flavor"] for r in all_rows))
+    narrow = W.Layout(width="220px")
+    index = W.IntSlider(value=0, min=0, max=max(len(splits[first]) - 1, 0), description="pair",
+                        continuous_update=False, layout=W.Layout(width="320px"))
+    p = Panel(show, css_class,
+              split=W.Dropdown(options=list(splits), value=first, description="split", layout=narrow),
+              category=W.Dropdown(options=categories, value="all", description="category",
+                                  layout=narrow),
+              flavor=W.Dropdown(options=flavors, value="all", description="flavour", layout=narrow),
+              index=index)
+
+    def refit(_change=None):
+        v = p.values()
+        index.max = max(len(pick(v["split"], v["category"], v["flavor"])) - 1, 0)
+
+    for name in ("split", "category", "flavor"):
+        p.controls[name].observe(refit, names="value")
+    p.children[0].layout.flex_flow = "row wrap"
+    return p

@@ -106,3 +106,40 @@ def test_panel_can_show_html_instead_of_a_figure():
 
 def test_readout_html_is_what_the_panel_shows(square_panel):
     assert square_panel.readout.value == widgets.readout_html(square_panel.summary)
+
+
+def _pairs(n, category, flavor):
+    return [{"prompt": f"{category} prompt {i} <b>", "chosen": f"good {i}", "rejected": f"bad {i}",
+             "category": category, "rejected_flavor": flavor} for i in range(n)]
+
+
+def test_pair_browser_filters_and_keeps_the_slider_in_range():
+    splits = {"train": _pairs(5, "book", "over_refusal") + _pairs(3, "medication", "unsafe_advice"),
+              "test": _pairs(2, "medication", "unsafe_advice")}
+    b = widgets.pair_browser(splits)
+    try:
+        assert "dpolab-pair-browser-index" in b.controls["index"]._dom_classes
+        assert b.summary == {"pair": "1 of 8", "category": "book", "rejected_flavor": "over_refusal"}
+        b.controls["index"].value = 7
+        assert b.summary["pair"] == "8 of 8" and b.summary["category"] == "medication"
+        b.controls["category"].value = "medication"
+        assert b.controls["index"].max == 2 and b.summary["pair"] == "3 of 3"
+        b.controls["flavor"].value = "over_refusal"  # no medication pair has that flavour
+        assert b.summary == {"pair": "0 of 0"}
+        b.controls["flavor"].value = "all"
+        b.controls["split"].value = "test"
+        assert b.controls["index"].max == 1 and b.summary["pair"] == "1 of 2"
+        b.controls["index"].value = 1
+        html = b.figure.data
+        assert "medication prompt 1 &lt;b&gt;" in html  # text is escaped
+        assert html.index("good 1") < html.index("bad 1")
+    finally:
+        _close(b)
+
+
+def test_pair_html_marks_flipped_pairs():
+    from dpolab.plots import pair_html
+
+    row = _pairs(1, "pressure", "rule_bending")[0]
+    assert "flipped" not in pair_html(row)
+    assert "flipped by the reviewer" in pair_html({**row, "flipped": True})
