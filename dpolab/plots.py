@@ -21,7 +21,14 @@ def _fig(width: float = 5.0, height: float = 2.6, ncols: int = 1):
     fig = Figure(figsize=(width, height), dpi=80)
     axes = fig.subplots(1, ncols)
     fig.subplots_adjust(left=0.1, right=0.98, bottom=0.2, top=0.86, wspace=0.35)
+    for ax in np.atleast_1d(axes):
+        ax.locator_params(nbins=4)  # few ticks: text is most of the drawing time
     return fig, axes
+
+
+def _short(labels) -> list[str]:
+    """Two-line tick labels ("missed\nquestion"), readable without rotation."""
+    return [label.replace(" ", "\n", 1) for label in labels]
 
 
 # ---------------------------------------------------------------- 02 Bradley-Terry
@@ -59,7 +66,7 @@ def bt_noise(temperature: float, sweep: dict, true_rewards, labels):
     ax.bar(x - 0.2, target, 0.4, color=REF_COLOR, label="(r - mean) / T")
     ax.bar(x + 0.2, fit, 0.4, color=OPT_COLOR, label="fitted")
     ax.axhline(0, color="black", lw=0.5)
-    ax.set_xticks(x, labels, fontsize=8)
+    ax.set_xticks(x, _short(labels), fontsize=8)
     top = 1.1 * max(np.abs(sweep["fits"]).max(), np.abs(sweep["targets"]).max())
     ax.set(ylabel="reward (mean zero)", ylim=(-top, top))  # one scale for every T
     ax.legend(fontsize=8, loc="upper right")
@@ -90,7 +97,7 @@ def tether(beta: float, reference: str, worlds: dict, frontiers: dict):
     x = np.arange(len(pi))
     ax.bar(x - 0.2, ref, 0.4, color=REF_COLOR, label="reference")
     ax.bar(x + 0.2, pi, 0.4, color=OPT_COLOR, label="optimum")
-    ax.set_xticks(x, world.labels, fontsize=7, rotation=20)
+    ax.set_xticks(x, _short(world.labels), fontsize=7)
     ax.set(ylim=(0, 1), ylabel="probability")
     ax.legend(fontsize=8)
     ax.set_title(f"beta = {beta:.3g}", fontsize=10)
@@ -129,7 +136,7 @@ def dpo_run(beta: float, runs: dict, world):
     ax2.bar(x - 0.27, world.reference_probs[0], 0.27, color=REF_COLOR, label="reference")
     ax2.bar(x, run.policy[0], 0.27, color=OPT_COLOR, label="trained")
     ax2.bar(x + 0.27, opt[0], 0.27, color=SAFE, label="exact optimum")
-    ax2.set_xticks(x, world.labels, fontsize=7, rotation=20)
+    ax2.set_xticks(x, _short(world.labels), fontsize=7)
     ax2.set(ylim=(0, 1))
     ax2.legend(fontsize=7)
     return fig, {"beta": b, "tv": _bandit.total_variation(run.policy, opt),
