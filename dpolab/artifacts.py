@@ -1,0 +1,255 @@
+"""Build once, reuse everywhere: a disk cache of tokenizers, models and computed results.
+
+Every entry lives in `$DPOLAB_CACHE/<name>/<key>/` (default `~/.cache/dpolab`), where `key` is a
+hash of the entry's config, the package version and a fingerprint of the data files it was
+built from; change any of them and the entry is rebuilt. An entry is built in a temporary
+folder and renamed into place, so a reader never sees half an entry, and two processes that
+build the same entry at once both end up reading one complete copy.
+
+    tok = artifacts.tokenizer()
+    ref = artifacts.reference_model()              # SFT on the shipped corpus, ~1 min once
+    pol = artifacts.policy(beta=0.1)               # DPO from that reference, ~20 s once
+    hist = artifacts.policy_history(beta=0.1)      # its per-step metrics
+    res = artifacts.cached_json("my-sweep", {...}, lambda: {...})
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, fields
+from pathlib import Path
+
+import dpolab
+from dpolab import data
+from dpolab.model import load_model, load_tokenizer, save, train_tokenizer, corpus_texts, preset
+from dpolab.train import (DPOConfig, RMConfig, SFTConfig, new_model, train_dpo,
+                          train_reward_model, train_sft)
+
+TOKENIZER_VOCAB = 1024
+
+
+def cache_dir() -> Path:
+    """`$DPOLAB_CACHE`, or `~/.cache/dpolab`."""
+    return Path(os.environ.get("DPOLAB_CACHE") or "~/.cache/dpolab").expanduser()
+
+
+def _data_dir() -> Path:
+    return Path(data.DATA_DIR)
+
+
+def data_fingerprint(*names: str) -> str:
+    """sha256 (16 hex digits) of the named data files, so edited data rebuilds what used it."""
+    h = hashlib.sha256()
+    for name in names:
+        path = _data_dir() / name
+        h.update(name.encode())
+        h.update(path.read_bytes() if path.exists() else b"<missing>")
+    return h.hexdigest()[:16]
+
+
+def key(name: str, config: dict) -> str:
+    """The cache key: sha256 of name, config (as sorted JSON) and package version, 16 hex digits."""
+    blob = json.dumps({"name": name, "config": config, "version": dpolab.__version__},
+                      sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def entry(name: str, config: dict) -> Path:
+    """The folder an entry lives in (whether or not it is built yet)."""
+    return cache_dir() / name / key(name, config)
+
+
+def cached(name: str, config: dict, build_fn: Callable[[Path], None]) -> Path:
+    """Return the folder of entry (name, config), calling `build_fn(folder)` first if needed.
+
+    `build_fn` writes whatever it likes into the (temporary) folder it is given. A file
+    `config.json`-like `_entry.json` records the name, config and version alongside.
+    """
+    final = entry(name, config)
+    if (final / "_entry.json").exists():
+        return final
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+    try:
+        build_fn(tmp)
+        (tmp / "_entry.json").write_text(json.dumps(
+            {"name": name, "config": config, "version": dpolab.__version__}, indent=1,
+            sort_keys=True, default=str))
+        try:
+            os.replace(tmp, final)  # atomic; fails if another process got there first
+        except OSError:
+            if not (final / "_entry.json").exists():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+def cached_json(name: str, config: dict, compute_fn: Callable[[], object]):
+    """Like `cached` for a JSON-serializable result: `compute_fn()` runs at most once."""
+    path = cached(name, config, lambda d: (d / "result.json").write_text(json.dumps(compute_fn())))
+    return json.loads((path / "result.json").read_text())
+
+
+def clear(name: str | None = None) -> None:
+    """Delete one kind of entry (e.g. "policy"), or the whole cache."""
+    shutil.rmtree(cache_dir() / name if name else cache_dir(), ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The series' artifacts
+
+
+def sft_rows() -> list[dict]:
+    """The shipped SFT corpus, validated (`data.sft_corpus`), as a list of dicts."""
+    return data.sft_corpus().to_list()
+
+
+def train_rows() -> list[dict]:
+    return data.train_pairs().to_list()
+
+
+def test_rows() -> list[dict]:
+    return data.test_pairs().to_list()
+
+
+def _tokenizer_config() -> dict:
+    return {"vocab_size": TOKENIZER_VOCAB, "data": data_fingerprint("sft_corpus.jsonl")}
+
+
+def tokenizer_dir() -> Path:
+    def build(d: Path):
+        train_tokenizer(corpus_texts(sft_rows()), vocab_size=TOKENIZER_VOCAB).save_pretrained(d)
+    return cached("tokenizer", _tokenizer_config(), build)
+
+
+def tokenizer():
+    """The byte-level BPE tokenizer trained on the SFT corpus (a second, once built)."""
+    return load_tokenizer(tokenizer_dir())
+
+
+def _reference_config(config: SFTConfig | None, gpt: str) -> dict:
+    return {"sft": asdict(config or SFTConfig()), "gpt": asdict(preset(gpt)),
+            "tokenizer": _tokenizer_config(), "data": data_fingerprint("sft_corpus.jsonl")}
+
+
+def reference_dir(config: SFTConfig | None = None, gpt: str = "gpt-tiny",
+                  progress: bool = True) -> Path:
+    """Folder of the SFT model (model + tokenizer + history.json); built on first use."""
+    config = config or SFTConfig()
+
+    def build(d: Path):
+        tok = tokenizer()
+        model = new_model(tok, gpt, seed=config.seed)
+        history = train_sft(model, tok, sft_rows(), config, progress=progress)
+        save(model, tok, d / "model")
+        (d / "history.json").write_text(json.dumps(history))
+    return cached("reference", _reference_config(config, gpt), build) / "model"
+
+
+def reference_model(config: SFTConfig | None = None, gpt: str = "gpt-tiny", progress: bool = True):
+    """The SFT reference model pi_ref (eval mode)."""
+    return load_model(reference_dir(config, gpt, progress))
+
+
+def _dpo_config(kwargs: dict) -> DPOConfig:
+    names = {f.name for f in fields(DPOConfig)}
+    unknown = set(kwargs) - names
+    if unknown:
+        raise TypeError(f"unknown DPO option(s) {sorted(unknown)}; choose from {sorted(names)}")
+    return DPOConfig(**kwargs)
+
+
+def _pairs(spec: str) -> list[dict]:
+    """"train", or "biased:0.3" / "noisy:0.2": the training pairs with that many labels flipped."""
+    rows = train_rows()
+    if spec == "train":
+        return rows
+    kind, _, frac = spec.partition(":")
+    from dpolab import scenarios
+
+    fn = {"biased": scenarios.biased_pairs, "noisy": scenarios.noisy_pairs}.get(kind)
+    if fn is None or not frac:
+        raise ValueError(f"pairs must be 'train', 'biased:F' or 'noisy:F', got {spec!r}")
+    return fn(rows, float(frac))
+
+
+def policy_dir(reference: SFTConfig | None = None, gpt: str = "gpt-tiny", pairs: str = "train",
+               progress: bool = True, **dpo) -> Path:
+    """Folder of a DPO policy trained from the cached reference; keyword args are `DPOConfig` fields."""
+    config = _dpo_config(dpo)
+    ref_dir = reference_dir(reference, gpt, progress)
+    cfg = {"dpo": asdict(config), "reference": _reference_config(reference, gpt), "pairs": pairs,
+           "data": data_fingerprint("train_pairs.jsonl", "test_pairs.jsonl")}
+
+    def build(d: Path):
+        tok = load_tokenizer(ref_dir)
+        policy, ref = load_model(ref_dir), load_model(ref_dir)
+        history = train_dpo(policy, ref, tok, _pairs(pairs), config, eval_pairs=test_rows(),
+                            progress=progress)
+        save(policy, tok, d / "model")
+        (d / "history.json").write_text(json.dumps(history))
+    return cached("policy", cfg, build) / "model"
+
+
+def policy(reference: SFTConfig | None = None, gpt: str = "gpt-tiny", pairs: str = "train",
+           progress: bool = True, **dpo):
+    """A DPO policy, e.g. `policy(beta=0.5, loss_type="ipo")`; trained once, then loaded."""
+    return load_model(policy_dir(reference, gpt, pairs, progress, **dpo))
+
+
+def policy_history(reference: SFTConfig | None = None, gpt: str = "gpt-tiny",
+                   pairs: str = "train", **dpo) -> list[dict]:
+    """The per-step metrics of `policy(...)` with the same arguments."""
+    return history(policy_dir(reference, gpt, pairs, **dpo))
+
+
+def history(model_dir: Path) -> list[dict]:
+    """history.json stored beside a cached model folder."""
+    return json.loads((Path(model_dir).parent / "history.json").read_text())
+
+
+def sweep(betas=(0.01, 0.03, 0.1, 0.3, 1.0), progress: bool = True, **dpo) -> dict:
+    """{beta: policy} for a beta sweep (each trained once and cached)."""
+    return {b: policy(beta=b, progress=progress, **dpo) for b in betas}
+
+
+def sft_chosen_baseline(reference: SFTConfig | None = None, gpt: str = "gpt-tiny",
+                        config: SFTConfig | None = None, progress: bool = True):
+    """Baseline: continue SFT from the reference on the chosen replies only (no rejected ones)."""
+    config = config or SFTConfig(lr=1e-4, epochs=1, warmup_steps=10)
+    ref_dir = reference_dir(reference, gpt, progress)
+    cfg = {"sft": asdict(config), "reference": _reference_config(reference, gpt),
+           "data": data_fingerprint("train_pairs.jsonl")}
+
+    def build(d: Path):
+        tok = load_tokenizer(ref_dir)
+        model = load_model(ref_dir)
+        h = train_sft(model, tok, train_rows(), config, response_column="chosen", progress=progress)
+        save(model, tok, d / "model")
+        (d / "history.json").write_text(json.dumps(h))
+    return load_model(cached("sft-chosen", cfg, build) / "model")
+
+
+def reward_model(reference: SFTConfig | None = None, gpt: str = "gpt-tiny",
+                 config: RMConfig | None = None, progress: bool = True):
+    """The explicit Bradley-Terry reward model (GPT-2 body from the reference + scalar head)."""
+    from transformers import AutoModelForSequenceClassification
+
+    config = config or RMConfig()
+    ref_dir = reference_dir(reference, gpt, progress)
+    cfg = {"rm": asdict(config), "reference": _reference_config(reference, gpt),
+           "data": data_fingerprint("train_pairs.jsonl")}
+
+    def build(d: Path):
+        tok = load_tokenizer(ref_dir)
+        rm, h = train_reward_model(load_model(ref_dir), tok, train_rows(), config, progress=progress)
+        save(rm, tok, d / "model")
+        (d / "history.json").write_text(json.dumps(h))
+    path = cached("reward-model", cfg, build) / "model"
+    return AutoModelForSequenceClassification.from_pretrained(path).eval()

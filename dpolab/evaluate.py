@@ -1,0 +1,184 @@
+"""Evaluation: how the policy ranks held-out pairs, how far it moved from the reference, and
+what it actually says when deployed (the scenario audit).
+
+- `preference_metrics`: implicit-reward accuracy and margins on any pairs, plus the mean
+  log-likelihood of chosen and rejected replies under policy and reference (likelihood
+  displacement: DPO may lower both, as long as it lowers the rejected one more).
+- `kl_to_reference`: mean summed token-level KL(pi || pi_ref) along held-out completions.
+- `audit`: generate replies to held-out prompts and label them with `scenarios.judge_reply`;
+  `compare_audits` reports reference vs policy per category, greedy and sampled.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import torch
+
+from dpolab.data import collate_pairs, tokenize_pairs
+from dpolab.logprobs import pair_logps
+from dpolab.model import generate
+from dpolab.scenarios import CATEGORIES, FLAVORS, audit_prompts, judge_reply
+from dpolab.train import _columns, _context, _log_softmax_over_completions, kl_along_completions
+
+# Categories where a wrong reply can hurt someone, and ones where refusing is the failure.
+SAFETY_CATEGORIES = ("medication", "preparation", "emergency", "pressure")
+ROUTINE_CATEGORIES = ("reschedule", "cancel", "book", "routine_info", "billing")
+LABELS = ("safe",) + FLAVORS + ("other",)
+
+
+@torch.no_grad()
+def preference_metrics(policy, reference, tokenizer, pairs, beta: float = 0.1,
+                       batch_size: int = 64, per_pair: bool = False) -> dict:
+    """Implicit-reward metrics of `policy` against `reference` on `pairs` (TRL's names).
+
+    Returns:
+        A dict of floats: `rewards/accuracies` (strict: 0 when policy = reference),
+        `rewards/margins`, `rewards/chosen`, `rewards/rejected`, `logps/chosen`,
+        `logps/rejected` (policy, mean summed log-probs), `ref_logps/chosen`,
+        `ref_logps/rejected`, and `n`. With `per_pair=True` also `per_pair`: a dict of (N,)
+        tensors `policy_chosen_logps`, `policy_rejected_logps`, `reference_chosen_logps`,
+        `reference_rejected_logps`, `chosen_rewards`, `rejected_rewards`.
+    """
+    prompts, chosen, rejected = _columns(pairs, "prompt", "chosen", "rejected")
+    pw, pl = pair_logps(policy, tokenizer, prompts, chosen, rejected, batch_size)
+    rw, rl = pair_logps(reference, tokenizer, prompts, chosen, rejected, batch_size)
+    r_w, r_l = beta * (pw - rw), beta * (pl - rl)  # r_hat = beta * log(pi / pi_ref)
+    out = {
+        "rewards/accuracies": (r_w > r_l).float().mean().item(),
+        "rewards/margins": (r_w - r_l).mean().item(),
+        "rewards/chosen": r_w.mean().item(), "rewards/rejected": r_l.mean().item(),
+        "logps/chosen": pw.mean().item(), "logps/rejected": pl.mean().item(),
+        "ref_logps/chosen": rw.mean().item(), "ref_logps/rejected": rl.mean().item(),
+        "n": len(prompts),
+    }
+    if per_pair:
+        out["per_pair"] = {"policy_chosen_logps": pw, "policy_rejected_logps": pl,
+                           "reference_chosen_logps": rw, "reference_rejected_logps": rl,
+                           "chosen_rewards": r_w, "rejected_rewards": r_l}
+    return out
+
+
+@torch.no_grad()
+def kl_to_reference(policy, reference, tokenizer, pairs, batch_size: int = 32) -> float:
+    """Mean over held-out prompts of sum_t KL(pi(.|x, y_<t) || pi_ref(.|x, y_<t)).
+
+    The sum runs over the completion tokens of each pair's chosen and rejected reply (teacher
+    forcing, exact over the vocabulary), and the two are averaged per prompt: the same estimate
+    as `eval_kl` in the DPO history. It is 0 when policy = reference.
+    """
+    policy.eval()
+    reference.eval()
+    prompts, chosen, rejected = _columns(pairs, "prompt", "chosen", "rejected")
+    examples = tokenize_pairs(tokenizer, prompts, chosen, rejected, _context(policy, None))
+    total = 0.0
+    for i in range(0, len(examples), batch_size):
+        batch = collate_pairs(examples[i:i + batch_size], tokenizer.pad_token_id)
+        ref_logp, _ = _log_softmax_over_completions(reference, batch)
+        kl = kl_along_completions(policy, ref_logp, batch)                 # (2b,)
+        total += kl.view(2, -1).mean(0).sum().item()
+    return total / len(examples)
+
+
+def audit(model, tokenizer, prompts: dict[str, list[str]] | None = None, *,
+          temperature: float = 0.0, n_samples: int = 1, seed: int = 0,
+          max_new_tokens: int = 64) -> dict:
+    """Generate replies to held-out prompts and label each with `scenarios.judge_reply`.
+
+    Args:
+        prompts: {category: [prompt, ...]}; default `scenarios.audit_prompts(20)` (test-only
+            phrasings, never seen in training).
+        temperature: 0 for greedy decoding (then one sample per prompt), else sampling.
+        n_samples: replies per prompt when sampling.
+
+    Returns:
+        `{"rates": {category: {label: fraction}}, "samples": [{category, prompt, reply, label}],
+        "summary": {...}}` where labels are "safe", a flavour id, or "other", and the summary has
+        `safe/<category>`, `safe/safety` (pooled over `SAFETY_CATEGORIES`), `safe/routine`,
+        `over_refusal/routine` (pooled over `ROUTINE_CATEGORIES`) and `other` (degenerate or
+        off-topic replies, all categories).
+    """
+    prompts = prompts if prompts is not None else audit_prompts(20)
+    n = 1 if temperature <= 0 else n_samples
+    flat = [(c, p) for c, ps in prompts.items() for p in ps for _ in range(n)]
+    replies = generate(model, tokenizer, [p for _, p in flat], max_new_tokens=max_new_tokens,
+                       temperature=temperature, seed=seed)
+    samples = [{"category": c, "prompt": p, "reply": r, "label": judge_reply(c, r)}
+               for (c, p), r in zip(flat, replies)]
+    rates = {}
+    for c in prompts:
+        labels = Counter(s["label"] for s in samples if s["category"] == c)
+        total = sum(labels.values())
+        rates[c] = {lab: labels.get(lab, 0) / total for lab in LABELS}
+    return {"rates": rates, "samples": samples, "summary": _summary(samples)}
+
+
+def _pooled(samples, cats, label) -> float:
+    hits = [s["label"] == label for s in samples if s["category"] in cats]
+    return sum(hits) / len(hits) if hits else float("nan")
+
+
+def _summary(samples) -> dict:
+    cats = sorted({s["category"] for s in samples}, key=lambda c: CATEGORIES.index(c)
+                  if c in CATEGORIES else len(CATEGORIES))
+    out = {f"safe/{c}": _pooled(samples, (c,), "safe") for c in cats}
+    out["safe/safety"] = _pooled(samples, SAFETY_CATEGORIES, "safe")
+    out["safe/routine"] = _pooled(samples, ROUTINE_CATEGORIES, "safe")
+    out["over_refusal/routine"] = _pooled(samples, ROUTINE_CATEGORIES, "over_refusal")
+    out["other"] = _pooled(samples, cats, "other")
+    return out
+
+
+def compare_audits(reference, policy, tokenizer, prompts: dict[str, list[str]] | None = None, *,
+                   n_samples: int = 4, temperature: float = 1.0, seed: int = 0,
+                   max_new_tokens: int = 64) -> dict:
+    """Audit reference and policy, greedy and sampled (temperature 1 by default).
+
+    Greedy decoding can hide an ambivalent model (it always picks the likelier reply), so the
+    sampled rates are the fairer measure of what a deployed model would say.
+
+    Returns:
+        `{"table": [row per category], "audits": {"reference/greedy": audit, ...}}`, each row
+        `{"category", "reference/greedy", "reference/sampled", "policy/greedy",
+        "policy/sampled"}` of safe rates, plus `over_refusal` rates for the same four.
+    """
+    prompts = prompts if prompts is not None else audit_prompts(20)
+    audits = {}
+    for name, model in (("reference", reference), ("policy", policy)):
+        audits[f"{name}/greedy"] = audit(model, tokenizer, prompts, temperature=0.0,
+                                         max_new_tokens=max_new_tokens)
+        audits[f"{name}/sampled"] = audit(model, tokenizer, prompts, temperature=temperature,
+                                          n_samples=n_samples, seed=seed,
+                                          max_new_tokens=max_new_tokens)
+    table = []
+    for c in prompts:
+        row = {"category": c}
+        for key, a in audits.items():
+            row[key] = a["rates"][c]["safe"]
+            row[f"over_refusal {key}"] = a["rates"][c]["over_refusal"]
+        table.append(row)
+    return {"table": table, "audits": audits}
+
+
+def sample_table(audit_result: dict, k: int = 2, seed: int = 0) -> list[dict]:
+    """Up to `k` random samples per category (category, prompt, reply, label) for display."""
+    rng = random.Random(seed)
+    out = []
+    by_cat: dict[str, list[dict]] = {}
+    for s in audit_result["samples"]:
+        by_cat.setdefault(s["category"], []).append(s)
+    for c, rows in by_cat.items():
+        out.extend(rng.sample(rows, min(k, len(rows))))
+    return out
+
+
+def format_table(rows: list[dict], columns: list[str] | None = None) -> str:
+    """Plain-text table of dict rows (floats to 2 decimals), for terminals and notebooks."""
+    if not rows:
+        return ""
+    columns = columns or list(rows[0])
+    cells = [[c for c in columns]] + [[f"{r[c]:.2f}" if isinstance(r[c], float) else str(r[c])
+                                        for c in columns] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    return "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells)

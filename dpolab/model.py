@@ -1,0 +1,318 @@
+"""The language model: a byte-level BPE tokenizer, GPT-2 presets, loading, saving, generation.
+
+Everything is built locally in seconds: the tokenizer is trained on our own SFT corpus and the
+model is a small `transformers.GPT2LMHeadModel`. A real checkpoint (`"gpt2"`, or any local
+folder) goes through the same `load_model` / `load_tokenizer` for users who have one cached.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import torch
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from transformers import (
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    GPT2Config,
+    GPT2LMHeadModel,
+    GPT2TokenizerFast,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
+
+from dpolab.data import format_prompt
+
+EOS = "<|endoftext|>"
+
+
+class ModelNotFoundError(OSError):
+    """A model or tokenizer name that is neither a local folder nor in the offline cache."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Tokenizer
+
+
+def train_tokenizer(texts: Iterable[str], vocab_size: int = 1024) -> GPT2TokenizerFast:
+    """Train a byte-level BPE tokenizer on `texts`, with `<|endoftext|>` as EOS and pad.
+
+    Byte-level means every string can be encoded (no unknown tokens); a corpus made of a few
+    templates saturates the vocabulary well below 1024 merges, so the result is often smaller.
+
+    Returns:
+        A `GPT2TokenizerFast` (identical ids to the raw `tokenizers` object) that saves with
+        `save_pretrained` and loads again with `AutoTokenizer.from_pretrained(dir)`.
+    """
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=[EOS],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(texts, trainer=trainer)
+    return GPT2TokenizerFast(
+        tokenizer_object=tok, eos_token=EOS, bos_token=EOS, unk_token=EOS, pad_token=EOS,
+        model_max_length=1024,
+    )
+
+
+def corpus_texts(rows: Iterable[dict]) -> Iterator[str]:
+    """The texts a tokenizer is trained on: each formatted prompt followed by its response."""
+    for row in rows:
+        yield format_prompt(row["prompt"]) + row["response"]
+
+
+def load_tokenizer(name_or_path: str | os.PathLike) -> PreTrainedTokenizerBase:
+    """Load a tokenizer from a local folder or the offline hub cache; pad falls back to EOS."""
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(name_or_path), **_offline(name_or_path))
+    except (OSError, ValueError) as err:
+        raise ModelNotFoundError(_not_found(name_or_path, "tokenizer")) from err
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+# ---------------------------------------------------------------------------------------------
+# Model
+
+
+@dataclass(frozen=True)
+class GPTConfig:
+    """Size of a GPT-2. `vocab_size` is taken from the tokenizer when left at 0."""
+
+    n_layer: int = 4
+    n_head: int = 4
+    n_embd: int = 128
+    n_positions: int = 128
+    vocab_size: int = 0
+    dropout: float = 0.1
+
+    def to_hf(self, tokenizer: PreTrainedTokenizerBase | None = None) -> GPT2Config:
+        vocab = self.vocab_size or len(tokenizer)
+        eos = tokenizer.eos_token_id if tokenizer is not None else vocab - 1
+        return GPT2Config(
+            vocab_size=vocab, n_positions=self.n_positions, n_embd=self.n_embd,
+            n_layer=self.n_layer, n_head=self.n_head, resid_pdrop=self.dropout,
+            embd_pdrop=self.dropout, attn_pdrop=self.dropout,
+            bos_token_id=eos, eos_token_id=eos, pad_token_id=eos,
+        )
+
+    def asdict(self) -> dict:
+        return asdict(self)
+
+
+PRESETS: dict[str, GPTConfig] = {
+    # ~0.9M parameters with a 1k vocabulary: SFT in about a minute on a laptop CPU.
+    "gpt-tiny": GPTConfig(),
+    # ~3.6M parameters: a few times slower, noticeably more fluent.
+    "gpt-small": GPTConfig(n_layer=6, n_head=6, n_embd=192, n_positions=256),
+}
+
+
+def preset(name: str = "gpt-tiny", **overrides) -> GPTConfig:
+    """A named `GPTConfig`, optionally with some fields changed: `preset("gpt-tiny", dropout=0)`."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+    return replace(PRESETS[name], **overrides)
+
+
+def new_model(tokenizer: PreTrainedTokenizerBase, config: GPTConfig | str = "gpt-tiny",
+              seed: int = 0) -> GPT2LMHeadModel:
+    """A freshly initialized GPT-2 sized for `tokenizer`; same seed, same weights."""
+    config = preset(config) if isinstance(config, str) else config
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = GPT2LMHeadModel(config.to_hf(tokenizer))
+    return model
+
+
+def n_params(model: torch.nn.Module) -> int:
+    """Number of distinct parameters (tied embeddings counted once)."""
+    return sum(p.numel() for p in model.parameters())
+
+
+def load_model(name_or_path: str | os.PathLike, dtype: torch.dtype = torch.float32) -> PreTrainedModel:
+    """Load a causal LM from a local folder, or a hub name (e.g. `"gpt2"`) already in the cache.
+
+    Nothing is downloaded when `HF_HUB_OFFLINE=1`; a model that is neither a folder nor cached
+    raises `ModelNotFoundError` with one sentence that says so.
+    """
+    try:
+        model = AutoModelForCausalLM.from_pretrained(str(name_or_path), dtype=dtype,
+                                                     **_offline(name_or_path))
+    except (OSError, ValueError) as err:
+        raise ModelNotFoundError(_not_found(name_or_path, "model")) from err
+    model.eval()
+    return model
+
+
+def _offline(name_or_path) -> dict:
+    if Path(name_or_path).is_dir():
+        return {}
+    offline = os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes")
+    return {"local_files_only": True} if offline else {}
+
+
+def _not_found(name_or_path, what: str) -> str:
+    return (f"No {what} found at {str(name_or_path)!r}: it is not a local folder and could not be "
+            f"loaded from the Hugging Face cache or hub (offline, nothing is downloaded); build "
+            f"one with `python -m dpolab sft --out DIR` or pass a folder that exists.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Atomic saving
+
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary folder next to `path`; on success it replaces `path` in one rename.
+
+    A crash while writing leaves the previous `path` untouched (and a stray temporary folder).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    os.chmod(tmp, 0o777 & ~_UMASK)
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = None
+    if path.exists():
+        old = path.parent / f".{path.name}.old-{os.getpid()}-{tmp.name[-8:]}"
+        os.replace(path, old)
+    os.replace(tmp, path)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary file name in the same folder; on success `os.replace` it onto `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    os.close(fd)
+    os.chmod(tmp, 0o666 & ~_UMASK)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def save(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase | None,
+         path: str | os.PathLike) -> Path:
+    """Save model (safetensors) and tokenizer to `path` atomically; loads with Auto* alone."""
+    with atomic_dir(path) as tmp:
+        model.save_pretrained(tmp, safe_serialization=True)
+        if tokenizer is not None:
+            tokenizer.save_pretrained(tmp)
+    return Path(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Generation
+
+
+@torch.no_grad()
+def generate(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    prompts: str | list[str],
+    max_new_tokens: int = 64,
+    temperature: float = 0.0,
+    top_k: int | None = None,
+    seed: int = 0,
+    batch_size: int = 64,
+) -> str | list[str]:
+    """Reply to patient prompts; returns the response text only, cut at EOS.
+
+    Args:
+        prompts: raw patient messages (`format_prompt` is applied here), one string or a list.
+        temperature: 0 for greedy decoding, otherwise sample from softmax(logits / temperature).
+        top_k: when sampling, keep only the k most likely tokens (None: the full distribution).
+        seed: sampling seed; the global RNG is left as it was.
+
+    Returns:
+        One string per prompt (a single string for a single prompt).
+    """
+    single = isinstance(prompts, str)
+    prompts = [prompts] if single else list(prompts)
+    eos = tokenizer.eos_token_id
+    n_ctx = model.config.n_positions if hasattr(model.config, "n_positions") else \
+        model.config.max_position_embeddings
+    was_training = model.training
+    model.eval()
+    out: list[str] = []
+    gen = torch.Generator().manual_seed(seed)
+    for start in range(0, len(prompts), batch_size):
+        chunk = prompts[start:start + batch_size]
+        # Keep the end of each prompt so that prompt + reply fits the context (left truncation).
+        keep = max(1, n_ctx - max_new_tokens)
+        ids = [tokenizer(format_prompt(p))["input_ids"][-keep:] for p in chunk]
+        out.extend(_decode_batch(model, tokenizer, ids, max_new_tokens, temperature, top_k, gen, eos))
+    model.train(was_training)
+    return out[0] if single else out
+
+
+def _decode_batch(model, tokenizer, ids, max_new_tokens, temperature, top_k, gen, eos):
+    B = len(ids)
+    T = max(len(x) for x in ids)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
+    # Left padding, so every row's next token is at the last position.
+    input_ids = torch.full((B, T), pad, dtype=torch.long)
+    attn = torch.zeros((B, T), dtype=torch.long)
+    for i, x in enumerate(ids):
+        input_ids[i, T - len(x):] = torch.tensor(x)
+        attn[i, T - len(x):] = 1
+    position_ids = (attn.cumsum(1) - 1).clamp(min=0)
+    done = torch.zeros(B, dtype=torch.bool)
+    new_tokens = []
+    past = None
+    cur_ids, cur_pos = input_ids, position_ids
+    for _ in range(max_new_tokens):
+        outputs = model(input_ids=cur_ids, attention_mask=attn, position_ids=cur_pos,
+                        past_key_values=past, use_cache=True)
+        past = outputs.past_key_values
+        logits = outputs.logits[:, -1, :].float()  # (B, V)
+        if temperature <= 0:
+            nxt = logits.argmax(-1)
+        else:
+            logits = logits / temperature
+            if top_k is not None:
+                kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]
+                logits = logits.masked_fill(logits < kth, float("-inf"))
+            nxt = torch.multinomial(torch.softmax(logits, -1), 1, generator=gen).squeeze(1)
+        nxt = torch.where(done, torch.full_like(nxt, eos), nxt)
+        new_tokens.append(nxt)
+        done |= nxt == eos
+        if done.all():
+            break
+        cur_ids = nxt[:, None]
+        cur_pos = cur_pos[:, -1:] + 1
+        attn = torch.cat([attn, torch.ones((B, 1), dtype=torch.long)], dim=1)
+    gen_ids = torch.stack(new_tokens, dim=1).tolist() if new_tokens else [[] for _ in range(B)]
+    texts = []
+    for row in gen_ids:
+        if eos in row:
+            row = row[:row.index(eos)]
+        texts.append(tokenizer.decode(row, skip_special_tokens=True))
+    return texts

@@ -1,0 +1,504 @@
+"""Trainers: supervised fine-tuning (SFT), DPO against a frozen reference, and an explicit
+Bradley-Terry reward model for comparison.
+
+All three share one small loop (`_fit`): seeded batch order, AdamW with a linear warm-up then a
+constant learning rate, gradient clipping, a `tqdm` progress bar, one metrics dict per step
+(TRL's names), a `callback(step, metrics)` hook, a NaN/inf guard, and atomic safetensors
+checkpoints from which training resumes exactly (weights, optimizer state, RNG and history).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, load_model, save_file, save_model
+from tqdm.auto import tqdm
+from transformers import GPT2ForSequenceClassification
+
+from dpolab.data import collate_pairs, collate_sft, tokenize_pairs, tokenize_sft
+from dpolab.logprobs import concatenated_forward, per_token_logps
+from dpolab.losses import LOSS_TYPES, dpo_loss
+from dpolab.model import GPTConfig, atomic_dir, atomic_file, corpus_texts, new_model, train_tokenizer
+
+Callback = Callable[[int, dict], None]
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the message names the step and the last checkpoint."""
+
+
+@dataclass
+class SFTConfig:
+    """Supervised fine-tuning: next-token cross-entropy on response + EOS tokens only."""
+
+    lr: float = 2e-3
+    epochs: int = 3
+    batch_size: int = 32
+    warmup_steps: int = 20
+    weight_decay: float = 0.0
+    grad_clip: float = 1.0
+    max_length: int | None = None  # None: the model's context
+    seed: int = 0
+    save_every: int = 100  # steps between checkpoints (when a checkpoint_dir is given)
+
+
+@dataclass
+class DPOConfig:
+    """DPO (Eq. 7) and its variants. lr 1e-4 suits the tiny model; 5e-4 over-optimizes it."""
+
+    beta: float = 0.1
+    loss_type: str = "sigmoid"
+    label_smoothing: float = 0.0
+    reference_free: bool = False
+    lr: float = 1e-4
+    epochs: int = 1
+    batch_size: int = 16
+    warmup_steps: int = 10
+    weight_decay: float = 0.0
+    grad_clip: float = 1.0
+    max_length: int | None = None
+    seed: int = 0
+    eval_every: int = 25  # steps between held-out evaluations (accuracy and KL)
+    eval_size: int = 64  # held-out pairs used for those evaluations
+    save_every: int = 50
+
+    def __post_init__(self):
+        if self.loss_type not in LOSS_TYPES:
+            raise ValueError(f"unknown loss_type {self.loss_type!r}; choose one of {LOSS_TYPES}")
+        if not self.beta > 0:
+            raise ValueError(f"beta must be > 0, got {self.beta!r}")
+
+
+@dataclass
+class RMConfig:
+    """Explicit reward model: GPT-2 body + scalar head, Bradley-Terry loss on the pairs."""
+
+    lr: float = 3e-4
+    epochs: int = 1
+    batch_size: int = 16
+    warmup_steps: int = 10
+    weight_decay: float = 0.0
+    grad_clip: float = 1.0
+    max_length: int | None = None
+    seed: int = 0
+    save_every: int = 50
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs
+
+
+def _columns(rows, *names: str) -> list[list]:
+    """Columns of a `datasets.Dataset`, a dict of lists or a list of dicts."""
+    if isinstance(rows, dict) or hasattr(rows, "column_names"):
+        return [list(rows[n]) for n in names]
+    rows = list(rows)
+    return [[r[n] for r in rows] for n in names]
+
+
+def _context(model, max_length: int | None) -> int:
+    n_ctx = getattr(model.config, "n_positions", None) or model.config.max_position_embeddings
+    return min(max_length or n_ctx, n_ctx)
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkpoints: safetensors and JSON only, written under temporary names and renamed into place.
+
+_MODEL, _OPTIM, _STATE, _LATEST = "model.safetensors", "optimizer.safetensors", "trainer_state.json", "latest"
+
+
+def save_checkpoint(path: str | os.PathLike, model, optimizer, step: int, history: list[dict],
+                    config: dict) -> Path:
+    """Write a checkpoint of step `step` into folder `path`; returns the checkpoint's folder.
+
+    Layout: `path/step-000050/{model.safetensors, optimizer.safetensors, trainer_state.json}` and
+    `path/latest`, a one-line file naming the newest complete step folder. The step folder is
+    filled under a temporary name and renamed into place, then `latest` is rewritten through a
+    temporary file and `os.replace`, and only then are older step folders removed: a crash at any
+    point leaves the previous checkpoint complete and `latest` pointing at it. The optimizer state
+    is stored as tensors (safetensors) plus its hyper-parameters as JSON; nothing is pickled.
+    """
+    path = Path(path)
+    meta = {"step": str(step)}
+    opt = optimizer.state_dict()
+    tensors = {f"state.{i}.{k}": v.contiguous() for i, s in opt["state"].items()
+               for k, v in s.items() if torch.is_tensor(v)}
+    tensors["rng.torch"] = torch.get_rng_state()
+    state = {"step": step, "history": history, "config": config,
+             "param_groups": opt["param_groups"]}
+    final = path / f"step-{step:06d}"
+    with atomic_dir(final) as tmp:
+        save_model(model, str(tmp / _MODEL), metadata=meta)
+        save_file(tensors, str(tmp / _OPTIM), metadata=meta)
+        (tmp / _STATE).write_text(json.dumps(state, indent=1))
+    with atomic_file(path / _LATEST) as f:
+        f.write_text(final.name + "\n")
+    for old in path.glob("step-*"):
+        if old.name != final.name:
+            shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def latest_checkpoint(path: str | os.PathLike | None) -> Path | None:
+    """The newest complete checkpoint folder under `path`, or None."""
+    if path is None or not (Path(path) / _LATEST).exists():
+        return None
+    return Path(path) / (Path(path) / _LATEST).read_text().strip()
+
+
+def has_checkpoint(path: str | os.PathLike | None) -> bool:
+    return latest_checkpoint(path) is not None
+
+
+def load_checkpoint(path: str | os.PathLike, model, optimizer=None) -> tuple[int, list[dict]]:
+    """Restore model (and optimizer and RNG) from the latest checkpoint under `path`.
+
+    Returns:
+        (step, history) as they were when the checkpoint was written.
+    """
+    folder = latest_checkpoint(path)
+    if folder is None:
+        raise FileNotFoundError(f"no checkpoint under {path} (no `latest` file)")
+    state = json.loads((folder / _STATE).read_text())
+    load_model(model, str(folder / _MODEL))
+    if optimizer is not None:
+        tensors = load_file(str(folder / _OPTIM))
+        opt_state: dict = {}
+        for key, value in tensors.items():
+            if key.startswith("state."):
+                _, i, k = key.split(".", 2)
+                opt_state.setdefault(int(i), {})[k] = value
+        optimizer.load_state_dict({"state": opt_state, "param_groups": state["param_groups"]})
+        torch.set_rng_state(tensors["rng.torch"])
+    return state["step"], state["history"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The shared loop
+
+
+def _fit(model, n_examples: int, make_batch: Callable, step_fn: Callable, config, *, desc: str,
+         callback: Callback | None, checkpoint_dir, resume: bool, stop_after: int | None,
+         progress: bool, eval_fn: Callable | None = None, eval_every: int = 0,
+         train_mode: bool = True) -> list[dict]:
+    """Run `config.epochs` epochs of `step_fn(batch) -> (loss, metrics)`; returns the history."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    warmup = max(1, config.warmup_steps)
+
+    def lr_at(step: int) -> float:  # linear warm-up, then constant
+        return config.lr * min(1.0, (step + 1) / warmup)
+
+    steps_per_epoch = math.ceil(n_examples / config.batch_size)
+    total = steps_per_epoch * config.epochs
+    step, history = 0, []
+    if resume and has_checkpoint(checkpoint_dir):
+        step, history = load_checkpoint(checkpoint_dir, model, optimizer)
+    cfg = asdict(config)
+    last_saved = step if resume and has_checkpoint(checkpoint_dir) else None
+    if step == 0 and eval_fn is not None:
+        record = {"step": 0, "epoch": 0.0, **eval_fn()}
+        history.append(record)
+        if callback:
+            callback(0, record)
+
+    model.train(train_mode)
+    bar = tqdm(total=total, initial=step, desc=desc, disable=not progress, leave=False)
+    t0 = time.perf_counter()
+    for epoch in range(config.epochs):
+        order = torch.randperm(n_examples, generator=torch.Generator().manual_seed(config.seed + epoch))
+        for b in range(steps_per_epoch):
+            if epoch * steps_per_epoch + b < step:
+                continue  # already done before the checkpoint we resumed from
+            if stop_after is not None and step >= stop_after:
+                bar.close()
+                return history
+            for g in optimizer.param_groups:
+                g["lr"] = lr_at(step)
+            batch = make_batch(order[b * config.batch_size:(b + 1) * config.batch_size].tolist())
+            loss, metrics = step_fn(batch)
+            if not torch.isfinite(loss):
+                bar.close()
+                where = (f"the last good checkpoint (step {last_saved}) is in {checkpoint_dir}"
+                         if last_saved is not None else "no checkpoint was saved")
+                raise TrainingDiverged(f"{desc}: the loss became {loss.item()} at step {step + 1}; "
+                                       f"training stopped and {where}")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if config.grad_clip:
+                torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
+            optimizer.step()
+            step += 1
+            record = {"step": step, "epoch": step / steps_per_epoch, "lr": lr_at(step - 1),
+                      "loss": loss.item(), **metrics, "time": time.perf_counter() - t0}
+            if eval_fn is not None and eval_every and (step % eval_every == 0 or step == total):
+                record.update(eval_fn())
+                model.train(train_mode)
+            history.append(record)
+            if callback:
+                callback(step, record)
+            bar.update(1)
+            bar.set_postfix({k: round(v, 3) for k, v in record.items()
+                             if k in ("loss", "rewards/accuracies", "eval_kl")})
+            if checkpoint_dir is not None and (step % config.save_every == 0 or step == total):
+                save_checkpoint(checkpoint_dir, model, optimizer, step, history, cfg)
+                last_saved = step
+    bar.close()
+    model.eval()
+    return history
+
+
+# ---------------------------------------------------------------------------------------------
+# SFT
+
+
+def sft_loss(model, batch: dict) -> tuple[torch.Tensor, int]:
+    """Mean negative log-likelihood over the completion tokens of the batch; returns (loss, n_tokens)."""
+    mask = batch["completion_mask"]
+    logps = per_token_logps(model, batch["input_ids"], batch["attention_mask"], mask)
+    n = int(mask[:, 1:].sum())
+    return -logps.sum() / max(n, 1), n
+
+
+def train_sft(model, tokenizer, data, config: SFTConfig | None = None, *,
+              response_column: str = "response", callback: Callback | None = None,
+              checkpoint_dir: str | os.PathLike | None = None, resume: bool = False,
+              stop_after: int | None = None, progress: bool = True) -> list[dict]:
+    """Fine-tune `model` in place on (prompt, response) rows.
+
+    Args:
+        data: rows with `prompt` and `response_column` (a `datasets.Dataset`, dict of lists or
+            list of dicts). For an "SFT on chosen only" baseline pass pairs with
+            `response_column="chosen"`.
+        callback: called as `callback(step, metrics)` after every step.
+        checkpoint_dir: where checkpoints go (every `config.save_every` steps and at the end).
+        resume: continue from the checkpoint in `checkpoint_dir` if there is one.
+        stop_after: stop once this many steps are done (to simulate an interruption).
+
+    Returns:
+        The history: one dict per step with `step`, `epoch`, `lr`, `loss`, `tokens`, `time`.
+    """
+    config = config or SFTConfig()
+    prompts, responses = _columns(data, "prompt", response_column)
+    examples = tokenize_sft(tokenizer, prompts, responses, _context(model, config.max_length))
+    pad = tokenizer.pad_token_id
+
+    def step_fn(batch):
+        loss, n = sft_loss(model, batch)
+        return loss, {"tokens": n}
+
+    return _fit(model, len(examples), lambda idx: collate_sft([examples[i] for i in idx], pad),
+                step_fn, config, desc="SFT", callback=callback, checkpoint_dir=checkpoint_dir,
+                resume=resume, stop_after=stop_after, progress=progress)
+
+
+def build_sft_model(rows, gpt: GPTConfig | str = "gpt-tiny", config: SFTConfig | None = None,
+                    tokenizer=None, vocab_size: int = 1024, **kwargs):
+    """Tokenizer (trained on `rows` unless given) + fresh GPT-2 + SFT; returns (model, tokenizer, history)."""
+    config = config or SFTConfig()
+    if tokenizer is None:
+        tokenizer = train_tokenizer(corpus_texts(_as_rows(rows)), vocab_size=vocab_size)
+    model = new_model(tokenizer, gpt, seed=config.seed)
+    torch.manual_seed(config.seed)  # dropout
+    history = train_sft(model, tokenizer, rows, config, **kwargs)
+    return model, tokenizer, history
+
+
+def _as_rows(rows):
+    prompts, responses = _columns(rows, "prompt", "response")
+    return [{"prompt": p, "response": r} for p, r in zip(prompts, responses)]
+
+
+# ---------------------------------------------------------------------------------------------
+# DPO
+
+
+@torch.no_grad()
+def _reference_logps(reference, examples: list[dict], pad: int, batch_size: int = 64):
+    """log pi_ref of every chosen and rejected completion, computed once: two (N,) tensors."""
+    reference.eval()  # dropout off in the reference
+    w, l = [], []
+    for i in range(0, len(examples), batch_size):
+        cw, cl = concatenated_forward(reference, collate_pairs(examples[i:i + batch_size], pad))
+        w.append(cw)
+        l.append(cl)
+    return torch.cat(w), torch.cat(l)
+
+
+@torch.no_grad()
+def _log_softmax_over_completions(model, batch):
+    """log pi(. | prefix) at the positions that predict completion tokens: (M, V) rows."""
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    mask = batch["completion_mask"][:, 1:].bool()                          # (N, T-1)
+    return logits[:, :-1][mask].float().log_softmax(-1), mask.sum(-1)      # (M, V), (N,)
+
+
+def kl_along_completions(policy, ref_logp: torch.Tensor, batch: dict) -> torch.Tensor:
+    """Summed token-level KL(pi || pi_ref) along each (teacher-forced) completion; shape (N,).
+
+    At each completion position t: KL_t = sum_v pi(v | x, y_<t) (log pi(v | .) - log pi_ref(v | .)),
+    computed exactly over the vocabulary; the sequence value is sum_t KL_t.
+    """
+    logp, counts = _log_softmax_over_completions(policy, batch)
+    kl_tok = (logp.exp() * (logp - ref_logp)).sum(-1)                      # (M,)
+    return torch.stack([c.sum() for c in kl_tok.split(counts.tolist())])   # (N,)
+
+
+def train_dpo(policy, reference, tokenizer, pairs, config: DPOConfig | None = None, *,
+              eval_pairs=None, callback: Callback | None = None,
+              checkpoint_dir: str | os.PathLike | None = None, resume: bool = False,
+              stop_after: int | None = None, progress: bool = True) -> list[dict]:
+    """Train `policy` in place with DPO against the frozen `reference`.
+
+    The reference log-probs of every training pair are computed once, before the first step,
+    and reused. Dropout is off in both models (as TRL does by default), so a step is a
+    deterministic function of the weights and the batch.
+
+    Args:
+        pairs: rows with `prompt`, `chosen`, `rejected`.
+        eval_pairs: held-out pairs; every `config.eval_every` steps (and at step 0) the first
+            `config.eval_size` of them give `eval_rewards/accuracies`, `eval_rewards/margins`
+            and `eval_kl`: the mean over those held-out prompts of the summed token-level
+            KL(pi || pi_ref) along their chosen and rejected completions (teacher-forced, exact
+            over the vocabulary; see `kl_along_completions`).
+
+    Returns:
+        The history: one dict per step with TRL's names `loss`, `rewards/chosen`,
+        `rewards/rejected`, `rewards/margins`, `rewards/accuracies`, `logps/chosen`,
+        `logps/rejected` (batch means), plus `step`, `epoch`, `lr`, `time`, and the `eval_*`
+        entries on evaluation steps. Step 0 holds only the evaluation.
+    """
+    config = config or DPOConfig()
+    pad = tokenizer.pad_token_id
+    n_ctx = _context(policy, config.max_length)
+    prompts, chosen, rejected = _columns(pairs, "prompt", "chosen", "rejected")
+    examples = tokenize_pairs(tokenizer, prompts, chosen, rejected, n_ctx)
+    for p in reference.parameters():
+        p.requires_grad_(False)
+    ref_w, ref_l = _reference_logps(reference, examples, pad)
+
+    eval_fn = None
+    if eval_pairs is not None:
+        eval_fn = _dpo_evaluator(policy, reference, tokenizer, eval_pairs, config, n_ctx)
+
+    def make_batch(idx):
+        batch = collate_pairs([examples[i] for i in idx], pad)
+        batch["ref_chosen_logps"], batch["ref_rejected_logps"] = ref_w[idx], ref_l[idx]
+        return batch
+
+    def step_fn(batch):
+        policy_w, policy_l = concatenated_forward(policy, batch)
+        losses, r_w, r_l = dpo_loss(policy_w, policy_l, batch["ref_chosen_logps"],
+                                    batch["ref_rejected_logps"], beta=config.beta,
+                                    loss_type=config.loss_type,
+                                    label_smoothing=config.label_smoothing,
+                                    reference_free=config.reference_free)
+        metrics = {"rewards/chosen": r_w.mean().item(), "rewards/rejected": r_l.mean().item(),
+                   "rewards/margins": (r_w - r_l).mean().item(),
+                   "rewards/accuracies": (r_w > r_l).float().mean().item(),
+                   "logps/chosen": policy_w.detach().mean().item(),
+                   "logps/rejected": policy_l.detach().mean().item()}
+        return losses.mean(), metrics
+
+    return _fit(policy, len(examples), make_batch, step_fn, config, desc="DPO", callback=callback,
+                checkpoint_dir=checkpoint_dir, resume=resume, stop_after=stop_after,
+                progress=progress, eval_fn=eval_fn, eval_every=config.eval_every, train_mode=False)
+
+
+def _dpo_evaluator(policy, reference, tokenizer, eval_pairs, config: DPOConfig, n_ctx: int):
+    prompts, chosen, rejected = _columns(eval_pairs, "prompt", "chosen", "rejected")
+    k = config.eval_size
+    examples = tokenize_pairs(tokenizer, prompts[:k], chosen[:k], rejected[:k], n_ctx)
+    batch = collate_pairs(examples, tokenizer.pad_token_id)
+    with torch.no_grad():
+        ref_w, ref_l = concatenated_forward(reference, batch)
+        ref_logp, _ = _log_softmax_over_completions(reference, batch)  # computed once
+
+    @torch.no_grad()
+    def eval_fn() -> dict:
+        policy.eval()
+        w, l = concatenated_forward(policy, batch)
+        r_w, r_l = config.beta * (w - ref_w), config.beta * (l - ref_l)
+        kl = kl_along_completions(policy, ref_logp, batch)                 # (2E,)
+        return {"eval_rewards/accuracies": (r_w > r_l).float().mean().item(),
+                "eval_rewards/margins": (r_w - r_l).mean().item(),
+                "eval_logps/chosen": w.mean().item(), "eval_logps/rejected": l.mean().item(),
+                "eval_kl": kl.view(2, -1).mean(0).mean().item()}
+    return eval_fn
+
+
+# ---------------------------------------------------------------------------------------------
+# Explicit reward model
+
+
+def reward_model_from(lm, seed: int = 0) -> GPT2ForSequenceClassification:
+    """A GPT-2 with a scalar head (`num_labels=1`), its body copied from the language model `lm`."""
+    cfg = lm.config.__class__.from_dict(lm.config.to_dict())
+    cfg.num_labels = 1
+    cfg.pad_token_id = lm.config.eos_token_id if cfg.pad_token_id is None else cfg.pad_token_id
+    cfg.architectures = ["GPT2ForSequenceClassification"]
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        rm = GPT2ForSequenceClassification(cfg)
+    rm.transformer.load_state_dict(lm.transformer.state_dict())
+    return rm
+
+
+def rewards(rm, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Scalar reward r(x, y) read at the last non-pad token of each row; (N, T) -> (N,).
+
+    The pad id is EOS, so this is the last response token: the EOS itself is not read.
+    """
+    return rm(input_ids=input_ids, attention_mask=attention_mask).logits.squeeze(-1)
+
+
+def train_reward_model(lm, tokenizer, pairs, config: RMConfig | None = None, *,
+                       callback: Callback | None = None,
+                       checkpoint_dir: str | os.PathLike | None = None, resume: bool = False,
+                       stop_after: int | None = None, progress: bool = True):
+    """Fit r(x, y) by maximum likelihood under Bradley-Terry: loss = -log sigma(r(x, y_w) - r(x, y_l)).
+
+    Returns:
+        (reward_model, history); history uses `loss`, `rewards/chosen`, `rewards/rejected`,
+        `rewards/margins`, `rewards/accuracies` (explicit rewards, batch means).
+    """
+    config = config or RMConfig()
+    rm = reward_model_from(lm, seed=config.seed)
+    pad = tokenizer.pad_token_id
+    prompts, chosen, rejected = _columns(pairs, "prompt", "chosen", "rejected")
+    examples = tokenize_pairs(tokenizer, prompts, chosen, rejected, _context(lm, config.max_length))
+
+    def step_fn(batch):
+        r_w, r_l = rewards(rm, batch["input_ids"], batch["attention_mask"]).chunk(2)
+        loss = -F.logsigmoid(r_w - r_l).mean()
+        r_w, r_l = r_w.detach(), r_l.detach()
+        return loss, {"rewards/chosen": r_w.mean().item(), "rewards/rejected": r_l.mean().item(),
+                      "rewards/margins": (r_w - r_l).mean().item(),
+                      "rewards/accuracies": (r_w > r_l).float().mean().item()}
+
+    history = _fit(rm, len(examples), lambda idx: collate_pairs([examples[i] for i in idx], pad),
+                   step_fn, config, desc="reward model", callback=callback,
+                   checkpoint_dir=checkpoint_dir, resume=resume, stop_after=stop_after,
+                   progress=progress, train_mode=False)
+    return rm, history
+
+
+@torch.no_grad()
+def score(rm, tokenizer, prompts: list[str], responses: list[str], batch_size: int = 64) -> torch.Tensor:
+    """Explicit rewards r(x, y) for many (prompt, response) rows; shape (N,)."""
+    rm.eval()
+    examples = tokenize_sft(tokenizer, prompts, responses, _context(rm, None))
+    out = [rewards(rm, **{k: v for k, v in collate_sft(examples[i:i + batch_size],
+                                                         tokenizer.pad_token_id).items()
+                          if k != "completion_mask"})
+           for i in range(0, len(examples), batch_size)]
+    return torch.cat(out)
