@@ -1,0 +1,99 @@
+"""Whole-series timing: every notebook executed cold (empty artifact cache), then warm.
+
+Cold: `DPOLAB_CACHE` points at a new, empty folder, and the notebooks run in their numbered order
+in fresh kernels, so the first one that needs the tokenizer, the reference model or a DPO policy
+builds it (as a learner's first pass does) and later notebooks reuse it. Warm: the same notebooks
+again, same cache. Each time is the wall time of one `nbclient` execution, kernel start included.
+A notebook that fails is reported as such and the run goes on.
+
+    python benchmarks/series.py                  # writes benchmarks/results/series.{md,json}
+    python benchmarks/series.py --write-readme   # and the README table between the runtimes markers
+    python benchmarks/series.py --only 00 03     # a subset (names containing these strings)
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import traceback
+from pathlib import Path
+
+import _common as C
+from _notebooks import execute, notebooks
+
+GOAL_MIN = 10
+
+
+def run_pass(paths: list[Path], cache: Path, timeout: int, label: str) -> dict[str, dict]:
+    out = {}
+    for path in paths:
+        try:
+            seconds, _ = execute(path, timeout=timeout, env={"DPOLAB_CACHE": str(cache)})
+            out[path.name] = {"seconds": seconds, "ok": True}
+        except Exception as err:  # keep going: one broken notebook should not hide the others' times
+            out[path.name] = {"seconds": None, "ok": False,
+                              "error": f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"[:300],
+                              "traceback": traceback.format_exc()[-2000:]}
+        r = out[path.name]
+        print(f"{label:4s} {path.name}: " + (f"{r['seconds']:.1f} s" if r["ok"] else r["error"]), flush=True)
+    return out
+
+
+def measure(only=None, timeout: int = 900, cache: Path | None = None) -> dict:
+    paths = notebooks(only)
+    keep = cache is not None
+    cache = Path(cache) if keep else Path(tempfile.mkdtemp(prefix="dpolab-cache-cold-"))
+    if keep and cache.exists() and any(cache.iterdir()):
+        raise SystemExit(f"--cache {cache} is not empty; a cold run needs an empty folder")
+    try:
+        cold = run_pass(paths, cache, timeout, "cold")
+        warm = run_pass(paths, cache, timeout, "warm")
+    finally:
+        if not keep:
+            shutil.rmtree(cache, ignore_errors=True)
+    return {"when": C.stamp(), "machine": C.machine(), "notebooks": [p.name for p in paths],
+            "cold": cold, "warm": warm}
+
+
+def markdown(res: dict) -> str:
+    def cell(r):
+        return f"{r['seconds']:.1f}" if r["ok"] else "failed"
+    rows = [[name, cell(res["cold"][name]), cell(res["warm"][name])] for name in res["notebooks"]]
+    tot = {}
+    for key in ("cold", "warm"):
+        ok = [r["seconds"] for r in res[key].values() if r["ok"]]
+        tot[key] = sum(ok)
+    rows.append(["**total**", f"**{tot['cold']:.0f}** ({tot['cold'] / 60:.1f} min)",
+                 f"**{tot['warm']:.0f}** ({tot['warm'] / 60:.1f} min)"])
+    m = res["machine"]
+    failed = [n for n in res["notebooks"] if not (res["cold"][n]["ok"] and res["warm"][n]["ok"])]
+    note = (f"Each notebook in a fresh kernel (start-up included), in order; cold = empty "
+            f"`DPOLAB_CACHE`, warm = the same cache again. Goal: the whole series under {GOAL_MIN} "
+            f"minutes cold ({'met' if tot['cold'] < GOAL_MIN * 60 and not failed else 'not met'}). "
+            f"{len(res['notebooks'])} notebooks; {m['cpus']} cores, load average "
+            f"{m.get('loadavg_1m', '?')} at the end ({res['when']}).")
+    if failed:
+        note += f" Failed (not in the totals): {', '.join(failed)}."
+    return C.table(["notebook", "cold s", "warm s"], rows) + "\n\n" + note
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", nargs="*", help="notebooks whose file name contains one of these")
+    ap.add_argument("--timeout", type=int, default=900, help="seconds per cell")
+    ap.add_argument("--cache", type=Path, help="an empty folder to use (and keep) as the cache")
+    ap.add_argument("--out", type=Path, default=C.RESULTS)
+    ap.add_argument("--write-readme", action="store_true")
+    a = ap.parse_args(argv)
+    res = measure(a.only, a.timeout, a.cache)
+    md = markdown(res)
+    C.write_results("series", md, res, a.out)
+    print(md)
+    if a.write_readme and not C.update_readme("runtimes", md):
+        print("README markers <!-- runtimes:start/end --> not found; README left as it was")
+    return res
+
+
+if __name__ == "__main__":
+    main()
