@@ -11,7 +11,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 ROOT_FLAG  := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: install lab test test-fast data clean
+.PHONY: install lab test test-fast data bench clean
 
 install: $(STAMP)
 
@@ -35,6 +35,13 @@ test-fast: install
 
 data: install
 	$(PY) -m dpolab data
+
+# Throughput against TRL, FLOP/s, whole-series and slider timings; tables into the README.
+bench: install
+	$(PY) benchmarks/dpo_step.py --write-readme
+	$(PY) benchmarks/flops.py --write-readme
+	$(PY) benchmarks/series.py --write-readme
+	$(PY) benchmarks/sliders.py --write-readme
 
 clean:
 	rm -rf .cache html test-artifacts benchmarks/results

@@ -1,0 +1,110 @@
+"""Smoke tests for benchmarks/: each script runs on a tiny setting and writes well-formed results.
+
+No timing is asserted here (the machine's load decides those); only that the scripts run, that
+both DPO implementations are fed the same inputs and agree on the loss, and that the markdown and
+JSON outputs have the expected shape. The README is never touched (no --write-readme).
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "benchmarks"
+
+
+def run(script: str, *args: str, timeout: int = 600) -> None:
+    proc = subprocess.run([sys.executable, "-W", "ignore", str(BENCH / script), *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
+def results(out: Path, name: str) -> tuple[str, dict]:
+    md, js = out / f"{name}.md", out / f"{name}.json"
+    assert md.exists() and js.exists(), sorted(p.name for p in out.iterdir())
+    return md.read_text(), json.loads(js.read_text())
+
+
+@pytest.mark.slow
+def test_dpo_step_tiny(tmp_path):
+    run("dpo_step.py", "--tiny", "--batch-size", "2", "--steps", "2", "--repeats", "1", "--out", str(tmp_path))
+    md, res = results(tmp_path, "dpo_step")
+    assert res["check"]["same_inputs"], "dpolab and TRL were fed different batches"
+    assert res["check"]["loss_abs_diff"] < 1e-5
+    assert res["check"]["after_one_step_abs_diff"] < 1e-4
+    modes = {(r["mode"], r["reference"]) for r in res["rows"]}
+    assert modes == {("step", "cached"), ("step", "uncached"), ("loop", "cached"), ("loop", "uncached")}
+    for r in res["rows"]:
+        assert r["trl_pairs_per_s"] > 0
+        if (r["mode"], r["reference"]) == ("loop", "uncached"):
+            assert r["ours_pairs_per_s"] is None  # train_dpo always caches the reference
+        else:
+            assert r["ours_pairs_per_s"] > 0
+    assert md.startswith("| timed |") and "dpolab / TRL" in md
+
+
+@pytest.mark.slow
+def test_flops_tiny(tmp_path):
+    run("flops.py", "--tiny", "--batch-size", "2", "--steps", "1", "--repeats", "1", "--matmul-n", "128",
+        "--out", str(tmp_path))
+    md, res = results(tmp_path, "flops")
+    assert res["matmul_flops"] > 0
+    by = {r["reference"]: r for r in res["rows"]}
+    assert set(by) == {"cached", "uncached"}
+    # the uncached step does one more forward: 4/3 of the cached step's work, exactly
+    assert by["uncached"]["flops_per_step"] == pytest.approx(by["cached"]["flops_per_step"] * 4 / 3)
+    assert all(0 < r["fraction_of_matmul"] for r in res["rows"])
+    assert "fraction" in md
+
+
+def test_flop_formula_matches_a_hand_count():
+    sys.path.insert(0, str(BENCH))
+    try:
+        from flops import matmul_weights, step_flops
+    finally:
+        sys.path.remove(str(BENCH))
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    L, d, V, N, T = 2, 16, 50, 3, 7
+    model = GPT2LMHeadModel(GPT2Config(n_layer=L, n_head=2, n_embd=d, vocab_size=V, n_positions=32))
+    assert matmul_weights(model) == L * 12 * d * d + V * d
+    fwd = 2 * (L * 12 * d * d + V * d) * N * T + 4 * L * N * T * T * d
+    assert step_flops(model, N, T, cached=True) == 3 * fwd
+    assert step_flops(model, N, T, cached=False) == 4 * fwd
+
+
+@pytest.mark.notebook
+def test_series_and_sliders_on_the_first_notebook(tmp_path):
+    first = sorted((ROOT / "notebooks").glob("00_*.ipynb"))
+    if not first:
+        pytest.skip("no notebook 00")
+    only = first[0].name[:2] + "_"
+    run("series.py", "--only", only, "--out", str(tmp_path), "--cache", str(tmp_path / "cache"))
+    md, res = results(tmp_path, "series")
+    assert res["notebooks"] == [first[0].name]
+    assert res["cold"][first[0].name]["ok"] and res["warm"][first[0].name]["ok"]
+    assert md.startswith("| notebook | cold s | warm s |") and "**total**" in md
+
+    run("sliders.py", "--only", only, "--values", "2", "--out", str(tmp_path), "--cache", str(tmp_path / "cache"))
+    md, res = results(tmp_path, "sliders")
+    for name, r in res["notebooks"].items():
+        assert r["ok"], r
+        for c in r["controls"]:
+            assert c["n"] == len(c["wall_ms"]) == len(c["panel_ms"]) > 0
+    assert md.startswith("| notebook | panel | control |")
+
+
+def test_readme_markers_are_replaced_in_place(tmp_path):
+    sys.path.insert(0, str(BENCH))
+    try:
+        from _common import update_readme
+    finally:
+        sys.path.remove(str(BENCH))
+    readme = tmp_path / "README.md"
+    readme.write_text("a\n<!-- runtimes:start -->\nold\n<!-- runtimes:end -->\nb\n")
+    assert update_readme("runtimes", "| x |", readme)
+    assert readme.read_text() == "a\n<!-- runtimes:start -->\n| x |\n<!-- runtimes:end -->\nb\n"
+    assert not update_readme("sliders", "| y |", readme)
