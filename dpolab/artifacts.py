@@ -180,8 +180,12 @@ def _pairs(spec: str) -> list[dict]:
 
 
 def policy_dir(reference: SFTConfig | None = None, gpt: str = "gpt-tiny", pairs: str = "train",
-               progress: bool = True, **dpo) -> Path:
-    """Folder of a DPO policy trained from the cached reference; keyword args are `DPOConfig` fields."""
+               progress: bool = True, callback=None, **dpo) -> Path:
+    """Folder of a DPO policy trained from the cached reference; keyword args are `DPOConfig` fields.
+
+    `callback(step, metrics)` is passed to `train_dpo` (e.g. a live plot); it runs only when the
+    policy is actually trained, not when it is loaded from the cache, and is not part of the key.
+    """
     config = _dpo_config(dpo)
     ref_dir = reference_dir(reference, gpt, progress)
     cfg = {"dpo": asdict(config), "reference": _reference_config(reference, gpt), "pairs": pairs,
@@ -191,16 +195,16 @@ def policy_dir(reference: SFTConfig | None = None, gpt: str = "gpt-tiny", pairs:
         tok = load_tokenizer(ref_dir)
         policy, ref = load_model(ref_dir), load_model(ref_dir)
         history = train_dpo(policy, ref, tok, _pairs(pairs), config, eval_pairs=test_rows(),
-                            progress=progress)
+                            progress=progress, callback=callback)
         save(policy, tok, d / "model")
         (d / "history.json").write_text(json.dumps(history))
     return cached("policy", cfg, build) / "model"
 
 
 def policy(reference: SFTConfig | None = None, gpt: str = "gpt-tiny", pairs: str = "train",
-           progress: bool = True, **dpo):
+           progress: bool = True, callback=None, **dpo):
     """A DPO policy, e.g. `policy(beta=0.5, loss_type="ipo")`; trained once, then loaded."""
-    return load_model(policy_dir(reference, gpt, pairs, progress, **dpo))
+    return load_model(policy_dir(reference, gpt, pairs, progress, callback, **dpo))
 
 
 def policy_history(reference: SFTConfig | None = None, gpt: str = "gpt-tiny",
