@@ -204,16 +204,27 @@ def lab(tmp_path_factory, browser):
     tmp = tmp_path_factory.mktemp("lab")
     port = _free_port()
     log = tmp / "lab.log"
+    # Serve a copy of notebooks/ and switch autosave off: running cells in the page must never
+    # write outputs into the committed notebooks.
+    root = tmp / "notebooks"
+    shutil.copytree(NB_DIR, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    docmanager = tmp / "settings" / "@jupyterlab" / "docmanager-extension"
+    docmanager.mkdir(parents=True)
+    (docmanager / "plugin.jupyterlab-settings").write_text('{"autosave": false}')
+    # render every cell (no virtual scrolling), so off-screen readouts have their text
+    notebook = tmp / "settings" / "@jupyterlab" / "notebook-extension"
+    notebook.mkdir(parents=True)
+    (notebook / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
     cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.open_browser=False",
            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", f"--IdentityProvider.token={TOKEN}",
-           f"--ServerApp.root_dir={NB_DIR}", f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
+           f"--ServerApp.root_dir={root}", f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
            f"--LabApp.user_settings_dir={tmp / 'settings'}", "--LabApp.news_url=",
            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     with open(log, "w") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=_server_env(tmp),
-                                cwd=NB_DIR)
+                                cwd=root)
     try:
         _wait_http(f"http://127.0.0.1:{port}/api/status?token={TOKEN}", proc, log)
         server = Lab(port)
@@ -259,11 +270,23 @@ def _first_slider(page, css: str):
 
 
 def _press_end_and_wait(page, css: str, before: str) -> str:
-    """Focus the slider handle, press End, and wait until the kernel's readout changes."""
+    """Focus the slider handle, press End, and wait until the kernel's readout changes and settles.
+
+    The handle reaching its end (aria-valuenow == aria-valuemax) is only the page's own state;
+    the readout is what the kernel computed, so that is what we wait for.
+    """
     slider, handle = _first_slider(page, css)
     handle.scroll_into_view_if_needed()
-    handle.focus()
-    handle.press("End")
+    for _ in range(3):
+        handle.focus()
+        handle.press("End")
+        try:
+            page.wait_for_function(
+                "h => h.getAttribute('aria-valuenow') === h.getAttribute('aria-valuemax')",
+                arg=handle.element_handle(), timeout=5_000)
+            break
+        except Exception:
+            continue
     readout = page.locator(f".{css}-readout").first
     page.wait_for_function(
         """([sel, before]) => {
@@ -271,7 +294,14 @@ def _press_end_and_wait(page, css: str, before: str) -> str:
             const t = el && el.innerText.replace(/\\u00a0/g, ' ').split(/\\s+/).join(' ').trim();
             return t && t !== before;
         }""", arg=[f".{css}-readout", before], timeout=60_000)
-    return _text(readout)
+    # settle: the same text for 1.5 s (a rounding update may precede the final one)
+    last, since = _text(readout), time.monotonic()
+    while time.monotonic() - since < 1.5:
+        page.wait_for_timeout(250)
+        now = _text(readout)
+        if now != last:
+            last, since = now, time.monotonic()
+    return last
 
 
 def _slider_label(page, css: str) -> str:
@@ -299,7 +329,8 @@ from dpolab.widgets import find as _find, readout_html as _readout_html
 _p = _find({css!r})
 _slider = next(c for c in _p.controls.values() if hasattr(c, "max") and hasattr(c, "min"))
 _fig, _summary = _p.fn(**_p.values())
-print(_json.dumps({{"value": _slider.value, "max": _slider.max,
+_top = _slider.base ** _slider.max if hasattr(_slider, "base") else _slider.max  # log sliders
+print(_json.dumps({{"value": _slider.value, "max": _top,
                     "expected": _readout_html(_summary), "shown": _p.readout.value,
                     "is_figure": type(_fig).__name__ == "Figure"}}))
 if type(_fig).__name__ == "Figure":
@@ -335,7 +366,7 @@ def test_jupyterlab_slider_updates_kernel_readout_and_plot(browser, lab, path):
     page = browser.new_page()
     t0 = time.monotonic()
     try:
-        page.goto(f"{lab.base}/lab/tree/{path.name}?token={TOKEN}", wait_until="domcontentloaded")
+        page.goto(f"{lab.base}/lab/tree/{path.name}?reset&token={TOKEN}", wait_until="domcontentloaded")
         page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=90_000)
         _run_all_cells(page)
         readout = page.locator(f".{css}-readout").first
@@ -343,11 +374,12 @@ def test_jupyterlab_slider_updates_kernel_readout_and_plot(browser, lab, path):
         # all cells done: the last cell got an execution count and the kernel is idle
         page.wait_for_function(
             """() => {
-                const p = [...document.querySelectorAll('.jp-InputArea-prompt')];
+                const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];
                 return p.length && p.every(e => !e.innerText.includes('*'))
                     && /\\[\\d+\\]/.test(p[p.length - 1].innerText);
             }""", timeout=KERNEL_WAIT_MS)
         _no_errors(page)
+        page.locator(f".{css}").first.scroll_into_view_if_needed()
         before, img_before = _text(readout), _plot_src(page, css)
         assert before, "the readout is empty after running all cells"
         _shot(page.locator(f".{css}").first, f"lab-{path.stem}-before")
@@ -366,7 +398,7 @@ def test_jupyterlab_slider_updates_kernel_readout_and_plot(browser, lab, path):
         probe = lab.execute(kernel, KERNEL_PROBE.format(css=css))
         assert probe["error"] is None, probe["error"]
         state = json.loads(probe["stdout"].strip().splitlines()[-1])
-        assert state["value"] == state["max"], state
+        assert abs(state["value"] - state["max"]) <= 1e-9 * max(1.0, abs(state["max"])), state
         assert state["shown"] == state["expected"], state
         page.wait_for_function(
             """([sel, want]) => {
