@@ -22,7 +22,7 @@ def _fig(width: float = 5.0, height: float = 2.6, ncols: int = 1):
     axes = fig.subplots(1, ncols)
     fig.subplots_adjust(left=0.1, right=0.98, bottom=0.2, top=0.86, wspace=0.35)
     for ax in np.atleast_1d(axes):
-        ax.locator_params(nbins=4)  # few ticks: text is most of the drawing time
+        ax.locator_params(nbins=3)  # few ticks: tick labels are most of the drawing time
     return fig, axes
 
 
@@ -98,7 +98,7 @@ def tether(beta: float, reference: str, worlds: dict, frontiers: dict):
     ax.bar(x - 0.2, ref, 0.4, color=REF_COLOR, label="reference")
     ax.bar(x + 0.2, pi, 0.4, color=OPT_COLOR, label="optimum")
     ax.set_xticks(x, _short(world.labels), fontsize=7)
-    ax.set(ylim=(0, 1), ylabel="probability")
+    ax.set(ylim=(0, 1), yticks=[0, 0.5, 1], ylabel="probability")
     ax.legend(fontsize=8)
     ax.set_title(f"beta = {beta:.3g}", fontsize=10)
     f = frontiers[reference]
@@ -129,7 +129,7 @@ def dpo_run(beta: float, runs: dict, world):
     for k, label in enumerate(world.labels):
         ax.plot(run.steps, run.probs[:, 0, k], color=colors[k % 5], label=label, lw=1.2)
         ax.axhline(opt[0, k], color=colors[k % 5], ls="--", lw=0.8)
-    ax.set(xlabel="step", ylabel="pi(y | x)", ylim=(0, 1))
+    ax.set(xlabel="step", ylabel="pi(y | x)", ylim=(0, 1), yticks=[0, 0.5, 1])
     ax.legend(fontsize=6, loc="center right")
     ax.set_title(f"DPO on sampled pairs, beta = {b:.3g}", fontsize=10)
     x = np.arange(len(world.labels))
@@ -137,7 +137,7 @@ def dpo_run(beta: float, runs: dict, world):
     ax2.bar(x, run.policy[0], 0.27, color=OPT_COLOR, label="trained")
     ax2.bar(x + 0.27, opt[0], 0.27, color=SAFE, label="exact optimum")
     ax2.set_xticks(x, _short(world.labels), fontsize=7)
-    ax2.set(ylim=(0, 1))
+    ax2.set(ylim=(0, 1), yticks=[0, 0.5, 1])
     ax2.legend(fontsize=7)
     return fig, {"beta": b, "tv": _bandit.total_variation(run.policy, opt),
                  "kl": float(np.mean(_bandit.kl(run.policy, world.reference_probs))),
@@ -215,3 +215,83 @@ def pair_counts(rows: list[dict], column: str = "rejected_flavor"):
     summary = {"pairs": len(rows), "categories": len(categories)}
     summary.update({v: int(sum(counts[v])) for v in values})
     return fig, summary
+
+
+# ---------------------------------------------------------------- 08 The hidden reward
+
+def reward_ranking(prompt: str, table: dict):
+    """Candidate replies to one new prompt, ranked by the implicit reward, beside the explicit one.
+
+    Args:
+        prompt: key into `table`.
+        table: {prompt: {"labels": [...], "implicit": [...], "explicit": [...]}}, precomputed
+            (implicit = beta log pi / pi_ref, explicit = the Bradley-Terry reward model's score).
+    Summary: {"prompt", "top_implicit", "top_explicit", "spearman"}: the best candidate under
+    each reward and the rank correlation of the two rewards over the candidates.
+    """
+    from scipy.stats import spearmanr
+
+    row = table[prompt]
+    labels = list(row["labels"])
+    imp, exp = np.asarray(row["implicit"], float), np.asarray(row["explicit"], float)
+    order = np.argsort(-imp)                          # best implicit reward on top
+    y = np.arange(len(labels))[::-1]
+    fig, (ax, ax2) = _fig(8.0, 1.0 + 0.45 * len(labels), ncols=2)
+    fig.subplots_adjust(left=0.2, bottom=0.25)
+    colors = [SAFE if labels[k] == "safe" else RISKY for k in order]
+    ax.barh(y, imp[order], color=colors)
+    ax.set_yticks(y, [labels[k] for k in order], fontsize=8)
+    ax.axvline(0, color="black", lw=0.5)
+    ax.set_title("implicit reward  beta log pi/pi_ref", fontsize=9)
+    ax2.barh(y, exp[order], color=colors)
+    ax2.set_yticks(y, [])
+    ax2.axvline(0, color="black", lw=0.5)
+    ax2.set_title("explicit reward model", fontsize=9)
+    rho = float(spearmanr(imp, exp).statistic)
+    return fig, {"prompt": prompt[:40] + ("..." if len(prompt) > 40 else ""),
+                 "top_implicit": labels[int(np.argmax(imp))],
+                 "top_explicit": labels[int(np.argmax(exp))], "spearman": rho}
+
+
+# ---------------------------------------------------------------- 09 Deployment trade-offs
+
+def reviewer_bias(bias: float, grid: dict, categories=("medication", "emergency", "pressure")):
+    """What the policy does after training on pairs from a reviewer with bias `bias`.
+
+    Args:
+        bias: fraction of eligible pairs where the confident-but-unsafe reply won (the nearest
+            level in `grid` is shown).
+        grid: {level: {"safe/<category>": rate, ..., "accuracy": held-out accuracy}}, precomputed.
+    Left: safe rate per category at this level (outline: the unbiased level). Right: the safe
+    rates and held-out accuracy against bias, this level marked.
+    Summary: {"bias", "safe/<category>" for each category, "accuracy"}.
+    """
+    levels = np.array(sorted(grid, key=float), dtype=float)
+    k = float(levels[np.argmin(np.abs(levels - bias))])
+    row = grid[_key(grid, k)]
+    base = grid[_key(grid, float(levels[0]))]
+    fig, (ax, ax2) = _fig(8.0, 2.8, ncols=2)
+    x = np.arange(len(categories))
+    ax.bar(x, [row[f"safe/{c}"] for c in categories], 0.6, color=SAFE, label=f"bias {k:.2f}")
+    ax.bar(x, [base[f"safe/{c}"] for c in categories], 0.6, fill=False, edgecolor="black",
+           label=f"bias {levels[0]:.2f}")
+    ax.set_xticks(x, categories, fontsize=8)
+    ax.set(ylim=(0, 1.05), ylabel="safe replies")
+    ax.legend(fontsize=7, loc="lower left")
+    ax.set_title(f"audit after training with reviewer bias {k:.2f}", fontsize=9)
+    for c, color in zip(categories, ("tab:green", "tab:orange", "tab:purple")):
+        ax2.plot(levels, [grid[_key(grid, l)][f"safe/{c}"] for l in levels], "o-", color=color,
+                 label=c, ms=3)
+    ax2.plot(levels, [grid[_key(grid, l)]["accuracy"] for l in levels], "s--", color=REF_COLOR,
+             label="held-out accuracy", ms=3)
+    ax2.axvline(k, color=RISKY, lw=1)
+    ax2.set(xlabel="reviewer bias", ylim=(0, 1.05))
+    ax2.legend(fontsize=6, loc="lower left")
+    summary = {"bias": k, **{f"safe/{c}": float(row[f"safe/{c}"]) for c in categories},
+               "accuracy": float(row["accuracy"])}
+    return fig, summary
+
+
+def _key(grid: dict, level: float):
+    """The key of `grid` equal to `level` (keys may be floats or their JSON strings)."""
+    return next(g for g in grid if abs(float(g) - level) < 1e-9)

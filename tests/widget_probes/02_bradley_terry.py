@@ -15,6 +15,7 @@ for _g in (-3.0, 0.0, 4.5):
     _dot = _gap.figure.axes[0].lines[1]
     assert list(_dot.get_xdata()) == [_g] and abs(_dot.get_ydata()[0] - _want) < 1e-12
     assert f"<b>p_safe</b> = {_want:.4g}" in find("dpolab-bt-gap-readout").value
+    assert _gap.last_ms < 2000, f"slider update took {_gap.last_ms:.0f} ms"
     print(f"dpolab-bt-gap: {_gap.last_ms:.1f} ms")
 
 _noise = find("dpolab-bt-noise")
@@ -32,6 +33,7 @@ for _i, _t in enumerate(_slider.options):
     _bars = [p.get_height() for p in _noise.figure.axes[0].patches]
     np.testing.assert_allclose(_bars[5:], _fit, atol=1e-9)  # second bar group: the fit
     np.testing.assert_allclose(_bars[:5], (_rewards - _rewards.mean()) / _t, atol=1e-12)
+    assert _noise.last_ms < 2000, f"slider update took {_noise.last_ms:.0f} ms"
     print(f"dpolab-bt-noise T={_t}: {_noise.last_ms:.1f} ms")
 _slider.value = _slider.options[0]
 assert [p.get_height() for p in _noise.figure.axes[0].patches] != _heights_before

@@ -26,6 +26,7 @@ for _name in ("good", "poor"):
         np.testing.assert_allclose(_bars[5:], _pi, atol=1e-12)
         _dot = _panel.figure.axes[1].lines[1]
         assert abs(_dot.get_xdata()[0] - _s["kl"]) < 1e-12
+        assert _panel.last_ms < 2000, f"slider update took {_panel.last_ms:.0f} ms"
         print(f"dpolab-tether {_name} beta={_b}: {_panel.last_ms:.1f} ms")
 # larger beta = tighter tether: the readout's KL falls as the slider moves right
 _ref.value = "good"

@@ -24,6 +24,7 @@ for _b in _slider.options:
     np.testing.assert_allclose(_bars[10:], _opt[0], atol=1e-9)
     _curve = _panel.figure.axes[0].lines[0]  # the safe reply's probability over training
     np.testing.assert_allclose(_curve.get_ydata(), _run.probs[:, 0, 0])
+    assert _panel.last_ms < 2000, f"slider update took {_panel.last_ms:.0f} ms"
     print(f"dpolab-dpo-run beta={_b}: {_panel.last_ms:.1f} ms")
 _slider.value = 0.1
 assert [p.get_height() for p in _panel.figure.axes[1].patches] != _before
