@@ -11,7 +11,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 ROOT_FLAG  := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: install lab test test-fast data bench clean
+.PHONY: install lab test test-fast data bench demo html clean
 
 install: $(STAMP)
 
@@ -42,6 +42,16 @@ bench: install
 	$(PY) benchmarks/flops.py --write-readme
 	$(PY) benchmarks/series.py --write-readme
 	$(PY) benchmarks/sliders.py --write-readme
+
+# Classroom demo: every notebook with a slider as a Voila app (code hidden) on localhost:$(PORT).
+demo: install
+	$(PY) tools/demo.py --port $(PORT)
+
+# Handouts: execute every notebook and write self-contained HTML (outputs and widget state) to html/.
+html: install
+	$(VENV)/bin/jupyter nbconvert --to html --execute --output-dir html --embed-images \
+	  --ExecutePreprocessor.timeout=1800 --ExecutePreprocessor.store_widget_state=True \
+	  notebooks/[0-9][0-9]_*.ipynb
 
 clean:
 	rm -rf .cache html test-artifacts benchmarks/results
