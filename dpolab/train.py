@@ -100,9 +100,19 @@ class RMConfig:
 def _columns(rows, *names: str) -> list[list]:
     """Columns of a `datasets.Dataset`, a dict of lists or a list of dicts."""
     if isinstance(rows, dict) or hasattr(rows, "column_names"):
+        have = rows.keys() if isinstance(rows, dict) else rows.column_names
+        _require(names, have)
         return [list(rows[n]) for n in names]
     rows = list(rows)
+    for i, r in enumerate(rows):
+        _require(names, r.keys(), f" (row {i})")
     return [[r[n] for r in rows] for n in names]
+
+
+def _require(names, have, where: str = "") -> None:
+    for n in names:
+        if n not in have:
+            raise ValueError(f"missing column {n!r}{where}: expected {', '.join(names)}")
 
 
 def _context(model, max_length: int | None) -> int:

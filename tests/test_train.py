@@ -1,0 +1,208 @@
+"""Trainers: metrics, reference computed once, NaN guard, atomic checkpoints, resume, seeds."""
+
+import json
+
+import pytest
+import torch
+
+from dpolab import data
+from dpolab import model as M
+from dpolab import train as T
+
+TRL_NAMES = ("loss", "rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies",
+             "logps/chosen", "logps/rejected")
+
+
+@pytest.fixture(scope="module")
+def tok():
+    return M.train_tokenizer(M.corpus_texts(data.sft_corpus().select(range(600))), vocab_size=512)
+
+
+@pytest.fixture(scope="module")
+def pairs():
+    return data.train_pairs().select(range(48)).to_list()
+
+
+@pytest.fixture(scope="module")
+def held_out():
+    return data.test_pairs().select(range(16)).to_list()
+
+
+def small(tok, seed=0):
+    return M.new_model(tok, M.preset("gpt-tiny", n_layer=2, n_head=2, n_embd=64, n_positions=256), seed=seed)
+
+
+def weights(model):
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def assert_same(a, b, atol=0.0):
+    assert a.keys() == b.keys()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], atol=atol, rtol=0, msg=k)
+
+
+CFG = dict(batch_size=8, epochs=1, warmup_steps=2, lr=1e-3)
+
+
+def dpo_cfg(**kw):
+    return T.DPOConfig(**{**CFG, **kw})
+
+
+def test_sft_lowers_the_loss_and_is_seeded(tok):
+    rows = data.sft_corpus().select(range(64))
+    runs = []
+    for _ in range(2):
+        m = small(tok)
+        torch.manual_seed(0)
+        h = T.train_sft(m, tok, rows, T.SFTConfig(**CFG), progress=False)
+        runs.append(weights(m))
+    assert h[-1]["loss"] < h[0]["loss"]
+    assert len(h) == 8 and h[-1]["step"] == 8
+    assert_same(*runs)  # same seed, same weights, bit for bit
+
+
+def test_dpo_history_uses_trl_names_and_starts_at_chance(tok, pairs, held_out):
+    policy, reference = small(tok), small(tok)
+    seen = []
+    h = T.train_dpo(policy, reference, tok, pairs, dpo_cfg(eval_every=3),
+                    eval_pairs=held_out, callback=lambda s, m: seen.append(s), progress=False)
+    assert seen == list(range(0, 7))
+    start = h[0]
+    assert start["step"] == 0 and start["eval_kl"] == pytest.approx(0, abs=1e-6)
+    assert start["eval_rewards/accuracies"] == 0.0  # strict: policy = reference
+    for record in h[1:]:
+        assert set(TRL_NAMES) <= set(record)
+    # first step: policy = reference, so the loss is log 2 and every reward is 0
+    assert h[1]["loss"] == pytest.approx(0.693147, abs=1e-5)
+    assert h[1]["rewards/margins"] == pytest.approx(0.0, abs=1e-6)
+    assert "eval_kl" in h[3] and "eval_kl" in h[6] and "eval_kl" not in h[4]
+    assert h[-1]["eval_kl"] > 0
+    assert h[-1]["rewards/margins"] > 0
+
+
+def test_reference_log_probs_are_computed_once(tok, pairs):
+    policy, reference = small(tok), small(tok)
+    calls = []
+    reference.register_forward_hook(lambda mod, args, out: calls.append(1))
+    T.train_dpo(policy, reference, tok, pairs, dpo_cfg(epochs=2), progress=False)
+    assert len(calls) == 1  # one batched pass over the 48 pairs (batch 64), then reused
+    assert not reference.training
+    assert all(not p.requires_grad for p in reference.parameters())
+
+
+@pytest.mark.parametrize("loss_type", ["sigmoid", "ipo", "hinge"])
+def test_loss_types_and_options_train(tok, pairs, loss_type):
+    policy, reference = small(tok), small(tok)
+    h = T.train_dpo(policy, reference, tok, pairs,
+                    dpo_cfg(loss_type=loss_type, label_smoothing=0.1 if loss_type == "sigmoid" else 0.0),
+                    progress=False)
+    assert all(torch.isfinite(torch.tensor(r["loss"])) for r in h)
+    h = T.train_dpo(small(tok), reference, tok, pairs, dpo_cfg(reference_free=True),
+                    progress=False, stop_after=2)
+    assert len(h) == 2
+
+
+def test_bad_options_and_input_raise_clearly(tok, pairs):
+    with pytest.raises(ValueError, match="unknown loss_type"):
+        T.DPOConfig(loss_type="kto")
+    with pytest.raises(ValueError, match="beta must be > 0"):
+        T.DPOConfig(beta=0)
+    with pytest.raises(ValueError, match="missing column 'rejected'"):
+        T.train_dpo(small(tok), small(tok), tok, [{"prompt": "a", "chosen": "b"}], progress=False)
+    with pytest.raises(ValueError, match="leaves no room for the prompt"):
+        T.train_dpo(small(tok), small(tok), tok,
+                    [{"prompt": "a", "chosen": "word " * 400, "rejected": "b"}], progress=False)
+
+
+def test_nan_loss_stops_with_the_step_and_keeps_the_last_checkpoint(tok, pairs, tmp_path, monkeypatch):
+    real = T.dpo_loss
+    calls = {"n": 0}
+
+    def poisoned(*args, **kwargs):
+        calls["n"] += 1
+        losses, r_w, r_l = real(*args, **kwargs)
+        return (losses * float("nan") if calls["n"] == 5 else losses), r_w, r_l
+
+    monkeypatch.setattr(T, "dpo_loss", poisoned)
+    policy = small(tok)
+    with pytest.raises(T.TrainingDiverged, match=r"nan at step 5;.*last good checkpoint \(step 4\)"):
+        T.train_dpo(policy, small(tok), tok, pairs, dpo_cfg(save_every=2),
+                    checkpoint_dir=tmp_path, progress=False)
+    assert T.latest_checkpoint(tmp_path).name == "step-000004"
+    restored = small(tok, seed=9)
+    step, history = T.load_checkpoint(tmp_path, restored)
+    assert step == 4 and len(history) == 4
+    assert all(torch.isfinite(p).all() for p in restored.parameters())
+
+
+def test_crash_while_checkpointing_leaves_previous_checkpoint(tok, pairs, tmp_path, monkeypatch):
+    policy = small(tok)
+    T.train_dpo(policy, small(tok), tok, pairs, dpo_cfg(save_every=2),
+                checkpoint_dir=tmp_path, progress=False, stop_after=2)
+    before = (tmp_path / "step-000002" / "model.safetensors").read_bytes()
+
+    def crash(tensors, filename, metadata=None):
+        with open(filename, "wb") as f:
+            f.write(b"half a file")
+        raise KeyboardInterrupt("power cut")
+
+    monkeypatch.setattr(T, "save_file", crash)
+    with pytest.raises(KeyboardInterrupt):
+        T.train_dpo(policy, small(tok), tok, pairs, dpo_cfg(save_every=2),
+                    checkpoint_dir=tmp_path, progress=False, resume=True)
+    assert T.latest_checkpoint(tmp_path).name == "step-000002"
+    assert (tmp_path / "step-000002" / "model.safetensors").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest", "step-000002"]
+    step, _ = T.load_checkpoint(tmp_path, small(tok))
+    assert step == 2
+
+
+def test_resume_equals_an_uninterrupted_run(tok, pairs, held_out, tmp_path):
+    cfg = dpo_cfg(epochs=2, save_every=2, eval_every=4)
+    full = small(tok)
+    h_full = T.train_dpo(full, small(tok), tok, pairs, cfg, eval_pairs=held_out, progress=False)
+
+    part = small(tok)
+    T.train_dpo(part, small(tok), tok, pairs, cfg, eval_pairs=held_out, progress=False,
+                checkpoint_dir=tmp_path, stop_after=5)  # checkpoint at step 4, step 5 lost
+    resumed = small(tok, seed=7)  # fresh weights: everything must come from the checkpoint
+    h_res = T.train_dpo(resumed, small(tok), tok, pairs, cfg, eval_pairs=held_out,
+                        progress=False, checkpoint_dir=tmp_path, resume=True)
+    assert_same(weights(full), weights(resumed), atol=1e-6)
+    assert [r["step"] for r in h_res] == [r["step"] for r in h_full]
+    assert h_res[-1]["loss"] == pytest.approx(h_full[-1]["loss"], abs=1e-6)
+    state = json.loads((T.latest_checkpoint(tmp_path) / "trainer_state.json").read_text())
+    assert state["step"] == 12 and state["param_groups"][0]["lr"] == cfg.lr
+
+
+def test_sft_resume_restores_dropout_rng(tok, tmp_path):
+    rows = data.sft_corpus().select(range(48))
+    cfg = T.SFTConfig(**{**CFG, "save_every": 3})
+    full = small(tok)
+    torch.manual_seed(0)
+    T.train_sft(full, tok, rows, cfg, progress=False)
+    part = small(tok)
+    torch.manual_seed(0)
+    T.train_sft(part, tok, rows, cfg, progress=False, checkpoint_dir=tmp_path, stop_after=3)
+    torch.manual_seed(123)  # a different global RNG: the checkpoint must restore it
+    resumed = small(tok)
+    T.train_sft(resumed, tok, rows, cfg, progress=False, checkpoint_dir=tmp_path, resume=True)
+    assert_same(weights(full), weights(resumed), atol=1e-6)
+
+
+def test_reward_model_learns_bradley_terry(tok, pairs, tmp_path):
+    lm = small(tok)
+    rm, h = T.train_reward_model(lm, tok, pairs, T.RMConfig(batch_size=8, epochs=3, lr=1e-3),
+                                 progress=False)
+    assert h[-1]["loss"] < h[0]["loss"]
+    scores_w = T.score(rm, tok, [r["prompt"] for r in pairs], [r["chosen"] for r in pairs])
+    scores_l = T.score(rm, tok, [r["prompt"] for r in pairs], [r["rejected"] for r in pairs])
+    assert scores_w.shape == (len(pairs),)
+    assert (scores_w > scores_l).float().mean() > 0.8
+    M.save(rm, tok, tmp_path / "rm")
+    from transformers import AutoModelForSequenceClassification
+
+    again = AutoModelForSequenceClassification.from_pretrained(tmp_path / "rm").eval()
+    torch.testing.assert_close(T.score(again, tok, [pairs[0]["prompt"]], [pairs[0]["chosen"]]),
+                               scores_w[:1], atol=1e-5, rtol=0)
