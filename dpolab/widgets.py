@@ -113,15 +113,15 @@ def pair_browser(splits: dict[str, list[dict]], css_class: str = "dpolab-pair-br
         return [r for r in splits[split] if category in ("all", r["category"])
                 and flavor in ("all", r["rejected_flavor"])]
 
-    def show(split, category, flavor, index):
-        return plots.pair_view(pick(split, category, flavor), index)
+    def show(split, category, flavor, index):  # the slider counts from 1, like the readout
+        return plots.pair_view(pick(split, category, flavor), index - 1)
 
     first = next(iter(splits))
     all_rows = [r for rows in splits.values() for r in rows]
     categories = ["all"] + list(dict.fromkeys(r["category"] for r in all_rows))
     flavors = ["all"] + list(dict.fromkeys(r["rejected_flavor"] for r in all_rows))
     narrow = W.Layout(width="220px")
-    index = W.IntSlider(value=0, min=0, max=max(len(splits[first]) - 1, 0), description="pair",
+    index = W.IntSlider(value=1, min=1, max=max(len(splits[first]), 1), description="pair",
                         continuous_update=False, layout=W.Layout(width="320px"))
     p = Panel(show, css_class,
               split=W.Dropdown(options=list(splits), value=first, description="split", layout=narrow),
@@ -132,7 +132,7 @@ def pair_browser(splits: dict[str, list[dict]], css_class: str = "dpolab-pair-br
 
     def refit(_change=None):
         v = p.values()
-        index.max = max(len(pick(v["split"], v["category"], v["flavor"])) - 1, 0)
+        index.max = max(len(pick(v["split"], v["category"], v["flavor"])), 1)
 
     for name in ("split", "category", "flavor"):
         p.controls[name].observe(refit, names="value")

@@ -120,16 +120,16 @@ def test_pair_browser_filters_and_keeps_the_slider_in_range():
     try:
         assert "dpolab-pair-browser-index" in b.controls["index"]._dom_classes
         assert b.summary == {"pair": "1 of 8", "category": "book", "rejected_flavor": "over_refusal"}
-        b.controls["index"].value = 7
+        b.controls["index"].value = 8
         assert b.summary["pair"] == "8 of 8" and b.summary["category"] == "medication"
         b.controls["category"].value = "medication"
-        assert b.controls["index"].max == 2 and b.summary["pair"] == "3 of 3"
+        assert b.controls["index"].max == 3 and b.summary["pair"] == "3 of 3"
         b.controls["flavor"].value = "over_refusal"  # no medication pair has that flavour
         assert b.summary == {"pair": "0 of 0"}
         b.controls["flavor"].value = "all"
         b.controls["split"].value = "test"
-        assert b.controls["index"].max == 1 and b.summary["pair"] == "1 of 2"
-        b.controls["index"].value = 1
+        assert b.controls["index"].max == 2 and b.summary["pair"] == "1 of 2"
+        b.controls["index"].value = 2
         html = b.figure.data
         assert "medication prompt 1 &lt;b&gt;" in html  # text is escaped
         assert html.index("good 1") < html.index("bad 1")
