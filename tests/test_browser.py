@@ -6,8 +6,8 @@ its websocket) what the panel should show for the slider's new value and compare
 plot image with what the page shows. Voila: every notebook that builds a `dpolab.widgets` panel
 is rendered as an app; the same keyboard move must change the readout and the plot.
 
-Element screenshots are saved in test-artifacts/browser/. Without /usr/bin/chromium the tests
-skip locally and fail under CI (env CI set).
+Element screenshots are saved in test-artifacts/browser/. Without /usr/bin/chromium (or the
+browser named by env DPOLAB_CHROMIUM) the tests skip locally and fail under CI (env CI set).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 NB_DIR = ROOT / "notebooks"
 SHOTS = ROOT / "test-artifacts" / "browser"
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("DPOLAB_CHROMIUM", "/usr/bin/chromium")  # Debian's build by default
 TOKEN = "dpolab-browser-test"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
