@@ -285,6 +285,8 @@ def train_tabular(bandit: Bandit, beta: float, loss_type: str = "sigmoid", mode:
 
 def _train_tabular(bandit, beta, loss_type, mode, steps, lr, sampler, temperature, n_pairs,
                    batch_size, label_smoothing, reference_free, seed, record_every, init):
+    if init not in ("reference", "uniform"):
+        raise ValueError(f"init must be 'reference' or 'uniform', got {init!r}")
     torch.manual_seed(seed)
     ref_logp = torch.log(torch.as_tensor(bandit.reference_probs, dtype=torch.float64))
     start = ref_logp.clone() if init == "reference" else torch.zeros_like(ref_logp)

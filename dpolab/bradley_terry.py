@@ -71,6 +71,8 @@ def simulate_comparisons(rewards, n: int, temperature: float = 1.0, seed: int = 
         raise ValueError("need at least two items to compare")
     rng = np.random.default_rng(seed)
     p = None if pair_probs is None else np.asarray(pair_probs, dtype=float) / np.sum(pair_probs)
+    if p is not None and np.count_nonzero(p) < 2:
+        raise ValueError("pair_probs must give at least two items a positive probability")
     a = rng.choice(k, size=n, p=p)
     b = rng.choice(k, size=n, p=p)
     while np.any(same := a == b):  # a reviewer never compares a reply with itself
@@ -104,6 +106,11 @@ def fit_rewards(comparisons: np.ndarray, n_items: int, l2: float = 0.0,
         raise ValueError(f"comparisons must have shape (n, 2) with n > 0, got {comparisons.shape}")
     w, lo = comparisons[:, 0], comparisons[:, 1]
     n = len(comparisons)
+    seen = np.bincount(comparisons.ravel(), minlength=n_items)
+    if l2 == 0 and np.any(seen == 0):
+        raise ValueError(
+            f"items {np.flatnonzero(seen == 0).tolist()} appear in no comparison, so nothing in "
+            "the data says anything about their rewards; pass l2 > 0 to pin them at the mean")
     r = np.zeros(n_items)
     ones = np.ones((n_items, n_items)) / n_items
     for _ in range(max_iter):
@@ -118,7 +125,12 @@ def fit_rewards(comparisons: np.ndarray, n_items: int, l2: float = 0.0,
         hess += l2 * np.eye(n_items)
         # The constant direction is flat (the gauge); `ones` makes the Hessian invertible and,
         # since the gradient sums to zero, the step keeps the mean where it is.
-        step = np.linalg.solve(hess + ones, grad)
+        try:
+            step = np.linalg.solve(hess + ones, grad)
+        except np.linalg.LinAlgError:
+            raise ValueError("the comparisons split the items into groups never compared with "
+                             "each other: the offset between groups is not identifiable; pass "
+                             "l2 > 0") from None
         r = r - step
         r -= r.mean()
         if np.max(np.abs(step)) < tol:

@@ -45,10 +45,13 @@ def _call_numpy_or_torch(fn: Callable, *args) -> np.ndarray:
         return _to_numpy(fn(*args))
     except NotImplementedError:
         raise
-    except Exception:
+    except Exception as numpy_error:
         targs = [torch.as_tensor(a, dtype=torch.float64) if isinstance(a, np.ndarray) else a
                  for a in args]
-        return _to_numpy(fn(*targs))
+        try:
+            return _to_numpy(fn(*targs))
+        except Exception:
+            raise numpy_error from None  # the NumPy call's error is the one to read
 
 
 def _diagnose(got: np.ndarray, candidates: dict[str, np.ndarray]) -> str | None:
@@ -262,4 +265,56 @@ def check_bt_prob(your_fn: Callable) -> bool:
               "only the reward difference may matter.")
     _ok("adding a constant to both rewards changes nothing (identifiable up to a constant)")
     print("All Bradley-Terry checks passed.")
+    return True
+
+
+# ---------------------------------------------------------------------------- sequence log-prob
+
+def check_sequence_logp(your_fn: Callable, model, tokenizer, pairs: list[dict] | None = None) -> bool:
+    """Check `your_fn(model, tokenizer, prompt, response) -> float`, which should return
+    log pi(response + EOS | format_prompt(prompt)): the SUM over the reply tokens and EOS, the
+    prompt tokens masked. Compared with `logprobs.response_logps` on a few held-out pairs.
+    """
+    from dpolab.data import collate_sft, test_pairs, tokenize_sft
+    from dpolab.logprobs import per_token_logps, response_logps
+
+    rows = pairs or test_pairs().select(range(4)).to_list()
+    texts = [(r["prompt"], r[k]) for r in rows for k in ("chosen", "rejected")][:6]
+    try:
+        got = np.array([float(your_fn(model, tokenizer, p, y)) for p, y in texts])
+    except NotImplementedError:
+        return _unimplemented("your sequence log-prob")
+    prompts, replies = [p for p, _ in texts], [y for _, y in texts]
+    per_tok = response_logps(model, tokenizer, prompts, replies, per_token=True)
+    want = np.array([sum(v for _, v in row) for row in per_tok])
+    with torch.no_grad():
+        batch = collate_sft(tokenize_sft(tokenizer, prompts, replies), tokenizer.pad_token_id)
+        everything = per_token_logps(model, batch["input_ids"], batch["attention_mask"],
+                                     batch["attention_mask"]).sum(-1).numpy()
+    mistakes = {
+        "that looks like a MEAN over tokens; DPO uses the SUM, log pi(y|x) = sum_t log pi(y_t | "
+        "x, y_<t).": np.array([sum(v for _, v in row) / len(row) for row in per_tok]),
+        "the EOS token seems to be missing: append tokenizer.eos_token_id to the reply, the "
+        "model must also choose to stop.": np.array([sum(v for _, v in row[:-1]) for row in per_tok]),
+        "the prompt tokens seem to be counted too: mask them, only reply tokens (and EOS) "
+        "count.": everything,
+    }
+    def diagnose(values):
+        for hint, value in mistakes.items():
+            if np.allclose(values, value, atol=1e-3, rtol=1e-4):
+                return hint
+        return None
+
+    if got.shape != want.shape or not np.all(np.isfinite(got)):
+        _fail("returns one finite number per (prompt, response)", None, f"got {got}.")
+    if not np.all(got < 0):
+        _fail("is negative (a log of a probability below 1)", diagnose(got),
+              f"got {np.round(got, 3)}: use log_softmax, not the raw logits.")
+    _ok("one negative number per reply")
+    if not np.allclose(got, want, atol=1e-3, rtol=1e-4):
+        _fail("matches the package's sequence log-prob", diagnose(got),
+              f"got {np.round(got, 3)}, expected {np.round(want, 3)}. Position t-1 of the logits "
+              "predicts token t: gather log_softmax(logits)[t - 1, ids[t]] for every reply token.")
+    _ok("matches logprobs.response_logps (prompt masked, EOS counted, summed)")
+    print("All sequence log-prob checks passed.")
     return True

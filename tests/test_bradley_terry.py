@@ -77,6 +77,20 @@ def test_noise_shrinks_the_fit_toward_rewards_over_temperature():
     assert sweep["agreement"][0] > sweep["agreement"][2]
 
 
+def test_unseen_item_needs_a_prior():
+    comps = bt.simulate_comparisons(PLANTED, 2000, seed=8, pair_probs=[1, 1, 1, 0, 1])
+    with pytest.raises(ValueError, match=r"items \[3\] appear in no comparison"):
+        bt.fit_rewards(comps, 5)
+    fit = bt.fit_rewards(comps, 5, l2=1e-2)
+    assert abs(fit[3] - fit.mean()) < 1e-9  # the prior pins it at the mean
+
+
+def test_disconnected_groups_are_not_identifiable():
+    comps = np.array([[0, 1], [1, 0], [0, 1], [2, 3], [3, 2], [2, 3]])
+    with pytest.raises(ValueError, match="groups"):
+        bt.fit_rewards(comps, 4)
+
+
 def test_bad_input():
     with pytest.raises(ValueError):
         bt.fit_rewards(np.zeros((0, 2), dtype=int), 3)
