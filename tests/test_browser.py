@@ -304,6 +304,14 @@ def _press_end_and_wait(page, css: str, before: str) -> str:
     return last
 
 
+def _panel_with_slider(page, roots: list[str]) -> str:
+    """The first panel (in notebook order) that shows a slider; its first slider gets moved."""
+    for css in roots:
+        if page.locator(f".{css} .widget-slider .noUi-handle").count():
+            return css
+    raise AssertionError(f"none of the panels {roots} shows a slider")
+
+
 def _slider_label(page, css: str) -> str:
     slider, _ = _first_slider(page, css)
     return _text(slider.locator(".widget-readout").first)
@@ -327,10 +335,14 @@ import json as _json
 from IPython.display import display as _display
 from dpolab.widgets import find as _find, readout_html as _readout_html
 _p = _find({css!r})
-_slider = next(c for c in _p.controls.values() if hasattr(c, "max") and hasattr(c, "min"))
+_slider = next(c for c in _p.controls.values() if type(c).__name__.endswith("Slider"))
 _fig, _summary = _p.fn(**_p.values())
-_top = _slider.base ** _slider.max if hasattr(_slider, "base") else _slider.max  # log sliders
-print(_json.dumps({{"value": _slider.value, "max": _top,
+if hasattr(_slider, "options"):  # SelectionSlider: at its last option
+    _at_end = _slider.index == len(_slider.options) - 1
+else:  # FloatLogSlider's min/max are exponents
+    _top = _slider.base ** _slider.max if hasattr(_slider, "base") else _slider.max
+    _at_end = abs(_slider.value - _top) <= 1e-9 * max(1.0, abs(_top))
+print(_json.dumps({{"value": str(_slider.value), "at_end": bool(_at_end),
                     "expected": _readout_html(_summary), "shown": _p.readout.value,
                     "is_figure": type(_fig).__name__ == "Figure"}}))
 if type(_fig).__name__ == "Figure":
@@ -361,7 +373,8 @@ def _run_all_cells(page, attempts: int = 3) -> None:
 
 @pytest.mark.parametrize("path", lab_params())
 def test_jupyterlab_slider_updates_kernel_readout_and_plot(browser, lab, path):
-    css = panel_classes(path)[0]
+    roots = panel_classes(path)
+    css = roots[0]
     lab.clear_sessions()
     page = browser.new_page()
     t0 = time.monotonic()
@@ -379,6 +392,8 @@ def test_jupyterlab_slider_updates_kernel_readout_and_plot(browser, lab, path):
                     && /\\[\\d+\\]/.test(p[p.length - 1].innerText);
             }""", timeout=KERNEL_WAIT_MS)
         _no_errors(page)
+        css = _panel_with_slider(page, roots)
+        readout = page.locator(f".{css}-readout").first
         page.locator(f".{css}").first.scroll_into_view_if_needed()
         before, img_before = _text(readout), _plot_src(page, css)
         assert before, "the readout is empty after running all cells"
@@ -398,7 +413,7 @@ def test_jupyterlab_slider_updates_kernel_readout_and_plot(browser, lab, path):
         probe = lab.execute(kernel, KERNEL_PROBE.format(css=css))
         assert probe["error"] is None, probe["error"]
         state = json.loads(probe["stdout"].strip().splitlines()[-1])
-        assert abs(state["value"] - state["max"]) <= 1e-9 * max(1.0, abs(state["max"])), state
+        assert state["at_end"], state
         assert state["shown"] == state["expected"], state
         page.wait_for_function(
             """([sel, want]) => {
@@ -444,7 +459,8 @@ VOILA_NOTEBOOKS = slider_notebooks()
 @pytest.mark.skipif(not VOILA_NOTEBOOKS, reason="no notebook builds a dpolab.widgets panel yet")
 @pytest.mark.parametrize("path", VOILA_NOTEBOOKS, ids=[p.stem for p in VOILA_NOTEBOOKS])
 def test_voila_app_slider_changes_readout(browser, voila, path):
-    css = panel_classes(path)[0]
+    roots = panel_classes(path)
+    css = roots[0]
     page = browser.new_page()
     t0 = time.monotonic()
     try:
@@ -454,6 +470,9 @@ def test_voila_app_slider_changes_readout(browser, voila, path):
         page.wait_for_function(
             "sel => { const el = document.querySelector(sel); return el && el.innerText.trim(); }",
             arg=f".{css}-readout", timeout=KERNEL_WAIT_MS)
+        css = _panel_with_slider(page, roots)
+        readout = page.locator(f".{css}-readout").first
+        readout.wait_for(timeout=KERNEL_WAIT_MS)
         before, img_before = _text(readout), _plot_src(page, css)
         assert "Traceback" not in page.content(), "the app shows a traceback"
         # Voila hides code: no input cells on the page
