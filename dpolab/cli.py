@@ -13,10 +13,153 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="data", help="output folder (default: data)")
     p.add_argument("--seed", type=int, default=0)
 
+    _add_training_commands(sub)
+
     args = parser.parse_args(argv)
+    if args.command in _TRAINING_COMMANDS:
+        return _TRAINING_COMMANDS[args.command](args)
     if args.command == "data":
         from dpolab.scenarios import write_dataset
 
         for path, n in write_dataset(args.out, seed=args.seed).items():
             print(f"{path}: {n} rows")
     return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# sft, dpo, rm, evaluate
+
+
+def _add_training_commands(sub) -> None:
+    from dpolab.losses import LOSS_TYPES
+    from dpolab.train import DPOConfig, RMConfig, SFTConfig
+
+    sft, dpo, rm = SFTConfig(), DPOConfig(), RMConfig()
+    p = sub.add_parser("sft", help="train the tokenizer and a GPT-2 by supervised fine-tuning")
+    p.add_argument("--out", default="runs/sft", help="output folder (default: runs/sft)")
+    p.add_argument("--corpus", default=None, help="SFT JSONL (default: data/sft_corpus.jsonl)")
+    p.add_argument("--preset", default="gpt-tiny", help="model size (gpt-tiny, gpt-small)")
+    p.add_argument("--epochs", type=int, default=sft.epochs)
+    p.add_argument("--lr", type=float, default=sft.lr)
+    p.add_argument("--batch-size", type=int, default=sft.batch_size)
+    p.add_argument("--seed", type=int, default=sft.seed)
+
+    p = sub.add_parser("dpo", help="train a policy with DPO from a reference model")
+    p.add_argument("--reference", default="runs/sft", help="reference model folder (default: runs/sft)")
+    p.add_argument("--out", default="runs/dpo", help="output folder (default: runs/dpo)")
+    p.add_argument("--pairs", default=None, help="training pairs JSONL (default: data/train_pairs.jsonl)")
+    p.add_argument("--eval-pairs", default=None, help="held-out pairs JSONL (default: data/test_pairs.jsonl)")
+    p.add_argument("--beta", type=float, default=dpo.beta)
+    p.add_argument("--loss-type", choices=LOSS_TYPES, default=dpo.loss_type)
+    p.add_argument("--label-smoothing", type=float, default=dpo.label_smoothing)
+    p.add_argument("--reference-free", action="store_true")
+    p.add_argument("--lr", type=float, default=dpo.lr)
+    p.add_argument("--epochs", type=int, default=dpo.epochs)
+    p.add_argument("--batch-size", type=int, default=dpo.batch_size)
+    p.add_argument("--seed", type=int, default=dpo.seed)
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints")
+
+    p = sub.add_parser("rm", help="train an explicit Bradley-Terry reward model")
+    p.add_argument("--reference", default="runs/sft", help="model whose body starts the reward model")
+    p.add_argument("--out", default="runs/rm", help="output folder (default: runs/rm)")
+    p.add_argument("--pairs", default=None, help="training pairs JSONL (default: data/train_pairs.jsonl)")
+    p.add_argument("--lr", type=float, default=rm.lr)
+    p.add_argument("--epochs", type=int, default=rm.epochs)
+    p.add_argument("--seed", type=int, default=rm.seed)
+
+    p = sub.add_parser("evaluate", help="implicit-reward metrics of a policy; prints one JSON object")
+    p.add_argument("--model", default="runs/dpo", help="policy folder (default: runs/dpo)")
+    p.add_argument("--reference", default="runs/sft", help="reference folder (default: runs/sft)")
+    p.add_argument("--pairs", default=None, help="pairs JSONL (default: data/test_pairs.jsonl)")
+    p.add_argument("--beta", type=float, default=dpo.beta)
+    p.add_argument("--audit", action="store_true", help="also generate and judge replies (slower)")
+
+
+def _pairs_or(path, default):
+    from dpolab import data
+
+    return data.load_pairs(path) if path else default()
+
+
+def _cmd_sft(args) -> int:
+    import time
+
+    from dpolab import data
+    from dpolab.model import save
+    from dpolab.train import SFTConfig, build_sft_model
+
+    rows = data.load_sft(args.corpus) if args.corpus else data.sft_corpus()
+    config = SFTConfig(epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, seed=args.seed)
+    t0 = time.perf_counter()
+    model, tok, history = build_sft_model(rows, args.preset, config)
+    save(model, tok, args.out)
+    print(f"SFT: {len(history)} steps in {time.perf_counter() - t0:.0f} s, final loss "
+          f"{history[-1]['loss']:.3f}; saved to {args.out}")
+    return 0
+
+
+def _cmd_dpo(args) -> int:
+    import json
+    import time
+    from pathlib import Path
+
+    from dpolab import data
+    from dpolab.model import load_model, load_tokenizer, save
+    from dpolab.train import DPOConfig, train_dpo
+
+    config = DPOConfig(beta=args.beta, loss_type=args.loss_type, label_smoothing=args.label_smoothing,
+                       reference_free=args.reference_free, lr=args.lr, epochs=args.epochs,
+                       batch_size=args.batch_size, seed=args.seed)
+    tok = load_tokenizer(args.reference)
+    policy, reference = load_model(args.reference), load_model(args.reference)
+    out = Path(args.out)
+    t0 = time.perf_counter()
+    history = train_dpo(policy, reference, tok, _pairs_or(args.pairs, data.train_pairs), config,
+                        eval_pairs=_pairs_or(args.eval_pairs, data.test_pairs),
+                        checkpoint_dir=out.parent / f"{out.name}.checkpoints", resume=args.resume)
+    save(policy, tok, out)
+    (out / "history.json").write_text(json.dumps(history))
+    last = history[-1]
+    print(f"DPO: {len(history) - 1} steps in {time.perf_counter() - t0:.0f} s; held-out accuracy "
+          f"{last.get('eval_rewards/accuracies', float('nan')):.3f}, KL {last.get('eval_kl', float('nan')):.2f}; "
+          f"saved to {out}")
+    return 0
+
+
+def _cmd_rm(args) -> int:
+    from dpolab import data
+    from dpolab.model import load_model, load_tokenizer, save
+    from dpolab.train import RMConfig, train_reward_model
+
+    tok = load_tokenizer(args.reference)
+    config = RMConfig(lr=args.lr, epochs=args.epochs, seed=args.seed)
+    rm, history = train_reward_model(load_model(args.reference), tok,
+                                     _pairs_or(args.pairs, data.train_pairs), config)
+    save(rm, tok, args.out)
+    print(f"reward model: {len(history)} steps, final batch accuracy "
+          f"{history[-1]['rewards/accuracies']:.2f}; saved to {args.out}")
+    return 0
+
+
+def _cmd_evaluate(args) -> int:
+    import json
+
+    from dpolab import data
+    from dpolab.evaluate import audit, kl_to_reference, preference_metrics
+    from dpolab.model import load_model, load_tokenizer
+
+    tok = load_tokenizer(args.reference)
+    policy, reference = load_model(args.model), load_model(args.reference)
+    pairs = _pairs_or(args.pairs, data.test_pairs)
+    result = preference_metrics(policy, reference, tok, pairs, beta=args.beta)
+    result["kl"] = kl_to_reference(policy, reference, tok, pairs)
+    if args.audit:
+        for name, model in (("reference", reference), ("policy", policy)):
+            for mode, temp in (("greedy", 0.0), ("sampled", 1.0)):
+                summary = audit(model, tok, temperature=temp, n_samples=4)["summary"]
+                result.update({f"audit/{name}/{mode}/{k}": v for k, v in summary.items()})
+    print(json.dumps(result))
+    return 0
+
+
+_TRAINING_COMMANDS = {"sft": _cmd_sft, "dpo": _cmd_dpo, "rm": _cmd_rm, "evaluate": _cmd_evaluate}

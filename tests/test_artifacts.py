@@ -1,0 +1,107 @@
+"""The build-once cache: keys, atomic entries, reuse, races."""
+
+import json
+import shutil
+
+import pytest
+
+import dpolab
+from dpolab import artifacts as A
+from dpolab import data
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("DPOLAB_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def test_location_comes_from_the_environment(cache, tmp_path, monkeypatch):
+    assert A.cache_dir() == cache
+    monkeypatch.delenv("DPOLAB_CACHE")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert A.cache_dir() == tmp_path / "home" / ".cache" / "dpolab"
+
+
+def test_builds_once_then_reuses(cache):
+    calls = []
+
+    def build(d):
+        calls.append(d)
+        (d / "x.txt").write_text("built")
+
+    a = A.cached("thing", {"n": 1}, build)
+    b = A.cached("thing", {"n": 1}, build)
+    assert a == b and len(calls) == 1
+    assert (a / "x.txt").read_text() == "built"
+    assert json.loads((a / "_entry.json").read_text())["config"] == {"n": 1}
+    assert a.parent == cache / "thing"
+
+
+def test_key_depends_on_config_and_version(cache, monkeypatch):
+    k = A.key("policy", {"beta": 0.1})
+    assert k == A.key("policy", {"beta": 0.1})
+    assert k != A.key("policy", {"beta": 0.2})
+    assert k != A.key("reference", {"beta": 0.1})
+    monkeypatch.setattr(dpolab, "__version__", "9.9.9")
+    assert k != A.key("policy", {"beta": 0.1})
+
+
+def test_failed_build_leaves_nothing(cache):
+    def build(d):
+        (d / "half.txt").write_text("half")
+        raise RuntimeError("interrupted")
+
+    with pytest.raises(RuntimeError):
+        A.cached("thing", {"n": 2}, build)
+    assert not A.entry("thing", {"n": 2}).exists()
+    assert list((cache / "thing").iterdir()) == []  # no temporary folder left behind
+
+
+def test_a_concurrent_builder_that_finishes_first_wins(cache):
+    final = A.entry("thing", {"n": 3})
+
+    def build(d):
+        # another process completes the same entry while we are still building ours
+        final.mkdir(parents=True)
+        (final / "x.txt").write_text("theirs")
+        (final / "_entry.json").write_text("{}")
+        (d / "x.txt").write_text("ours")
+
+    path = A.cached("thing", {"n": 3}, build)
+    assert (path / "x.txt").read_text() == "theirs"
+    assert sorted(p.name for p in (cache / "thing").iterdir()) == [final.name]
+
+
+def test_cached_json(cache):
+    calls = []
+    compute = lambda: calls.append(1) or {"acc": [0.5, 0.9]}  # noqa: E731
+    assert A.cached_json("sweep", {"betas": [1, 2]}, compute) == {"acc": [0.5, 0.9]}
+    assert A.cached_json("sweep", {"betas": [1, 2]}, compute) == {"acc": [0.5, 0.9]}
+    assert len(calls) == 1
+
+
+def test_data_fingerprint_follows_the_files(tmp_path, monkeypatch):
+    copy = tmp_path / "data"
+    shutil.copytree(data.DATA_DIR, copy, ignore=shutil.ignore_patterns("*.md"))
+    monkeypatch.setattr(data, "DATA_DIR", copy)
+    before = A.data_fingerprint("train_pairs.jsonl")
+    with open(copy / "train_pairs.jsonl", "a") as f:
+        f.write(json.dumps({"prompt": "p", "chosen": "a", "rejected": "b", "category": "book",
+                            "rejected_flavor": "over_refusal"}) + "\n")
+    assert A.data_fingerprint("train_pairs.jsonl") != before
+
+
+def test_tokenizer_is_cached(cache):
+    tok = A.tokenizer()
+    assert tok.eos_token == "<|endoftext|>" and len(tok) <= A.TOKENIZER_VOCAB
+    assert len(list((cache / "tokenizer").iterdir())) == 1
+    assert A.tokenizer()("Hello")["input_ids"] == tok("Hello")["input_ids"]
+
+
+def test_unknown_policy_option_fails_before_training(cache):
+    with pytest.raises(TypeError, match="unknown DPO option"):
+        A.policy(betta=0.1)
+    with pytest.raises(ValueError, match="pairs must be"):
+        A._pairs("shuffled:0.1")
+    assert not (cache / "reference").exists()
