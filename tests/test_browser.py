@@ -34,8 +34,9 @@ CHROMIUM = os.environ.get("DPOLAB_CHROMIUM", "/usr/bin/chromium")  # Debian's bu
 TOKEN = "dpolab-browser-test"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-# The notebooks the JupyterLab test opens (by number); the first slider of each panel is moved.
-LAB_NOTEBOOKS = ["00", "03", "07"]
+# The notebooks the JupyterLab test opens (by number): the tether on the exact toy and on the
+# trained model. Voila covers every panel notebook; Lab, the slowest path, only these two.
+LAB_NOTEBOOKS = ["03", "07"]
 KERNEL_WAIT_MS = 180_000  # a first run of a notebook may build its cached artifacts
 
 pytestmark = pytest.mark.browser
@@ -294,9 +295,9 @@ def _press_end_and_wait(page, css: str, before: str) -> str:
             const t = el && el.innerText.replace(/\\u00a0/g, ' ').split(/\\s+/).join(' ').trim();
             return t && t !== before;
         }""", arg=[f".{css}-readout", before], timeout=60_000)
-    # settle: the same text for 1.5 s (a rounding update may precede the final one)
+    # settle: the same text for 1 s (a rounding update may precede the final one)
     last, since = _text(readout), time.monotonic()
-    while time.monotonic() - since < 1.5:
+    while time.monotonic() - since < 1.0:
         page.wait_for_timeout(250)
         now = _text(readout)
         if now != last:
