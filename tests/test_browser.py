@@ -39,9 +39,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 LAB_NOTEBOOKS = ["03", "07"]
 KERNEL_WAIT_MS = 180_000  # a first run of a notebook may build its cached artifacts
 
-pytestmark = pytest.mark.browser
-
-
 # ---------------------------------------------------------------- which notebooks, which panels
 
 def panel_classes(path: Path) -> list[str]:
@@ -372,6 +369,7 @@ def _run_all_cells(page, attempts: int = 3) -> None:
     raise AssertionError("Run All Cells did not start any cell")
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("path", lab_params())
 def test_jupyterlab_slider_updates_kernel_readout_and_plot(browser, lab, path):
     roots = panel_classes(path)
@@ -457,6 +455,7 @@ def test_jupyterlab_slider_updates_kernel_readout_and_plot(browser, lab, path):
 VOILA_NOTEBOOKS = slider_notebooks()
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(not VOILA_NOTEBOOKS, reason="no notebook builds a dpolab.widgets panel yet")
 @pytest.mark.parametrize("path", VOILA_NOTEBOOKS, ids=[p.stem for p in VOILA_NOTEBOOKS])
 def test_voila_app_slider_changes_readout(browser, voila, path):
