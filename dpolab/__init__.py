@@ -1,8 +1,11 @@
 """dpolab: Direct Preference Optimization, taught from Bradley-Terry to a small GPT-2.
 
 Modules, in the one direction data flows (a module imports only those above it):
-scenarios, data, bradley_terry, bandit, losses, model, logprobs, train, evaluate,
+scenarios, data, losses, bradley_terry, bandit, model, logprobs, train, evaluate,
 artifacts, plots, widgets, exercises, cli.
+
+`losses` holds pure tensor functions and imports nothing from the package, so it sits above the
+toy worlds: the bandit trains its tabular policy with the same `dpo_loss` the GPT-2 uses.
 """
 
 __version__ = "0.1.0"

@@ -34,9 +34,7 @@ def versions() -> dict[str, str]:
     }
 
 
-def start(seed: int = 0) -> dict[str, str]:
+def start(seed: int = 0) -> None:
     """Seed everything and print one line of versions; call it in a notebook's first code cell."""
     set_seed(seed)
-    info = versions()
-    print(" | ".join(f"{k} {v}" for k, v in info.items()) + f" | seed {seed}")
-    return info
+    print(" | ".join(f"{k} {v}" for k, v in versions().items()) + f" | seed {seed}")

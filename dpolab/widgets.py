@@ -9,13 +9,14 @@ so kernel tests (`find`) and browser tests can locate it.
 
 from __future__ import annotations
 
+import io
 import time
 from typing import Any, Callable
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
-from IPython.display import display
+from IPython.display import Image, display
 
 
 def _fmt(value: Any) -> str:
@@ -72,14 +73,21 @@ class Panel(W.VBox):
         self.summary = summary
         self.readout.value = readout_html(summary)
         if fig is not None:  # a matplotlib Figure, or anything IPython can display (e.g. HTML)
+            shown = _png(fig) if isinstance(fig, Figure) else fig
             with self.out:
                 self.out.clear_output(wait=True)
-                display(fig)
-            if isinstance(fig, Figure):
-                plt.close(fig)
+                display(shown)
         self.figure = fig
         self.last_ms = (time.perf_counter() - t0) * 1e3
         return summary
+
+
+def _png(fig: Figure) -> Image:
+    """Render once to PNG, without the inline backend's tight-bbox pass (it lays text out twice)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=fig.dpi)
+    plt.close(fig)
+    return Image(data=buffer.getvalue(), format="png")
 
 
 def panel(fn: Callable[..., tuple[Any, dict]], css_class: str, **controls: W.Widget) -> Panel:
