@@ -40,10 +40,11 @@ class TrainingDiverged(RuntimeError):
 class SFTConfig:
     """Supervised fine-tuning: next-token cross-entropy on response + EOS tokens only."""
 
-    lr: float = 2e-3
+    lr: float = 3e-3
     epochs: int = 3
     batch_size: int = 32
     warmup_steps: int = 20
+    schedule: str = "cosine"  # after warm-up: "cosine" decay to lr / 10, or "constant"
     weight_decay: float = 0.0
     grad_clip: float = 1.0
     max_length: int | None = None  # None: the model's context
@@ -63,6 +64,7 @@ class DPOConfig:
     epochs: int = 1
     batch_size: int = 16
     warmup_steps: int = 10
+    schedule: str = "constant"
     weight_decay: float = 0.0
     grad_clip: float = 1.0
     max_length: int | None = None
@@ -86,6 +88,7 @@ class RMConfig:
     epochs: int = 1
     batch_size: int = 16
     warmup_steps: int = 10
+    schedule: str = "constant"
     weight_decay: float = 0.0
     grad_clip: float = 1.0
     max_length: int | None = None
@@ -196,20 +199,41 @@ def load_checkpoint(path: str | os.PathLike, model, optimizer=None) -> tuple[int
 # The shared loop
 
 
-def _fit(model, n_examples: int, make_batch: Callable, step_fn: Callable, config, *, desc: str,
+def _batches(lengths: list[int], batch_size: int, seed: int, group: int = 50) -> list[list[int]]:
+    """One epoch of batches: a seeded shuffle, then rows of similar length batched together.
+
+    The shuffled rows are cut into chunks of `group` batches; each chunk is sorted by length
+    and cut into batches, and the batch order is shuffled again. Less padding, same data.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    order = torch.randperm(len(lengths), generator=gen).tolist()
+    batches = []
+    for start in range(0, len(order), batch_size * group):
+        chunk = sorted(order[start:start + batch_size * group], key=lambda i: lengths[i])
+        batches += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
+    return [batches[i] for i in torch.randperm(len(batches), generator=gen).tolist()]
+
+
+def _fit(model, lengths: list[int], make_batch: Callable, step_fn: Callable, config, *, desc: str,
          callback: Callback | None, checkpoint_dir, resume: bool, stop_after: int | None,
          progress: bool, eval_fn: Callable | None = None, eval_every: int = 0,
          train_mode: bool = True) -> list[dict]:
-    """Run `config.epochs` epochs of `step_fn(batch) -> (loss, metrics)`; returns the history."""
+    """Run `config.epochs` epochs of `step_fn(batch) -> (loss, metrics)`; returns the history.
+
+    `lengths` holds each example's token count (for batching rows of similar length).
+    """
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
     warmup = max(1, config.warmup_steps)
 
-    def lr_at(step: int) -> float:  # linear warm-up, then constant
-        return config.lr * min(1.0, (step + 1) / warmup)
-
-    steps_per_epoch = math.ceil(n_examples / config.batch_size)
+    steps_per_epoch = math.ceil(len(lengths) / config.batch_size)
     total = steps_per_epoch * config.epochs
+
+    def lr_at(step: int) -> float:  # linear warm-up, then constant or cosine down to lr / 10
+        if step < warmup or config.schedule == "constant":
+            return config.lr * min(1.0, (step + 1) / warmup)
+        progress = (step - warmup) / max(1, total - warmup)
+        return config.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
     step, history = 0, []
     if resume and has_checkpoint(checkpoint_dir):
         step, history = load_checkpoint(checkpoint_dir, model, optimizer)
@@ -225,8 +249,8 @@ def _fit(model, n_examples: int, make_batch: Callable, step_fn: Callable, config
     bar = tqdm(total=total, initial=step, desc=desc, disable=not progress, leave=False)
     t0 = time.perf_counter()
     for epoch in range(config.epochs):
-        order = torch.randperm(n_examples, generator=torch.Generator().manual_seed(config.seed + epoch))
-        for b in range(steps_per_epoch):
+        batches = _batches(lengths, config.batch_size, config.seed + epoch)
+        for b, idx in enumerate(batches):
             if epoch * steps_per_epoch + b < step:
                 continue  # already done before the checkpoint we resumed from
             if stop_after is not None and step >= stop_after:
@@ -234,7 +258,7 @@ def _fit(model, n_examples: int, make_batch: Callable, step_fn: Callable, config
                 return history
             for g in optimizer.param_groups:
                 g["lr"] = lr_at(step)
-            batch = make_batch(order[b * config.batch_size:(b + 1) * config.batch_size].tolist())
+            batch = make_batch(idx)
             loss, metrics = step_fn(batch)
             if not torch.isfinite(loss):
                 bar.close()
@@ -306,7 +330,8 @@ def train_sft(model, tokenizer, data, config: SFTConfig | None = None, *,
         loss, n = sft_loss(model, batch)
         return loss, {"tokens": n}
 
-    return _fit(model, len(examples), lambda idx: collate_sft([examples[i] for i in idx], pad),
+    lengths = [len(e["prompt_ids"]) + len(e["completion_ids"]) for e in examples]
+    return _fit(model, lengths, lambda idx: collate_sft([examples[i] for i in idx], pad),
                 step_fn, config, desc="SFT", callback=callback, checkpoint_dir=checkpoint_dir,
                 resume=resume, stop_after=stop_after, progress=progress)
 
@@ -419,9 +444,13 @@ def train_dpo(policy, reference, tokenizer, pairs, config: DPOConfig | None = No
                    "logps/rejected": policy_l.detach().mean().item()}
         return losses.mean(), metrics
 
-    return _fit(policy, len(examples), make_batch, step_fn, config, desc="DPO", callback=callback,
+    return _fit(policy, _pair_lengths(examples), make_batch, step_fn, config, desc="DPO", callback=callback,
                 checkpoint_dir=checkpoint_dir, resume=resume, stop_after=stop_after,
                 progress=progress, eval_fn=eval_fn, eval_every=config.eval_every, train_mode=False)
+
+
+def _pair_lengths(examples: list[dict]) -> list[int]:
+    return [len(e["prompt_ids"]) + max(len(e["chosen_ids"]), len(e["rejected_ids"])) for e in examples]
 
 
 def _dpo_evaluator(policy, reference, tokenizer, eval_pairs, config: DPOConfig, n_ctx: int):
@@ -495,7 +524,7 @@ def train_reward_model(lm, tokenizer, pairs, config: RMConfig | None = None, *,
                       "rewards/margins": (r_w - r_l).mean().item(),
                       "rewards/accuracies": (r_w > r_l).float().mean().item()}
 
-    history = _fit(rm, len(examples), lambda idx: collate_pairs([examples[i] for i in idx], pad),
+    history = _fit(rm, _pair_lengths(examples), lambda idx: collate_pairs([examples[i] for i in idx], pad),
                    step_fn, config, desc="reward model", callback=callback,
                    checkpoint_dir=checkpoint_dir, resume=resume, stop_after=stop_after,
                    progress=progress, train_mode=False)
