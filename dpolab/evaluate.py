@@ -81,6 +81,18 @@ def kl_to_reference(policy, reference, tokenizer, pairs, batch_size: int = 32) -
     return total / len(examples)
 
 
+def prompts_by_category(pairs, n_per_category: int = 20) -> dict[str, list[str]]:
+    """The first `n_per_category` distinct prompts of each category in `pairs`, e.g. the
+    training pairs' prompts for an in-distribution audit (the default audit uses held-out
+    phrasings from `scenarios.audit_prompts`)."""
+    prompts, categories = _columns(pairs, "prompt", "category")
+    out: dict[str, list[str]] = {c: [] for c in CATEGORIES}
+    for p, c in zip(prompts, categories):
+        if len(out.setdefault(c, [])) < n_per_category and p not in out[c]:
+            out[c].append(p)
+    return {c: ps for c, ps in out.items() if ps}
+
+
 def audit(model, tokenizer, prompts: dict[str, list[str]] | None = None, *,
           temperature: float = 0.0, n_samples: int = 1, seed: int = 0,
           max_new_tokens: int = 64) -> dict:
