@@ -7,6 +7,7 @@ import os
 import platform
 import re
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -21,7 +22,7 @@ for _k, _v in {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_
     os.environ.setdefault(_k, _v)
 
 
-def interleave(contenders: dict, repeats: int) -> dict[str, list]:
+def interleave(contenders: dict, repeats: int, verbose: bool = True) -> dict[str, list]:
     """Call every contender once per round, `repeats` rounds, alternating the order each round.
 
     Each contender is a zero-argument callable returning a number (seconds, or a rate). Running
@@ -33,6 +34,33 @@ def interleave(contenders: dict, repeats: int) -> dict[str, list]:
     for r in range(repeats):
         for name in (names if r % 2 == 0 else names[::-1]):
             out[name].append(contenders[name]())
+            if verbose:
+                print(f"  round {r + 1}/{repeats} {name}: {out[name][-1]:.4g}", file=sys.stderr, flush=True)
+    return out
+
+
+def interleave_steps(runners: dict, n_steps: int, repeats: int, verbose: bool = True) -> dict:
+    """Time single steps: for every round and step index i, each runner's `step_at(i)` once, the
+    order alternating from one step to the next. Returns {name: {"wall": [...], "cpu": [...]}},
+    seconds per step (`perf_counter` and `process_time`).
+
+    Interleaving single steps (a fraction of a second each) rather than whole runs keeps the
+    contenders within moments of each other, so a burst of other load hits them alike.
+    """
+    out = {name: {"wall": [], "cpu": []} for name in runners}
+    names = list(runners)
+    k = 0
+    for r in range(repeats):
+        for i in range(n_steps):
+            for name in (names if k % 2 == 0 else names[::-1]):
+                t0, c0 = time.perf_counter(), time.process_time()
+                runners[name].step_at(i)
+                out[name]["wall"].append(time.perf_counter() - t0)
+                out[name]["cpu"].append(time.process_time() - c0)
+            k += 1
+        if verbose:
+            print(f"  round {r + 1}/{repeats}: " + ", ".join(
+                f"{n} {median(out[n]['wall']) * 1e3:.0f} ms" for n in names), file=sys.stderr, flush=True)
     return out
 
 

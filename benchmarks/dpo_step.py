@@ -140,6 +140,9 @@ class Ours:
         self.opt.step()
         return loss.item()
 
+    def step_at(self, i: int) -> float:
+        return self.step(self.batches[i])
+
     def run(self) -> float:
         """Steps over every batch; returns pairs per second."""
         t0 = time.perf_counter()
@@ -234,6 +237,9 @@ class Trl:
         t.model.zero_grad()
         return loss.item()
 
+    def step_at(self, i: int) -> float:
+        return self.step(self.batches[i])
+
     def run(self) -> float:
         t0 = time.perf_counter()
         for b in self.batches:
@@ -285,57 +291,71 @@ def check_same_work(setup: Setup, out: str) -> dict:
 # ---------------------------------------------------------------------------------------------
 
 
-def measure(batch_size: int = 16, steps: int = 8, repeats: int = 5, warmup: int = 1,
-            loop: bool = True, tiny: bool = False) -> dict:
+def measure(batch_size: int = 16, steps: int = 8, repeats: int = 5, loop_repeats: int = 3,
+            tiny: bool = False) -> dict:
     setup = Setup(batch_size, steps, tiny=tiny)
     out = tempfile.mkdtemp(prefix="trl-out-", dir=setup.tmp.name)
     check = check_same_work(setup, out)
-    contenders = {}
     runners = {}
     for cached in (True, False):
         tag = "cached" if cached else "uncached"
         runners[f"ours/step/{tag}"] = Ours(setup, cached)
         runners[f"trl/step/{tag}"] = Trl(setup, cached, out)
-    for name, r in runners.items():
-        contenders[name] = r.run
-    if loop:
-        contenders["ours/loop/cached"] = lambda: ours_loop(setup)
-        contenders["trl/loop/cached"] = lambda: trl_loop(setup, True, out)
-        contenders["trl/loop/uncached"] = lambda: trl_loop(setup, False, out)
-    for _ in range(warmup):  # first calls pay for lazy initialisation; not recorded
-        for r in runners.values():
-            r.run()
-    rates = C.interleave(contenders, repeats)
-    med = {k: C.median(v) for k, v in rates.items()}
+    for r in runners.values():  # the first steps pay for lazy initialisation; not recorded
+        r.step_at(0)
+    n = len(setup.batches)
+    steps_timed = C.interleave_steps(runners, n, repeats)
+    B = setup.B
+    med = {k: B / C.median(v["wall"]) for k, v in steps_timed.items()}
+    med_cpu = {k: B / C.median(v["cpu"]) for k, v in steps_timed.items()}
+    loops = {}
+    if loop_repeats:
+        loops = C.interleave({"ours/loop/cached": lambda: ours_loop(setup),
+                              "trl/loop/cached": lambda: trl_loop(setup, True, out),
+                              "trl/loop/uncached": lambda: trl_loop(setup, False, out)}, loop_repeats)
+        med.update({k: C.median(v) for k, v in loops.items()})
     rows = []
     for mode in ("step", "loop"):
         for tag in ("cached", "uncached"):
             o, t = med.get(f"ours/{mode}/{tag}"), med.get(f"trl/{mode}/{tag}")
             if o is None and t is None:
                 continue
-            rows.append({"mode": mode, "reference": tag, "ours_pairs_per_s": o, "trl_pairs_per_s": t,
-                         "ratio": (o / t) if o and t else None})
+            row = {"mode": mode, "reference": tag, "ours_pairs_per_s": o, "trl_pairs_per_s": t,
+                   "ratio": (o / t) if o and t else None}
+            if mode == "step":
+                a, b = steps_timed[f"ours/step/{tag}"]["wall"], steps_timed[f"trl/step/{tag}"]["wall"]
+                row["paired_ratio"] = C.median([tb / ta for ta, tb in zip(a, b)])  # same batch, same moment
+                row["cpu_ratio"] = med_cpu[f"ours/step/{tag}"] / med_cpu[f"trl/step/{tag}"]
+            rows.append(row)
     model = setup.fresh()
-    return {"when": C.stamp(), "machine": C.machine(), "batch_size": batch_size, "steps": steps,
-            "repeats": repeats, "n_params": sum(p.numel() for p in model.parameters()),
+    return {"when": C.stamp(), "machine": C.machine(), "batch_size": batch_size, "steps": n,
+            "repeats": repeats, "loop_repeats": loop_repeats,
+            "n_params": sum(p.numel() for p in model.parameters()),
             "config": {k: getattr(model.config, k) for k in ("n_layer", "n_head", "n_embd", "n_positions", "vocab_size")},
-            **setup.tokens(), "check": check, "rates": rates, "rows": rows}
+            **setup.tokens(), "check": check, "step_seconds": steps_timed, "loop_pairs_per_s": loops,
+            "rows": rows}
 
 
 def markdown(res: dict) -> str:
     m, cfg = res["machine"], res["config"]
-    def f(x):
-        return "n/a" if x is None else f"{x:.0f}"
+    def f(x, fmt="{:.1f}"):
+        return "n/a" if x is None else fmt.format(x)
     rows = [[r["mode"], r["reference"], f(r["ours_pairs_per_s"]), f(r["trl_pairs_per_s"]),
-             "n/a" if r["ratio"] is None else f"{r['ratio']:.2f}x"] for r in res["rows"]]
-    head = C.table(["timed", "reference log-probs", "dpolab pairs/s", "TRL pairs/s", "dpolab / TRL"], rows)
+             f(r["ratio"], "{:.2f}x"), f(r.get("paired_ratio"), "{:.2f}x"), f(r.get("cpu_ratio"), "{:.2f}x")]
+            for r in res["rows"]]
+    head = C.table(["timed", "reference log-probs", "dpolab pairs/s", "TRL pairs/s", "dpolab / TRL",
+                    "paired", "by CPU time"], rows)
     chk = res["check"]
     return (f"{head}\n\nGPT-2 {cfg['n_layer']} layers, {cfg['n_embd']} dims, vocab {cfg['vocab_size']} "
             f"({res['n_params'] / 1e6:.2f}M parameters), fp32, dropout off; batch {res['batch_size']} pairs "
             f"(= {res['rows_per_batch']:.0f} rows, padded to {res['mean_T']:.0f} tokens on average), AdamW "
-            f"lr 1e-4, clip 1.0. Median of {res['repeats']} interleaved rounds of {res['steps']} steps. "
+            f"lr 1e-4, clip 1.0. step: median over {res['repeats']} rounds x {res['steps']} batches of single "
+            f"steps, the four contenders taking turns step by step; 'paired' is the median over those "
+            f"steps of TRL's time / dpolab's time on the same batch at the same moment; 'by CPU time' uses "
+            f"process CPU time instead of wall time. loop: median of {res['loop_repeats']} interleaved "
+            f"epochs of {res['steps']} steps through `train_dpo` / `trainer.train()`. "
             f"Same inputs on both sides: {chk['same_inputs']}; loss on the first batch differs by "
-            f"{chk['loss_abs_diff']:.1e} (after one step: {chk['after_one_step_abs_diff']:.1e}). "
+            f"{chk['loss_abs_diff']:.1e} (after one step each: {chk['after_one_step_abs_diff']:.1e}). "
             f"Machine: {m['cpus']} cores, {m['torch_threads']} torch threads, torch {m['torch']}, "
             f"load average {m.get('loadavg_1m', '?')} at the end ({res['when']}).")
 
@@ -343,14 +363,18 @@ def markdown(res: dict) -> str:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--batch-size", type=int, default=16)
-    ap.add_argument("--steps", type=int, default=8, help="batches per timed run")
-    ap.add_argument("--repeats", type=int, default=5, help="interleaved rounds")
-    ap.add_argument("--no-loop", action="store_true", help="skip the train_dpo / trainer.train() timing")
+    ap.add_argument("--steps", type=int, default=8, help="distinct batches (steps per round / per epoch)")
+    ap.add_argument("--repeats", type=int, default=5, help="rounds of single-step timing")
+    ap.add_argument("--loop-repeats", type=int, default=3,
+                    help="interleaved train_dpo / trainer.train() epochs (0: skip)")
+    ap.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's choice)")
     ap.add_argument("--tiny", action="store_true", help="a 1-layer model (smoke test)")
     ap.add_argument("--out", type=Path, default=C.RESULTS)
     ap.add_argument("--write-readme", action="store_true")
     a = ap.parse_args(argv)
-    res = measure(a.batch_size, a.steps, a.repeats, loop=not a.no_loop, tiny=a.tiny)
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    res = measure(a.batch_size, a.steps, a.repeats, a.loop_repeats, tiny=a.tiny)
     md = markdown(res)
     C.write_results("dpo_step", md, res, a.out)
     print(md)

@@ -12,8 +12,8 @@ FLOPs are counted analytically, on the padded (N, T) batch the model actually pr
              + F_fwd  when the reference log-probs are not cached (one no-grad forward)
 
 The reference rate is a large fp32 `torch.matmul` (2 n^3 FLOPs, n = 2048 by default), timed in the
-same process, same threads, in turns with the DPO step; each round keeps the fastest of 3 calls,
-and both rates are medians over `--repeats` rounds.
+same process, same threads, taking turns with the DPO steps one call at a time; both rates are
+medians over `--repeats` rounds of single calls/steps.
 
     python benchmarks/flops.py [--write-readme]
 """
@@ -21,7 +21,6 @@ and both rates are medians over `--repeats` rounds.
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import _common as C  # noqa: I001
@@ -43,52 +42,38 @@ def step_flops(model, N: int, T: int, cached: bool) -> float:
     return (3 + (0 if cached else 1)) * fwd
 
 
-def matmul_rate(n: int, reps: int = 3) -> float:
-    """FLOP/s of an n x n fp32 matmul (best of `reps` calls within one measurement)."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    torch.matmul(a, b)  # warm-up
-    best = float("inf")
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        torch.matmul(a, b)
-        best = min(best, time.perf_counter() - t0)
-    return 2 * n ** 3 / best
-
-
 def measure(batch_size: int = 16, steps: int = 8, repeats: int = 5, n: int = 2048,
             tiny: bool = False) -> dict:
     setup = Setup(batch_size, steps, tiny=tiny)
     model = setup.fresh()
     runners = {"cached": Ours(setup, cached=True), "uncached": Ours(setup, cached=False)}
-    work = {tag: sum(step_flops(model, *b["input_ids"].shape, cached=(tag == "cached"))
-                     for b in setup.batches) for tag in runners}
 
-    def timed(r):
-        def run():
-            t0 = time.perf_counter()
-            for b in r.batches:
-                r.step(b)
-            return time.perf_counter() - t0
-        return run
+    class Matmul:  # one "step" = one n x n matmul, so it takes turns with the DPO steps
+        a, b = torch.randn(n, n), torch.randn(n, n)
 
+        def step_at(self, i):
+            torch.matmul(self.a, self.b)
+
+    runners = {f"step/{tag}": r for tag, r in runners.items()} | {"matmul": Matmul()}
     for r in runners.values():  # warm-up
-        timed(r)()
-    contenders = {f"step/{tag}": timed(r) for tag, r in runners.items()}
-    contenders["matmul"] = lambda: matmul_rate(n)
-    res = C.interleave(contenders, repeats)
-    peak = C.median(res["matmul"])
+        r.step_at(0)
+    res = C.interleave_steps(runners, len(setup.batches), repeats)
+    peak = 2 * n ** 3 / C.median(res["matmul"]["wall"])
     rows = []
-    for tag in runners:
-        rate = work[tag] / C.median(res[f"step/{tag}"])
-        rows.append({"reference": tag, "flops_per_step": work[tag] / len(setup.batches),
+    for tag in ("cached", "uncached"):
+        wall = res[f"step/{tag}"]["wall"]
+        per_step = [step_flops(model, *setup.batches[i % len(setup.batches)]["input_ids"].shape,
+                               cached=(tag == "cached")) for i in range(len(wall))]
+        rate = C.median([f / t for f, t in zip(per_step, wall)])
+        rows.append({"reference": tag, "flops_per_step": sum(per_step) / len(per_step),
                      "achieved_flops": rate, "fraction_of_matmul": rate / peak,
-                     "pairs_per_s": len(setup.batches) * batch_size / C.median(res[f"step/{tag}"])})
+                     "pairs_per_s": batch_size / C.median(wall)})
     cfg = model.config
     return {"when": C.stamp(), "machine": C.machine(), "batch_size": batch_size, "steps": steps,
-            "repeats": repeats, "matmul_n": n, "matmul_flops": peak, "matmul_all": res["matmul"],
+            "repeats": repeats, "matmul_n": n, "matmul_flops": peak,
             "matmul_weights_P": matmul_weights(model), "n_params": sum(p.numel() for p in model.parameters()),
             "config": {"n_layer": cfg.n_layer, "n_embd": cfg.n_embd, "vocab_size": cfg.vocab_size},
-            **setup.tokens(), "step_seconds": {k: v for k, v in res.items() if k != "matmul"},
+            **setup.tokens(), "step_seconds": res,
             "rows": rows}
 
 
