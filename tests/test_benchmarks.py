@@ -30,7 +30,8 @@ def results(out: Path, name: str) -> tuple[str, dict]:
 
 @pytest.mark.slow
 def test_dpo_step_tiny(tmp_path):
-    run("dpo_step.py", "--tiny", "--batch-size", "2", "--steps", "2", "--repeats", "1", "--out", str(tmp_path))
+    run("dpo_step.py", "--tiny", "--batch-size", "2", "--steps", "2", "--repeats", "1", "--loop-repeats", "1",
+        "--out", str(tmp_path))
     md, res = results(tmp_path, "dpo_step")
     assert res["check"]["same_inputs"], "dpolab and TRL were fed different batches"
     assert res["check"]["loss_abs_diff"] < 1e-5
