@@ -285,6 +285,20 @@ def _press_end_and_wait(page, css: str, before: str) -> str:
             break
         except Exception:
             continue
+    return _wait_for_new_readout(page, css, before)
+
+
+def _select_last_and_wait(page, css: str, before: str) -> str:
+    """For a panel without a slider: pick the first dropdown's last option, wait for the readout."""
+    select = page.locator(f".{css} select").first
+    select.scroll_into_view_if_needed()
+    last = select.locator("option").count() - 1
+    current = select.evaluate("el => el.selectedIndex")
+    select.select_option(index=last if current != last else 0)
+    return _wait_for_new_readout(page, css, before)
+
+
+def _wait_for_new_readout(page, css: str, before: str) -> str:
     readout = page.locator(f".{css}-readout").first
     page.wait_for_function(
         """([sel, before]) => {
@@ -302,11 +316,19 @@ def _press_end_and_wait(page, css: str, before: str) -> str:
     return last
 
 
-def _panel_with_slider(page, roots: list[str]) -> str:
-    """The first panel (in notebook order) that shows a slider; its first slider gets moved."""
+def _panel_with_slider(page, roots: list[str], allow_dropdown: bool = False) -> str:
+    """The first panel (in notebook order) that shows a slider; its first slider gets moved.
+
+    With `allow_dropdown`, a notebook whose panels have no slider falls back to the first panel
+    with a dropdown.
+    """
     for css in roots:
         if page.locator(f".{css} .widget-slider .noUi-handle").count():
             return css
+    if allow_dropdown:
+        for css in roots:
+            if page.locator(f".{css} select").count():
+                return css
     raise AssertionError(f"none of the panels {roots} shows a slider")
 
 
@@ -471,17 +493,20 @@ def test_voila_app_slider_changes_readout(browser, voila, path):
         page.wait_for_function(
             "sel => { const el = document.querySelector(sel); return el && el.innerText.trim(); }",
             arg=f".{css}-readout", timeout=KERNEL_WAIT_MS)
-        css = _panel_with_slider(page, roots)
+        css = _panel_with_slider(page, roots, allow_dropdown=True)
         readout = page.locator(f".{css}-readout").first
         readout.wait_for(timeout=KERNEL_WAIT_MS)
         before, img_before = _text(readout), _plot_src(page, css)
         assert "Traceback" not in page.content(), "the app shows a traceback"
         # Voila hides code: no input cells on the page
         assert page.locator(".jp-InputArea-editor, .CodeMirror, .cm-editor").count() == 0
-        _, handle = _first_slider(page, css)
-        label_before = _slider_label(page, css)
-        after = _press_end_and_wait(page, css, before)
-        assert after != before and _slider_label(page, css) != label_before
+        if page.locator(f".{css} .widget-slider .noUi-handle").count():
+            label_before = _slider_label(page, css)
+            after = _press_end_and_wait(page, css, before)
+            assert _slider_label(page, css) != label_before
+        else:  # a panel driven by a dropdown only
+            after = _select_last_and_wait(page, css, before)
+        assert after != before
         if img_before is not None:
             page.wait_for_function(
                 "([sel, old]) => { const i = document.querySelector(sel);"
