@@ -54,13 +54,18 @@ class SFTConfig:
 
 @dataclass
 class DPOConfig:
-    """DPO (Eq. 7) and its variants. lr 1e-4 suits the tiny model; 5e-4 over-optimizes it."""
+    """DPO (Eq. 7) and its variants.
+
+    Measured on the shipped data with the tiny model (one epoch, beta 0.1): lr 2e-5 reaches
+    ~0.98 held-out preference accuracy at a KL of ~7 nats and keeps generations fluent; lr 5e-5
+    and 1e-4 reach 1.0 but drift to KL ~22 and ~40 and degrade the generations.
+    """
 
     beta: float = 0.1
     loss_type: str = "sigmoid"
     label_smoothing: float = 0.0
     reference_free: bool = False
-    lr: float = 1e-4
+    lr: float = 2e-5
     epochs: int = 1
     batch_size: int = 16
     warmup_steps: int = 10
@@ -234,9 +239,14 @@ def _fit(model, lengths: list[int], make_batch: Callable, step_fn: Callable, con
             return config.lr * min(1.0, (step + 1) / warmup)
         progress = (step - warmup) / max(1, total - warmup)
         return config.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+    if config.schedule not in ("cosine", "constant"):
+        raise ValueError(f"schedule must be 'cosine' or 'constant', got {config.schedule!r}")
     step, history = 0, []
     if resume and has_checkpoint(checkpoint_dir):
         step, history = load_checkpoint(checkpoint_dir, model, optimizer)
+    else:
+        torch.manual_seed(config.seed)  # dropout draws; a resumed run restores the RNG instead
     cfg = asdict(config)
     last_saved = step if resume and has_checkpoint(checkpoint_dir) else None
     if step == 0 and eval_fn is not None:
@@ -343,7 +353,6 @@ def build_sft_model(rows, gpt: GPTConfig | str = "gpt-tiny", config: SFTConfig |
     if tokenizer is None:
         tokenizer = train_tokenizer(corpus_texts(_as_rows(rows)), vocab_size=vocab_size)
     model = new_model(tokenizer, gpt, seed=config.seed)
-    torch.manual_seed(config.seed)  # dropout
     history = train_sft(model, tokenizer, rows, config, **kwargs)
     return model, tokenizer, history
 
