@@ -67,14 +67,17 @@ def entry(name: str, config: dict) -> Path:
 def cached(name: str, config: dict, build_fn: Callable[[Path], None]) -> Path:
     """Return the folder of entry (name, config), calling `build_fn(folder)` first if needed.
 
-    `build_fn` writes whatever it likes into the (temporary) folder it is given. A file
-    `config.json`-like `_entry.json` records the name, config and version alongside.
+    `build_fn` writes whatever it likes into the (temporary) folder it is given; `_entry.json`
+    records the name, config and version beside it and marks the entry complete.
     """
     final = entry(name, config)
     if (final / "_entry.json").exists():
         return final
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; entries are ordinary folders
     try:
         build_fn(tmp)
         (tmp / "_entry.json").write_text(json.dumps(
