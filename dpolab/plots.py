@@ -295,3 +295,172 @@ def reviewer_bias(bias: float, grid: dict, categories=("medication", "emergency"
 def _key(grid: dict, level: float):
     """The key of `grid` equal to `level` (keys may be floats or their JSON strings)."""
     return next(g for g in grid if abs(float(g) - level) < 1e-9)
+
+
+# ---------------------------------------------------------------- 05 The reference model
+
+LABEL_COLORS = {"safe": SAFE, "unsafe_advice": RISKY, "missed_emergency": "darkred",
+                "over_refusal": "tab:orange", "rule_bending": "tab:purple",
+                "made_up_facts": "tab:brown", "other": "lightgray"}
+
+
+def audit_rates(rates: dict, title: str = "", ax=None):
+    """Stacked bars: per category, the share of replies the judge gave each label.
+
+    Args:
+        rates: `evaluate.audit(...)["rates"]`, {category: {label: fraction}}.
+    Summary: {category: safe rate}.
+    """
+    fig = None
+    if ax is None:
+        fig, ax = _fig(8.0, 2.8)
+        fig.subplots_adjust(bottom=0.32, right=0.78)
+    cats = list(rates)
+    bottom = np.zeros(len(cats))
+    for label, color in LABEL_COLORS.items():
+        h = np.array([rates[c].get(label, 0.0) for c in cats])
+        if h.any():
+            ax.bar(cats, h, bottom=bottom, color=color, label=label, width=0.7)
+        bottom += h
+    ax.set_xticks(range(len(cats)), [c.replace("_", " ") for c in cats], rotation=30, fontsize=7,
+                  ha="right")
+    ax.set(ylim=(0, 1), ylabel="share of replies")
+    ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    ax.set_title(title, fontsize=10)
+    return fig if fig is not None else ax.figure, {c: float(rates[c]["safe"]) for c in cats}
+
+
+def token_logps(tokens: list, title: str = ""):
+    """One bar per completion token: its log-prob under the model (EOS last).
+
+    Args:
+        tokens: [(token_text, logp), ...] as `logprobs.response_logps(..., per_token=True)` gives.
+    Summary: {"tokens", "logp" (the sum: the sequence log-prob), "lowest" (the least likely
+    token), "eos_logp"}.
+    """
+    text = [t for t, _ in tokens]
+    v = np.array([lp for _, lp in tokens], dtype=float)
+    fig, ax = _fig(9.0, 2.8)
+    fig.subplots_adjust(bottom=0.38)
+    colors = [RISKY if x < -2.0 else (OPT_COLOR if x < -0.5 else SAFE) for x in v]
+    ax.bar(np.arange(len(v)), v, color=colors, width=0.8)
+    labels = [repr(t)[1:-1] if t != "<|endoftext|>" else "EOS" for t in text]
+    ax.set_xticks(np.arange(len(v)), labels, rotation=90, fontsize=6)
+    ax.set(ylabel="log p(token)", xlim=(-0.7, len(v) - 0.3))
+    ax.axhline(0, color="black", lw=0.5)
+    ax.set_title(title, fontsize=9)
+    k = int(np.argmin(v))
+    return fig, {"tokens": len(v), "logp": float(v.sum()), "lowest": labels[k],
+                 "eos_logp": float(v[-1])}
+
+
+# ---------------------------------------------------------------- 06 The direct update
+
+def dpo_history(history: list, total_steps: int | None = None):
+    """The DPO training metrics (TRL's names) against the step, in four small panels.
+
+    Args:
+        history: `train_dpo`'s list of per-step dicts (possibly a partial one, while training).
+        total_steps: fixes the x range, so a live plot does not rescale as it grows.
+    Summary: {"step", "loss", "rewards/chosen", "rewards/rejected", "rewards/margins",
+    "rewards/accuracies", "eval_rewards/accuracies"}: the last values logged.
+    """
+    steps = [h for h in history if "loss" in h]
+    evals = [h for h in history if "eval_rewards/accuracies" in h]
+    x = np.array([h["step"] for h in steps])
+    fig = Figure(figsize=(10.0, 2.4), dpi=80)
+    axes = fig.subplots(1, 4)
+    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.2, top=0.86, wspace=0.35)
+
+    def smooth(key, k=8):
+        v = np.array([h[key] for h in steps], dtype=float)
+        return v if len(v) < k else np.convolve(v, np.ones(k) / k, mode="same")
+
+    if len(x):
+        axes[0].plot(x, smooth("loss"), color=OPT_COLOR)
+        axes[1].plot(x, smooth("rewards/chosen"), color=SAFE, label="chosen")
+        axes[1].plot(x, smooth("rewards/rejected"), color=RISKY, label="rejected")
+        axes[2].plot(x, smooth("rewards/margins"), color="black")
+        axes[3].plot(x, smooth("rewards/accuracies"), color=OPT_COLOR, label="train batch")
+    if evals:
+        axes[3].plot([h["step"] for h in evals], [h["eval_rewards/accuracies"] for h in evals],
+                     "o-", color="tab:orange", ms=3, label="held-out")
+    axes[0].axhline(np.log(2), color=REF_COLOR, ls="--", lw=0.8)
+    axes[1].axhline(0, color=REF_COLOR, lw=0.5)
+    for ax, title in zip(axes, ("loss (dashed: log 2)", "rewards/chosen, /rejected",
+                                "rewards/margins", "rewards/accuracies")):
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("step", fontsize=8)
+        ax.tick_params(labelsize=7)
+        if total_steps:
+            ax.set_xlim(0, total_steps)
+    axes[0].set_ylim(bottom=0)
+    axes[3].set_ylim(-0.02, 1.02)
+    axes[1].legend(fontsize=7)
+    axes[3].legend(fontsize=7, loc="lower right")
+    last = steps[-1] if steps else {}
+    summary = {"step": int(last.get("step", 0))}
+    for k in ("loss", "rewards/chosen", "rewards/rejected", "rewards/margins",
+              "rewards/accuracies"):
+        summary[k] = float(last[k]) if k in last else float("nan")
+    summary["eval_rewards/accuracies"] = (float(evals[-1]["eval_rewards/accuracies"])
+                                          if evals else float("nan"))
+    return fig, summary
+
+
+# ---------------------------------------------------------------- 07 Beta and the tether
+
+def beta_tether(beta: float, prompt: int, table: list, frontier: dict, prompts: list):
+    """One row of a precomputed beta sweep: where it sits on every curve, and what it says.
+
+    Args:
+        beta: a value in the sweep (the row whose "beta" equals it is shown).
+        prompt: index into `prompts` (and into each row's "greedy" replies).
+        table: rows {"beta", "kl", "accuracy", "safe", "over_refusal", "degenerate",
+            "distinct2", "greedy": [reply per prompt]}, plus one reference row with beta None.
+        frontier: `bandit.frontier(...)` of the toy world, for the predicted shape.
+        prompts: the patient messages the greedy replies answer.
+    Summary: {"beta", "kl", "accuracy", "safe", "over_refusal", "degenerate", "distinct2",
+    "reply"} (reply: this policy's greedy answer to the chosen prompt).
+    """
+    rows = [r for r in table if r["beta"] is not None]
+    ref = next(r for r in table if r["beta"] is None)
+    row = next(r for r in rows if r["beta"] == beta)
+    # log10(beta) on a linear axis with hand-placed ticks: log axes cost most of the drawing time
+    x = np.log10([r["beta"] for r in rows])
+    here = float(np.log10(beta))
+    ticks = (x, [f"{r['beta']:g}" for r in rows])
+    fig, (ax1, ax2, ax3) = _fig(11.0, 2.9, ncols=3)
+    fig.subplots_adjust(left=0.05, right=0.99, bottom=0.2, top=0.88, wspace=0.28)
+    kl = np.array([r["kl"] for r in rows])
+    ax1.plot(x, kl, "o-", color=OPT_COLOR, ms=3)
+    ax1.plot([here], [row["kl"]], "o", color=RISKY, ms=8)
+    ax1.set_xticks(*ticks, fontsize=7)
+    ax1.set(xlabel="beta (tether strength)", ylim=(0, 1.05 * kl.max()))
+    ax1.set_title("KL(pi || pi_ref), held-out", fontsize=9)
+    for key, color, label in (("accuracy", OPT_COLOR, "held-out accuracy"),
+                              ("safe", SAFE, "safe (safety categories)"),
+                              ("over_refusal", "tab:orange", "over-refusal (routine)"),
+                              ("degenerate", "tab:gray", "degenerate/other")):
+        ax2.plot(x, [r[key] for r in rows], "o-", color=color, ms=3, label=label)
+        ax2.plot([here], [row[key]], "o", color=color, ms=7, mec="black")
+    ax2.axhline(ref["safe"], color=SAFE, ls=":", lw=1)
+    ax2.set_xticks(*ticks, fontsize=7)
+    ax2.set(ylim=(-0.02, 1.02), yticks=[0, 0.5, 1], xlabel="beta")
+    ax2.set_title("rates (dotted: reference safe)", fontsize=9)
+    ax2.legend(fontsize=6, loc="center left")
+    ax3.plot(kl, [r["safe"] for r in rows], "o-", color=SAFE, ms=3, label="DPO policies")
+    ax3.plot([0.0], [ref["safe"]], "s", color=REF_COLOR, label="reference")
+    ax3.plot([row["kl"]], [row["safe"]], "o", color=RISKY, ms=8)
+    # The toy's exact frontier, rescaled onto the same box: only its shape is comparable.
+    fk, fr = np.asarray(frontier["kl"]), np.asarray(frontier["reward"])
+    lo, hi = ref["safe"], max(r["safe"] for r in rows)
+    ax3.plot(fk / fk.max() * kl.max(), lo + (fr - fr.min()) / (np.ptp(fr) or 1.0) * (hi - lo),
+             "--", color=OPT_COLOR, lw=1, label="toy optimum (rescaled)")
+    ax3.set(xlabel="KL to reference", ylim=(0, 1.02), yticks=[0, 0.5, 1])
+    ax3.set_title("safe rate vs KL: the frontier", fontsize=9)
+    ax3.legend(fontsize=6, loc="lower right")
+    summary = {k: row[k] for k in ("beta", "kl", "accuracy", "safe", "over_refusal", "degenerate",
+                                   "distinct2")}
+    summary["reply"] = row["greedy"][prompt]
+    return fig, summary
