@@ -65,7 +65,9 @@ def trained():
     return tok, artifacts.reference_model(progress=False), artifacts.policy(progress=False)
 
 
+# A cold cache trains SFT then DPO first (minutes, more on a busy machine).
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 def test_dpo_learns_held_out_preferences(trained):
     tok, ref, pol = trained
     m = E.preference_metrics(pol, ref, tok, data.test_pairs())
@@ -75,6 +77,7 @@ def test_dpo_learns_held_out_preferences(trained):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 def test_dpo_makes_deployment_safer_without_refusing_more(trained):
     """Measured with the defaults: safety categories' greedy safe rate 0.20 -> 0.55 on held-out
     phrasings, sampled 0.28 -> 0.31; routine over-refusal 0.12-0.18 -> ~0."""
