@@ -25,7 +25,8 @@ from _notebooks import execute, notebooks
 GOAL_MIN = 10
 
 
-def run_pass(paths: list[Path], cache: Path, timeout: int, label: str) -> dict[str, dict]:
+def run_pass(paths: list[Path], cache: Path, timeout: int, label: str, partial: dict | None = None,
+             out_dir: Path | None = None) -> dict[str, dict]:
     out = {}
     for path in paths:
         try:
@@ -37,18 +38,22 @@ def run_pass(paths: list[Path], cache: Path, timeout: int, label: str) -> dict[s
                               "traceback": traceback.format_exc()[-2000:]}
         r = out[path.name]
         print(f"{label:4s} {path.name}: " + (f"{r['seconds']:.1f} s" if r["ok"] else r["error"]), flush=True)
+        if partial is not None:  # so a long run that is stopped still leaves its numbers
+            partial[label] = out
+            C.write_results("series.partial", "", partial, out_dir)
     return out
 
 
-def measure(only=None, timeout: int = 900, cache: Path | None = None) -> dict:
+def measure(only=None, timeout: int = 900, cache: Path | None = None, out_dir: Path | None = None) -> dict:
     paths = notebooks(only)
     keep = cache is not None
     cache = Path(cache) if keep else Path(tempfile.mkdtemp(prefix="dpolab-cache-cold-"))
     if keep and cache.exists() and any(cache.iterdir()):
         raise SystemExit(f"--cache {cache} is not empty; a cold run needs an empty folder")
     try:
-        cold = run_pass(paths, cache, timeout, "cold")
-        warm = run_pass(paths, cache, timeout, "warm")
+        partial: dict = {}
+        cold = run_pass(paths, cache, timeout, "cold", partial, out_dir)
+        warm = run_pass(paths, cache, timeout, "warm", partial, out_dir)
     finally:
         if not keep:
             shutil.rmtree(cache, ignore_errors=True)
@@ -86,7 +91,7 @@ def main(argv=None):
     ap.add_argument("--out", type=Path, default=C.RESULTS)
     ap.add_argument("--write-readme", action="store_true")
     a = ap.parse_args(argv)
-    res = measure(a.only, a.timeout, a.cache)
+    res = measure(a.only, a.timeout, a.cache, a.out)
     md = markdown(res)
     C.write_results("series", md, res, a.out)
     print(md)
