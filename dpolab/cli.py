@@ -110,12 +110,13 @@ def _cmd_dpo(args) -> int:
     config = DPOConfig(beta=args.beta, loss_type=args.loss_type, label_smoothing=args.label_smoothing,
                        reference_free=args.reference_free, lr=args.lr, epochs=args.epochs,
                        batch_size=args.batch_size, seed=args.seed)
+    pairs = _pairs_or(args.pairs, data.train_pairs)  # bad data fails before any model loads
+    eval_pairs = _pairs_or(args.eval_pairs, data.test_pairs)
     tok = load_tokenizer(args.reference)
     policy, reference = load_model(args.reference), load_model(args.reference)
     out = Path(args.out)
     t0 = time.perf_counter()
-    history = train_dpo(policy, reference, tok, _pairs_or(args.pairs, data.train_pairs), config,
-                        eval_pairs=_pairs_or(args.eval_pairs, data.test_pairs),
+    history = train_dpo(policy, reference, tok, pairs, config, eval_pairs=eval_pairs,
                         checkpoint_dir=out.parent / f"{out.name}.checkpoints", resume=args.resume)
     save(policy, tok, out)
     (out / "history.json").write_text(json.dumps(history))

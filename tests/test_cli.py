@@ -53,4 +53,4 @@ def test_bad_input_is_one_clear_error(files, tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"prompt": "p", "chosen": "a"}\n')
     with pytest.raises(data.DataError, match="line 1.*rejected"):
-        main(["dpo", "--reference", str(files / "sft"), "--out", str(tmp_path / "x"), "--pairs", str(bad)])
+        main(["dpo", "--reference", str(tmp_path / "none"), "--out", str(tmp_path / "x"), "--pairs", str(bad)])
