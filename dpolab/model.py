@@ -27,9 +27,15 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
+from transformers.utils import logging as hf_logging
+
 from dpolab.data import format_prompt
 
 EOS = "<|endoftext|>"
+
+# A ~1M-parameter model loads in milliseconds; transformers' per-load progress bars only clutter
+# the notebooks. Our own training loops keep their tqdm bars.
+hf_logging.disable_progress_bar()
 
 
 class ModelNotFoundError(OSError):
