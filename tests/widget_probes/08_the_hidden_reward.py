@@ -20,6 +20,7 @@ for _p in _options[1:] + _options[:1]:
     assert _panel.summary["top_implicit"] == _labels[int(np.argmax(_imp))], (_p, _panel.summary)
     assert _panel.summary["top_explicit"] == _labels[int(np.argmax(_exp))], (_p, _panel.summary)
     assert abs(_panel.summary["spearman"] - spearmanr(_imp, _exp).statistic) < 1e-9
+    assert _panel.summary["top_implicit"] == _panel.summary["top_explicit"] == "safe", _panel.summary
     _bars = [p.get_width() for p in _panel.figure.axes[0].patches]
     np.testing.assert_allclose(_bars, np.sort(_imp)[::-1], atol=1e-4)   # sorted, best on top
     _bars2 = [p.get_width() for p in _panel.figure.axes[1].patches]
