@@ -100,7 +100,21 @@ class Setup:
 # dpolab
 
 
-class Ours:
+class Contender:
+    """What both sides share: `step(batch)` is theirs; timing one step or a pass is the same."""
+
+    def step_at(self, i: int) -> float:
+        return self.step(self.batches[i])
+
+    def run(self) -> float:
+        """Steps over every batch; returns pairs per second."""
+        t0 = time.perf_counter()
+        for b in self.batches:
+            self.step(b)
+        return len(self.batches) * self.s.B / (time.perf_counter() - t0)
+
+
+class Ours(Contender):
     """dpolab's DPO step; `cached` picks precomputed reference log-probs or an inline reference forward."""
 
     def __init__(self, setup: Setup, cached: bool):
@@ -140,15 +154,6 @@ class Ours:
         self.opt.step()
         return loss.item()
 
-    def step_at(self, i: int) -> float:
-        return self.step(self.batches[i])
-
-    def run(self) -> float:
-        """Steps over every batch; returns pairs per second."""
-        t0 = time.perf_counter()
-        for b in self.batches:
-            self.step(b)
-        return len(self.batches) * self.s.B / (time.perf_counter() - t0)
 
 
 def ours_loop(setup: Setup) -> float:
@@ -216,7 +221,7 @@ def trl_trainer(setup: Setup, cached: bool, out: str, max_steps: int = -1, callb
     return trainer
 
 
-class Trl:
+class Trl(Contender):
     """TRL's DPO step on batches from its own collator, same pairs and order as dpolab's."""
 
     def __init__(self, setup: Setup, cached: bool, out: str):
@@ -237,14 +242,6 @@ class Trl:
         t.model.zero_grad()
         return loss.item()
 
-    def step_at(self, i: int) -> float:
-        return self.step(self.batches[i])
-
-    def run(self) -> float:
-        t0 = time.perf_counter()
-        for b in self.batches:
-            self.step(b)
-        return len(self.batches) * self.s.B / (time.perf_counter() - t0)
 
 
 def trl_loop(setup: Setup, cached: bool, out: str) -> float:
