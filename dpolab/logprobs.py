@@ -89,6 +89,17 @@ def _right_padded(attention_mask: torch.Tensor) -> bool:
     return bool((attention_mask[:, :-1] >= attention_mask[:, 1:]).all())
 
 
+def length_buckets(attention_mask: torch.Tensor, rows_per_bucket: int = ROWS_PER_BUCKET):
+    """The buckets `sequence_logps` runs: [(row indices, length T_b)], rows sorted by length.
+
+    About `rows_per_bucket` rows each; T_b is the longest row of bucket b. (N, T) -> list.
+    """
+    lengths = attention_mask.sum(-1)                                       # (N,)
+    order = torch.argsort(lengths, stable=True)
+    n_buckets = max(1, round(len(order) / rows_per_bucket))
+    return [(idx, int(lengths[idx].max())) for idx in order.chunk(n_buckets)]
+
+
 def sequence_logps(model, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                    completion_mask: torch.Tensor, rows_per_bucket: int = ROWS_PER_BUCKET) -> torch.Tensor:
     """log pi(y | x) = sum over completion tokens of log pi(y_t | x, y_<t); shape (N,).
@@ -96,16 +107,12 @@ def sequence_logps(model, input_ids: torch.Tensor, attention_mask: torch.Tensor,
     Right-padded rows run in length buckets (see the module docstring); gradients flow as
     through one pass. Rows padded any other way run as one batch.
     """
-    n = input_ids.shape[0]
     if not _right_padded(attention_mask):
         return per_token_logps(model, input_ids, attention_mask, completion_mask).sum(-1)
-    lengths = attention_mask.sum(-1)                                       # (N,)
-    order = torch.argsort(lengths, stable=True)
-    parts = []
-    for idx in order.chunk(max(1, round(n / rows_per_bucket))):
-        T = int(lengths[idx].max())
-        parts.append(per_token_logps(model, input_ids[idx, :T], attention_mask[idx, :T],
-                                     completion_mask[idx, :T]).sum(-1))
+    buckets = length_buckets(attention_mask, rows_per_bucket)
+    parts = [per_token_logps(model, input_ids[idx, :T], attention_mask[idx, :T],
+                             completion_mask[idx, :T]).sum(-1) for idx, T in buckets]
+    order = torch.cat([idx for idx, _ in buckets])
     return torch.cat(parts)[torch.argsort(order)]                          # back to the rows' order
 
 

@@ -64,17 +64,29 @@ def test_flops_tiny(tmp_path):
 def test_flop_formula_matches_a_hand_count():
     sys.path.insert(0, str(BENCH))
     try:
-        from flops import matmul_weights, step_flops
+        from flops import block_weights, step_flops
     finally:
         sys.path.remove(str(BENCH))
+    import torch
     from transformers import GPT2Config, GPT2LMHeadModel
 
-    L, d, V, N, T = 2, 16, 50, 3, 7
+    L, d, V = 2, 16, 50
     model = GPT2LMHeadModel(GPT2Config(n_layer=L, n_head=2, n_embd=d, vocab_size=V, n_positions=32))
-    assert matmul_weights(model) == L * 12 * d * d + V * d
-    fwd = 2 * (L * 12 * d * d + V * d) * N * T + 4 * L * N * T * T * d
-    assert step_flops(model, N, T, cached=True) == 3 * fwd
-    assert step_flops(model, N, T, cached=False) == 4 * fwd
+    assert block_weights(model) == L * 12 * d * d
+    # 3 right-padded rows of 7, 4 and 2 real tokens; completions of 3, 2 and 1 tokens
+    lengths, completions, T = (7, 4, 2), (3, 2, 1), 7
+    attention = torch.tensor([[1] * n + [0] * (T - n) for n in lengths])
+    completion = torch.tensor([[0] * (n - c) + [1] * c + [0] * (T - n) for n, c in zip(lengths, completions)])
+    batch = {"input_ids": torch.zeros(3, T, dtype=torch.long), "attention_mask": attention,
+             "completion_mask": completion}
+    P = L * 12 * d * d
+    textbook = 2 * (P + V * d) * 3 * T + 4 * L * 3 * T * T * d
+    assert step_flops(model, batch, cached=True, textbook=True) == 3 * textbook
+    assert step_flops(model, batch, cached=False, textbook=True) == 4 * textbook
+    # with ROWS_PER_BUCKET >= 3 the three rows are one bucket cut to 7 tokens; the head runs at
+    # the 6 completion positions
+    performed = 2 * P * 3 * 7 + 4 * L * 3 * 49 * d + 2 * V * d * 6
+    assert step_flops(model, batch, cached=True) == 3 * performed
 
 
 @pytest.mark.notebook
