@@ -146,14 +146,13 @@ def _cmd_evaluate(args) -> int:
     import json
 
     from dpolab import data
-    from dpolab.evaluate import audit, kl_to_reference, preference_metrics
+    from dpolab.evaluate import audit, preference_metrics
     from dpolab.model import load_model, load_tokenizer
 
     tok = load_tokenizer(args.reference)
     policy, reference = load_model(args.model), load_model(args.reference)
     pairs = _pairs_or(args.pairs, data.test_pairs)
-    result = preference_metrics(policy, reference, tok, pairs, beta=args.beta)
-    result["kl"] = kl_to_reference(policy, reference, tok, pairs)
+    result = preference_metrics(policy, reference, tok, pairs, beta=args.beta, kl=True)
     if args.audit:
         for name, model in (("reference", reference), ("policy", policy)):
             for mode, temp in (("greedy", 0.0), ("sampled", 1.0)):
