@@ -44,16 +44,15 @@ KERNEL_WAIT_MS = 180_000  # a first run of a notebook may build its cached artif
 def panel_classes(path: Path) -> list[str]:
     """Root CSS classes of the `dpolab.widgets` panels a notebook builds, in source order.
 
-    A root is a `"dpolab-..."` string literal in a code cell that builds a panel (`panel(` or a
-    `dpolab.widgets` builder) and that does not extend another such literal (`dpolab-tether-beta`
-    extends `dpolab-tether`).
+    A root is the first `"dpolab-..."` string literal after a `panel(` or `pair_browser(` call
+    (its `css_class` argument). Other `dpolab-` classes, such as the class of a plain HTML
+    output, are not panels and have no readout.
     """
     nb = json.loads(path.read_text())
     code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
-    if not re.search(r"\b(panel|pair_browser)\(", code):
-        return []
-    literals = list(dict.fromkeys(re.findall(r"[\"'](dpolab-[a-z0-9-]+)[\"']", code)))
-    return [c for c in literals if not any(c != o and c.startswith(o + "-") for o in literals)]
+    inside = r"(?:[^\"'()]|\([^()]*\)|\"[^\"]*\"|'[^']*')*?"   # within the call's parentheses
+    calls = re.findall(r"\b(?:panel|pair_browser)\(" + inside + r"[\"'](dpolab-[a-z0-9-]+)[\"']", code)
+    return list(dict.fromkeys(calls))
 
 
 def slider_notebooks() -> list[Path]:
@@ -496,7 +495,7 @@ def test_jupyterlab_slider_updates_kernel_readout_and_plot(browser, lab, path):
 VOILA_NOTEBOOKS = slider_notebooks()
 # Voila runs the whole notebook before the page's widgets connect to the kernel, so the first
 # readout appears only after the last cell: allow a cold build of the notebook's artifacts.
-VOILA_WAIT_S = 420
+VOILA_WAIT_S = int(os.environ.get("DPOLAB_VOILA_WAIT_S", 420))
 
 
 def _wait_for_app(page, voila: Voila, mark: int, css: str) -> float:
@@ -559,7 +558,9 @@ def test_voila_app_slider_changes_readout(browser, voila, path):
 
 def test_panel_detection_finds_roots(tmp_path):
     nb = {"cells": [{"cell_type": "code", "source": [
-        'p = widgets.panel(f, "dpolab-tether", beta=s)\n', 'find("dpolab-tether-beta")\n']}]}
+        'HTML(\'<div class="dpolab-token-heatmap">\')\n',
+        'p = widgets.panel(partial(f, a="x"), "dpolab-tether", beta=s)\n', 'find("dpolab-tether-beta")\n',
+        'b = widgets.pair_browser(rows)\n', 'q = widgets.panel(lambda v: g(v, T), "dpolab-bias", v=s)\n']}]}
     path = tmp_path / "99_x.ipynb"
     path.write_text(json.dumps(nb))
-    assert panel_classes(path) == ["dpolab-tether"]
+    assert panel_classes(path) == ["dpolab-tether", "dpolab-bias"]
