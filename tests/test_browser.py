@@ -241,11 +241,14 @@ class Voila:
     def mark(self) -> int:
         return self.log.stat().st_size
 
-    def errors_since(self, mark: int) -> str:
-        """The log text after `mark` if it reports a failed cell, else ''."""
+    def since(self, mark: int) -> str:
         with open(self.log, errors="replace") as f:
             f.seek(mark)
-            text = f.read()
+            return f.read()
+
+    def errors_since(self, mark: int) -> str:
+        """The log text after `mark` if it reports a failed cell, else ''."""
+        text = self.since(mark)
         return text[-4000:] if "Error at server while executing cell" in text else ""
 
 
@@ -480,8 +483,7 @@ def test_jupyterlab_slider_updates_kernel_readout_and_plot(browser, lab, path):
                     (SHOTS / f"lab-{path.stem}-plot-expected.png").write_bytes(want)
                 assert shown == want, "the plot on the page is not the figure for the new value"
         _shot(page.locator(f".{css}").first, f"lab-{path.stem}-after")
-        print(f"{path.name}: app ready in {rendered:.1f} s; {before!r} -> {after!r} "
-              f"({time.monotonic() - t0:.1f} s in all)")
+        print(f"{path.name}: {before!r} -> {after!r} ({time.monotonic() - t0:.1f} s)")
     except Exception:
         page.screenshot(path=str(SHOTS / f"lab-{path.stem}-failure.png"), full_page=True)
         raise
@@ -498,9 +500,19 @@ VOILA_NOTEBOOKS = slider_notebooks()
 VOILA_WAIT_S = int(os.environ.get("DPOLAB_VOILA_WAIT_S", 420))
 
 
-def _wait_for_app(page, voila: Voila, mark: int, css: str) -> float:
-    """Poll until the panel's readout shows text; fail at once if Voila reports a cell error."""
+KERNEL_START_S = 90  # a page whose kernel has not answered by then is loaded once more
+
+
+def _wait_for_app(page, voila: Voila, mark: int, css: str, url: str) -> float:
+    """Poll until the panel's readout shows text; fail at once if Voila reports a cell error.
+
+    Now and then a kernel that Voila starts never answers its first request, and the page waits
+    for ever; Voila then never logs "Connecting to kernel" for it. In our runs this hit 3 of
+    about 30 page loads, each time the second page a server rendered, just as the first page
+    closed. Such a page is loaded once more, as a user would, and the retry is printed.
+    """
     t0 = time.monotonic()
+    reloaded = False
     while time.monotonic() - t0 < VOILA_WAIT_S:
         if page.evaluate("sel => { const el = document.querySelector(sel);"
                          " return !!(el && el.innerText.trim()); }", f".{css}-readout"):
@@ -508,6 +520,12 @@ def _wait_for_app(page, voila: Voila, mark: int, css: str) -> float:
         errors = voila.errors_since(mark)
         if errors:
             pytest.fail(f"Voila could not execute a cell:\n{errors}")
+        if (not reloaded and time.monotonic() - t0 > KERNEL_START_S
+                and "Connecting to kernel" not in voila.since(mark)):
+            print(f"{url}: the kernel did not answer in {KERNEL_START_S} s; loading the page again")
+            reloaded = True
+            mark = voila.mark()
+            page.goto(url, wait_until="commit", timeout=VOILA_WAIT_S * 1000)
         page.wait_for_timeout(500)
     pytest.fail(f"no readout for .{css} after {VOILA_WAIT_S} s; Voila log:\n"
                 f"{voila.log.read_text(errors='replace')[-3000:]}")
@@ -522,9 +540,9 @@ def test_voila_app_slider_changes_readout(browser, voila, path):
     page = browser.new_page()
     t0, mark = time.monotonic(), voila.mark()
     try:
-        page.goto(f"{voila.url}/voila/render/{path.name}", wait_until="commit",
-                  timeout=VOILA_WAIT_S * 1000)
-        rendered = _wait_for_app(page, voila, mark, css)
+        url = f"{voila.url}/voila/render/{path.name}"
+        page.goto(url, wait_until="commit", timeout=VOILA_WAIT_S * 1000)
+        rendered = _wait_for_app(page, voila, mark, css, url)
         css = _panel_with_slider(page, roots, allow_dropdown=True)
         readout = page.locator(f".{css}-readout").first
         readout.wait_for(timeout=KERNEL_WAIT_MS)
