@@ -182,6 +182,40 @@ def _pairs(spec: str) -> list[dict]:
     return fn(rows, float(frac))
 
 
+def reference_logps(ref_dir: Path, rows: list[dict]):
+    """log pi_ref of each row's chosen and rejected reply: two (N,) tensors, or None.
+
+    Every DPO run from one reference needs the same numbers, because the biased and noisy pair
+    sets only swap chosen and rejected of the shipped training pairs. They are computed once per
+    reference over the shipped pairs (in their order and batches, so a run on those pairs gets
+    exactly what `train_dpo` would compute) and looked up by (prompt, reply) text. None when a
+    row's text is not among the shipped pairs.
+    """
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from dpolab.data import tokenize_pairs
+    from dpolab.train import _context, _reference_logps
+
+    def build(d: Path):
+        tok, ref, shipped = load_tokenizer(ref_dir), load_model(ref_dir), train_rows()
+        examples = tokenize_pairs(tok, *([r[k] for r in shipped] for k in ("prompt", "chosen", "rejected")),
+                                  _context(ref, None))
+        w, l = _reference_logps(ref, examples, tok.pad_token_id)
+        save_file({"chosen": w.contiguous(), "rejected": l.contiguous()}, str(d / "logps.safetensors"))
+    entry_dir = cached("reference-logps", {"reference": ref_dir.parent.name,
+                                           "data": data_fingerprint("train_pairs.jsonl")}, build)
+    table = load_file(str(entry_dir / "logps.safetensors"))
+    logp = {}
+    for r, w, l in zip(train_rows(), table["chosen"].tolist(), table["rejected"].tolist()):
+        logp[r["prompt"], r["chosen"]], logp[r["prompt"], r["rejected"]] = w, l
+    try:
+        return (torch.tensor([logp[r["prompt"], r["chosen"]] for r in rows]),
+                torch.tensor([logp[r["prompt"], r["rejected"]] for r in rows]))
+    except KeyError:
+        return None
+
+
 def policy_dir(reference: SFTConfig | None = None, gpt: str = "gpt-tiny", pairs: str = "train",
                progress: bool = True, callback=None, **dpo) -> Path:
     """Folder of a DPO policy trained from the cached reference; keyword args are `DPOConfig` fields.
@@ -197,8 +231,10 @@ def policy_dir(reference: SFTConfig | None = None, gpt: str = "gpt-tiny", pairs:
     def build(d: Path):
         tok = load_tokenizer(ref_dir)
         policy, ref = load_model(ref_dir), load_model(ref_dir)
-        history = train_dpo(policy, ref, tok, _pairs(pairs), config, eval_pairs=test_rows(),
-                            progress=progress, callback=callback)
+        rows = _pairs(pairs)
+        known = reference_logps(ref_dir, rows) if config.max_length is None else None
+        history = train_dpo(policy, ref, tok, rows, config, eval_pairs=test_rows(),
+                            progress=progress, callback=callback, reference_logps=known)
         save(policy, tok, d / "model")
         (d / "history.json").write_text(json.dumps(history))
     return cached("policy", cfg, build) / "model"

@@ -395,11 +395,13 @@ def kl_along_completions(policy_logp: torch.Tensor, ref_logp: torch.Tensor, batc
 def train_dpo(policy, reference, tokenizer, pairs, config: DPOConfig | None = None, *,
               eval_pairs=None, callback: Callback | None = None,
               checkpoint_dir: str | os.PathLike | None = None, resume: bool = False,
-              stop_after: int | None = None, progress: bool = True) -> list[dict]:
+              stop_after: int | None = None, progress: bool = True,
+              reference_logps: tuple[torch.Tensor, torch.Tensor] | None = None) -> list[dict]:
     """Train `policy` in place with DPO against the frozen `reference`.
 
     The reference log-probs of every training pair are computed once, before the first step,
-    and reused. Dropout is off in both models (as TRL does by default), so a step is a
+    and reused (or taken from `reference_logps`: two (N,) tensors, log pi_ref of each pair's
+    chosen and rejected completion, e.g. from `artifacts.reference_logps`). Dropout is off in both models (as TRL does by default), so a step is a
     deterministic function of the weights and the batch.
 
     Args:
@@ -423,7 +425,13 @@ def train_dpo(policy, reference, tokenizer, pairs, config: DPOConfig | None = No
     examples = tokenize_pairs(tokenizer, prompts, chosen, rejected, n_ctx)
     for p in reference.parameters():
         p.requires_grad_(False)
-    ref_w, ref_l = _reference_logps(reference, examples, pad)
+    if reference_logps is None:
+        ref_w, ref_l = _reference_logps(reference, examples, pad)
+    else:
+        ref_w, ref_l = reference_logps
+        if tuple(ref_w.shape) != (len(examples),) or tuple(ref_l.shape) != (len(examples),):
+            raise ValueError(f"reference_logps must be two ({len(examples)},) tensors, one value per "
+                             f"pair; got {tuple(ref_w.shape)} and {tuple(ref_l.shape)}")
 
     eval_fn = None
     if eval_pairs is not None:

@@ -105,3 +105,35 @@ def test_unknown_policy_option_fails_before_training(cache):
     with pytest.raises(ValueError, match="pairs must be"):
         A._pairs("shuffled:0.1")
     assert not (cache / "reference").exists()
+
+
+def test_reference_logps_are_computed_once_and_looked_up_by_text(cache, tmp_path):
+    import torch
+
+    from dpolab import logprobs, scenarios
+    from dpolab.data import tokenize_pairs
+    from dpolab.model import new_model, preset, save
+    from dpolab.train import _reference_logps
+
+    artifacts = A
+    tok = artifacts.tokenizer()
+    ref_dir = save(new_model(tok, preset("gpt-tiny", n_layer=1, n_head=2, n_embd=32), seed=3), tok,
+                   tmp_path / "ref" / "model")
+    ref = artifacts.load_model(ref_dir)
+    shipped = artifacts.train_rows()
+    cols = lambda rows: [[r[k] for r in rows] for k in ("prompt", "chosen", "rejected")]
+    w, l = artifacts.reference_logps(ref_dir, shipped)
+    # the shipped pairs: exactly what train_dpo would compute itself
+    want_w, want_l = _reference_logps(ref, tokenize_pairs(tok, *cols(shipped), 128), tok.pad_token_id)
+    assert torch.equal(w, want_w) and torch.equal(l, want_l)
+    # a biased set swaps chosen and rejected on some rows; the lookup follows the swap
+    biased = scenarios.biased_pairs(shipped, 0.5)
+    assert sum(r["flipped"] for r in biased) > 100
+    bw, bl = artifacts.reference_logps(ref_dir, biased)
+    direct_w, direct_l = logprobs.pair_logps(ref, tok, *cols(biased))
+    torch.testing.assert_close(bw, direct_w, atol=1e-4, rtol=1e-5)
+    torch.testing.assert_close(bl, direct_l, atol=1e-4, rtol=1e-5)
+    assert len([p for p in (A.cache_dir() / "reference-logps").iterdir()]) == 1  # built once, for both
+    # text that is not among the shipped pairs: no table value, train_dpo computes its own
+    odd = [{**shipped[0], "chosen": "A reply nobody wrote."}]
+    assert artifacts.reference_logps(ref_dir, odd) is None

@@ -211,3 +211,20 @@ def test_reward_model_learns_bradley_terry(tok, pairs, tmp_path):
     again = AutoModelForSequenceClassification.from_pretrained(tmp_path / "rm").eval()
     torch.testing.assert_close(T.score(again, tok, [pairs[0]["prompt"]], [pairs[0]["chosen"]]),
                                scores_w[:1], atol=1e-5, rtol=0)
+
+
+def test_given_reference_logps_replace_the_reference_pass(tok, pairs):
+    policy, reference = small(tok), small(tok)
+    calls = []
+    reference.transformer.register_forward_hook(lambda mod, args, out: calls.append(1))
+    examples = data.tokenize_pairs(tok, *[[r[k] for r in pairs] for k in ("prompt", "chosen", "rejected")],
+                                   reference.config.n_positions)
+    known = T._reference_logps(reference, examples, tok.pad_token_id)
+    n_pass = len(calls)
+    h_given = T.train_dpo(policy, reference, tok, pairs, dpo_cfg(), progress=False, reference_logps=known)
+    assert len(calls) == n_pass  # the reference never ran during that training
+    h_own = T.train_dpo(small(tok), reference, tok, pairs, dpo_cfg(), progress=False)
+    assert [r["loss"] for r in h_given] == [r["loss"] for r in h_own]  # bit for bit
+    with pytest.raises(ValueError, match="one value per pair"):
+        T.train_dpo(small(tok), reference, tok, pairs, dpo_cfg(), progress=False,
+                    reference_logps=(known[0][:3], known[1][:3]))
