@@ -55,3 +55,24 @@ def test_notebook_committed_without_outputs(path):
     dirty = [i for i, c in enumerate(nb.cells)
              if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count"))]
     assert not dirty, f"{path.name}: cells {dirty} carry outputs; strip them before committing"
+
+
+def _cache_entries() -> dict[str, float]:
+    """Every complete cache entry (name/key) and the time it was completed."""
+    import os
+
+    root = Path(os.environ["DPOLAB_CACHE"])
+    return {str(p.parent.relative_to(root)): p.stat().st_mtime for p in root.glob("*/*/_entry.json")}
+
+
+@pytest.mark.notebook
+@pytest.mark.timeout(3600)
+def test_a_second_run_reuses_the_cache():
+    """07 trains five policies and evaluates seven models; run again, it must rebuild nothing."""
+    path = next(p for p in NOTEBOOKS if p.name.startswith("07_"))
+    first = run_notebook(path)  # builds whatever the earlier notebooks did not (nothing, in order)
+    before = _cache_entries()
+    assert sum(name.startswith("policy/") for name in before) >= 6
+    second = run_notebook(path)
+    assert _cache_entries() == before, "the second run rebuilt or added cache entries"
+    print(f"{path.name}: {first:.1f} s, then {second:.1f} s with every artifact cached")
