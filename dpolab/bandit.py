@@ -214,7 +214,8 @@ def sample_pairs(bandit: Bandit, n_per_prompt: int, sampler: str = "reference",
 def naive_loss(policy_chosen_logps: torch.Tensor, policy_rejected_logps: torch.Tensor) -> torch.Tensor:
     """The ablation: push chosen up and rejected down, -(log pi(y_w) - log pi(y_l)), no tether.
 
-    Unbounded below: nothing stops the margin, so training runs off.
+    Unbounded below: nothing stops the margin, so training runs off. On the GPT-2 the same
+    ablation is `dpo_loss(..., loss_type="unweighted")`, which scales it by beta.
     """
     return -(policy_chosen_logps - policy_rejected_logps)
 

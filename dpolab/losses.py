@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-LOSS_TYPES = ("sigmoid", "ipo", "hinge")
+LOSS_TYPES = ("sigmoid", "ipo", "hinge", "unweighted")
 
 
 def _check(beta: float, label_smoothing: float, loss_type: str, *logps: torch.Tensor) -> None:
@@ -62,8 +62,10 @@ def dpo_loss(
         reference_chosen_logps: log pi_ref(y_w | x), shape (B,).
         reference_rejected_logps: log pi_ref(y_l | x), shape (B,).
         beta: tether strength, > 0. Larger beta keeps the policy closer to the reference.
-        loss_type: "sigmoid" (DPO, Eq. 7), "ipo" (squared loss toward 1 / (2 beta)) or
-            "hinge" (SLiC-style max(0, 1 - beta h)).
+        loss_type: "sigmoid" (DPO, Eq. 7), "ipo" (squared loss toward 1 / (2 beta)),
+            "hinge" (SLiC-style max(0, 1 - beta h)) or "unweighted" (the ablation -beta h:
+            DPO's gradient with every pair's weight fixed at 1; the reference only adds a
+            constant, so nothing stops the margin from growing).
         label_smoothing: eps in [0, 0.5): the probability that a label is flipped. With
             "sigmoid" this is conservative DPO, (1 - eps) L(w, l) + eps L(l, w).
         reference_free: drop the reference (pi_ref uniform): the ablation without a tether.
@@ -84,8 +86,11 @@ def dpo_loss(
     elif loss_type == "ipo":
         # IPO (Azar et al., 2023): regress h onto the finite target 1 / (2 beta).
         losses = (logits - 1 / (2 * beta)) ** 2
-    else:
+    elif loss_type == "hinge":
         losses = torch.relu(1 - beta * logits)
+    else:
+        # no sigma(-beta h) weight: grad = -beta (grad log pi(y_w) - grad log pi(y_l)) for every pair
+        losses = -beta * logits
     chosen_rewards, rejected_rewards = implicit_rewards(
         policy_chosen_logps, policy_rejected_logps,
         reference_chosen_logps, reference_rejected_logps, beta)

@@ -62,6 +62,25 @@ def test_hinge():
     torch.testing.assert_close(losses, torch.tensor([1.2, 1.0, 0.5, 0.0, 0.0], dtype=torch.float64))
 
 
+def test_unweighted_ablation_drops_only_the_weight():
+    # -beta h: its gradient is DPO's with the weight sigma(r_hat_l - r_hat_w) replaced by 1, and
+    # the reference log-probs no longer change the gradient at all
+    pc, pr, rc, rr = logps(4, n=8)
+    beta = 0.3
+    grads = []
+    for ref_c, ref_r in ((rc, rr), (torch.zeros_like(rc), torch.zeros_like(rr))):
+        a, b = pc.clone().requires_grad_(True), pr.clone().requires_grad_(True)
+        dpo_loss(a, b, ref_c, ref_r, beta, loss_type="unweighted")[0].sum().backward()
+        grads.append((a.grad, b.grad))
+    torch.testing.assert_close(grads[0][0], torch.full_like(pc, -beta))
+    torch.testing.assert_close(grads[0][1], torch.full_like(pr, beta))
+    torch.testing.assert_close(grads[0], grads[1])
+    a, b = pc.clone().requires_grad_(True), pr.clone().requires_grad_(True)
+    losses, r_w, r_l = dpo_loss(a, b, rc, rr, beta)
+    losses.sum().backward()
+    torch.testing.assert_close(a.grad, -beta * gradient_weight(r_w, r_l))
+
+
 def test_gradient_matches_paper_closed_form():
     # Paper, Sec. 4: grad L = -beta sigma(r_hat_l - r_hat_w) [grad log pi(y_w) - grad log pi(y_l)]
     pc, pr, rc, rr = logps(3, n=8)
