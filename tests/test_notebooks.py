@@ -12,6 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -19,7 +20,10 @@ PROBES = ROOT / "tests" / "widget_probes"
 OUT = ROOT / "test-artifacts" / "notebooks"
 
 
-def run_notebook(path: Path, probe: str | None = None, timeout: int = 1800) -> float:
+CELL_TIMEOUT = 900  # s; the slowest cell (07's beta sweep, from an empty cache) takes about 2 min
+
+
+def run_notebook(path: Path, probe: str | None = None, timeout: int = CELL_TIMEOUT) -> float:
     """Execute `path` (plus an optional probe cell) and return the wall time in seconds."""
     nb = nbformat.read(path, as_version=4)
     if probe is not None:
@@ -45,7 +49,15 @@ def test_there_are_notebooks():
 def test_notebook_runs(path):
     probe_file = PROBES / f"{path.stem}.py"
     probe = probe_file.read_text() if probe_file.exists() else None
-    seconds = run_notebook(path, probe)
+    try:
+        seconds = run_notebook(path, probe)
+    except (CellTimeoutError, RuntimeError) as err:
+        # Now and then a kernel stops answering: the cell's work is done and the kernel sits idle,
+        # but its reply never reaches the client (seen with ipykernel 6.31 and 7.4, in nbclient and
+        # in Voila alike, a few times in a hundred runs). That is not the notebook failing, so it
+        # gets one more run in a fresh kernel; an error inside a cell is never retried.
+        print(f"{path.name}: no answer from the kernel ({type(err).__name__}: {err}); running it again")
+        seconds = run_notebook(path, probe)
     print(f"{path.name}: {seconds:.1f} s")
 
 
