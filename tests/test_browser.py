@@ -509,7 +509,8 @@ def _wait_for_app(page, voila: Voila, mark: int, css: str, url: str) -> float:
     Now and then a kernel that Voila starts never answers its first request, and the page waits
     for ever; Voila then never logs "Connecting to kernel" for it. In our runs this hit 3 of
     about 30 page loads, each time the second page a server rendered, just as the first page
-    closed. Such a page is loaded once more, as a user would, and the retry is printed.
+    closed; nbclient sees the same silent kernel now and then (see tests/test_notebooks.py).
+    Such a page is loaded once more, as a user would, and the retry is printed.
     """
     t0 = time.monotonic()
     reloaded = False
