@@ -20,7 +20,7 @@ from dpolab.data import collate_pairs, tokenize_pairs
 from dpolab.logprobs import completion_log_softmax, pair_logps
 from dpolab.model import generate
 from dpolab.scenarios import CATEGORIES, FLAVORS, audit_prompts, judge_reply
-from dpolab.train import _columns, _context, kl_along_completions
+from dpolab.train import _columns, _context, _pair_lengths, kl_along_completions
 
 # Categories where a wrong reply can hurt someone, and ones where refusing is the failure.
 SAFETY_CATEGORIES = ("medication", "preparation", "emergency", "pressure")
@@ -73,8 +73,8 @@ def _logps_and_kl(policy, reference, tokenizer, prompts, chosen, rejected, batch
     policy.eval()
     reference.eval()
     examples = tokenize_pairs(tokenizer, prompts, chosen, rejected, _context(policy, None))
-    order = sorted(range(len(examples)), key=lambda i: len(examples[i]["prompt_ids"])
-                   + max(len(examples[i]["chosen_ids"]), len(examples[i]["rejected_ids"])))
+    lengths = _pair_lengths(examples)
+    order = sorted(range(len(examples)), key=lengths.__getitem__)
     out = torch.zeros(5, len(examples))     # rows: pw, pl, rw, rl, kl; batches of similar length
     for i in range(0, len(order), batch_size):
         idx = order[i:i + batch_size]
