@@ -25,12 +25,12 @@ from dataclasses import asdict, fields
 from pathlib import Path
 
 import dpolab
-from dpolab import data
+from dpolab import clinic, data, judge, scenarios
 from dpolab.model import load_model, load_tokenizer, save, train_tokenizer, corpus_texts, preset
 from dpolab.train import (DPOConfig, RMConfig, SFTConfig, new_model, train_dpo,
                           train_reward_model, train_sft)
 
-TOKENIZER_VOCAB = 1024
+TOKENIZER_VOCAB = 4096
 
 
 def cache_dir() -> Path:
@@ -296,3 +296,60 @@ def reward_model(reference: SFTConfig | None = None, gpt: str = "gpt-tiny",
         (d / "history.json").write_text(json.dumps(h))
     path = cached("reward-model", cfg, build) / "model"
     return AutoModelForSequenceClassification.from_pretrained(path).eval()
+
+
+# ---------------------------------------------------------------------------------------------
+# Audits: one per model, computed once, the same numbers in every notebook
+
+AUDIT = {"n_prompts": 20, "n_samples": 8, "temperature": 1.0, "seed": 0}
+
+
+def model_key(model) -> str:
+    """The cache key of a model loaded from this cache (the folder above its `model/` folder)."""
+    path = Path(getattr(model, "name_or_path", "") or "")
+    if path.name != "model" or not (path.parent / "_entry.json").exists():
+        raise ValueError(f"model at {str(path)!r} was not loaded from the dpolab cache; use "
+                         f"evaluate.audit on it directly (its audit cannot be cached by key)")
+    return path.parent.name
+
+
+def _fingerprint(*modules) -> str:
+    h = hashlib.sha256()
+    for module in modules:
+        h.update(Path(module.__file__).read_bytes())
+    return h.hexdigest()[:16]
+
+
+# sha256 of the judge's rules and the clinic's texts, read once when this module is imported (so
+# a running process keys its audits by the rules it actually runs): a changed rule re-audits.
+JUDGE_FINGERPRINT = _fingerprint(judge, clinic, scenarios)
+
+
+def audit(model, greedy: bool = False, progress: bool = True) -> dict:
+    """The sampled audit of a cached model (`evaluate.audit` with `AUDIT`): 20 held-out prompts
+    per category x 8 replies at temperature 1, each with its fixed seed. Computed once per model
+    and judge; `greedy=True` gives the greedy audit (one reply per prompt) instead."""
+    from dpolab import evaluate, scenarios
+
+    config = {**AUDIT, "model": model_key(model), "judge": JUDGE_FINGERPRINT,
+              "max_new_tokens": evaluate.AUDIT_MAX_NEW_TOKENS}
+    if greedy:
+        config.update(temperature=0.0, n_samples=1)
+    if progress and not (entry("audit", config) / "_entry.json").exists():
+        print(f"auditing {config['model']} ({'greedy' if greedy else 'sampled'}): "
+              f"{9 * AUDIT['n_prompts'] * config['n_samples']} replies, once")
+    return cached_json("audit", config, lambda: evaluate.audit(
+        model, load_tokenizer(model.name_or_path), scenarios.audit_prompts(AUDIT["n_prompts"]),
+        temperature=config["temperature"], n_samples=config["n_samples"], seed=AUDIT["seed"]))
+
+
+def heldout_metrics(model, reference=None, beta: float = 0.1) -> dict:
+    """`evaluate.preference_metrics` (with KL) of a cached model on the test pairs, computed once
+    per (model, reference, beta); the reference defaults to the cached SFT model."""
+    from dpolab import evaluate
+
+    reference = reference if reference is not None else reference_model(progress=False)
+    config = {"model": model_key(model), "reference": model_key(reference), "beta": beta,
+              "data": data_fingerprint("test_pairs.jsonl")}
+    return cached_json("heldout-metrics", config, lambda: evaluate.preference_metrics(
+        model, reference, load_tokenizer(model.name_or_path), test_rows(), beta=beta, kl=True))

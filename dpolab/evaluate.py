@@ -5,13 +5,15 @@ what it actually says when deployed (the scenario audit).
   log-likelihood of chosen and rejected replies under policy and reference (likelihood
   displacement: DPO may lower both, as long as it lowers the rejected one more).
 - `kl_to_reference`: mean summed token-level KL(pi || pi_ref) along held-out completions.
-- `audit`: generate replies to held-out prompts and label them with `scenarios.judge_reply`;
+- `audit`: generate replies to held-out prompts and label them with `judge.judge_reply`;
   `compare_audits` reports reference vs policy per category, greedy and sampled.
 """
 
 from __future__ import annotations
 
+import math
 import random
+import zlib
 from collections import Counter
 
 import torch
@@ -19,13 +21,13 @@ import torch
 from dpolab.data import collate_pairs, tokenize_pairs
 from dpolab.logprobs import completion_log_softmax, pair_logps
 from dpolab.model import generate
-from dpolab.scenarios import CATEGORIES, FLAVORS, audit_prompts, judge_reply
+from dpolab.judge import LABELS, judge_reply
+from dpolab.scenarios import CATEGORIES, audit_prompts
 from dpolab.train import _columns, _context, _pair_lengths, kl_along_completions
 
 # Categories where a wrong reply can hurt someone, and ones where refusing is the failure.
 SAFETY_CATEGORIES = ("medication", "preparation", "emergency", "pressure")
 ROUTINE_CATEGORIES = ("reschedule", "cancel", "book", "routine_info", "billing")
-LABELS = ("safe",) + FLAVORS + ("other",)
 
 
 @torch.no_grad()
@@ -109,58 +111,96 @@ def prompts_by_category(pairs, n_per_category: int = 20) -> dict[str, list[str]]
     return {c: ps for c, ps in out.items() if ps}
 
 
+AUDIT_PROMPTS = 20      # held-out prompts per category
+AUDIT_SAMPLES = 8       # sampled replies per prompt: 160 per category
+AUDIT_MAX_NEW_TOKENS = 96
+
+
+def sample_seed(seed: int, prompt: str, k: int) -> int:
+    """The fixed seed of the k-th sampled reply to `prompt`: the same in every audit and batch."""
+    return zlib.crc32(f"{seed}|{k}|{prompt}".encode())
+
+
 def audit(model, tokenizer, prompts: dict[str, list[str]] | None = None, *,
           temperature: float = 0.0, n_samples: int = 1, seed: int = 0,
-          max_new_tokens: int = 64) -> dict:
-    """Generate replies to held-out prompts and label each with `scenarios.judge_reply`.
+          max_new_tokens: int = AUDIT_MAX_NEW_TOKENS) -> dict:
+    """Generate replies to held-out prompts and label each with `judge.judge_reply`.
+
+    Each sampled reply has its own seed (`sample_seed(seed, prompt, k)`), so a prompt's replies
+    do not depend on which other prompts are audited with it.
 
     Args:
-        prompts: {category: [prompt, ...]}; default `scenarios.audit_prompts(20)` (test-only
-            phrasings, never seen in training).
-        temperature: 0 for greedy decoding (then one sample per prompt), else sampling.
+        prompts: {category: [prompt, ...]}; default `scenarios.audit_prompts(AUDIT_PROMPTS)`
+            (test-only phrasings, never seen in training).
+        temperature: 0 for greedy decoding (then one reply per prompt), else sampling.
         n_samples: replies per prompt when sampling.
 
     Returns:
         `{"rates": {category: {label: fraction}}, "samples": [{category, prompt, reply, label}],
-        "summary": {...}}` where labels are "safe", a flavour id, or "other", and the summary has
-        `safe/<category>`, `safe/safety` (pooled over `SAFETY_CATEGORIES`), `safe/routine`,
-        `over_refusal/routine` (pooled over `ROUTINE_CATEGORIES`) and `other` (degenerate or
-        off-topic replies, all categories).
+        "summary": {...}}` with labels from `judge.LABELS`; see `summarize` for the summary.
     """
-    prompts = prompts if prompts is not None else audit_prompts(20)
+    prompts = prompts if prompts is not None else audit_prompts(AUDIT_PROMPTS)
     n = 1 if temperature <= 0 else n_samples
-    flat = [(c, p) for c, ps in prompts.items() for p in ps for _ in range(n)]
-    replies = generate(model, tokenizer, [p for _, p in flat], max_new_tokens=max_new_tokens,
-                       temperature=temperature, seed=seed)
-    samples = [{"category": c, "prompt": p, "reply": r, "label": judge_reply(c, r)}
-               for (c, p), r in zip(flat, replies)]
+    flat = [(c, p, k) for c, ps in prompts.items() for p in ps for k in range(n)]
+    replies = generate(model, tokenizer, [p for _, p, _ in flat], max_new_tokens=max_new_tokens,
+                       temperature=temperature, with_ended=True,
+                       seeds=[sample_seed(seed, p, k) for _, p, k in flat])
+    samples = [{"category": c, "prompt": p, "reply": r, "label": judge_reply(c, r, p, ended)}
+               for (c, p, _), (r, ended) in zip(flat, replies)]
     rates = {}
     for c in prompts:
         labels = Counter(s["label"] for s in samples if s["category"] == c)
         total = sum(labels.values())
         rates[c] = {lab: labels.get(lab, 0) / total for lab in LABELS}
-    return {"rates": rates, "samples": samples, "summary": _summary(samples)}
+    return {"rates": rates, "samples": samples, "summary": summarize(samples)}
 
 
-def _pooled(samples, cats, label) -> float:
-    hits = [s["label"] == label for s in samples if s["category"] in cats]
-    return sum(hits) / len(hits) if hits else float("nan")
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval (95% for z = 1.96) of a rate of k successes in n trials."""
+    if n == 0:
+        return (0.0, 1.0)
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-def _summary(samples) -> dict:
-    cats = sorted({s["category"] for s in samples}, key=lambda c: CATEGORIES.index(c)
-                  if c in CATEGORIES else len(CATEGORIES))
-    out = {f"safe/{c}": _pooled(samples, (c,), "safe") for c in cats}
-    out["safe/safety"] = _pooled(samples, SAFETY_CATEGORIES, "safe")
-    out["safe/routine"] = _pooled(samples, ROUTINE_CATEGORIES, "safe")
-    out["over_refusal/routine"] = _pooled(samples, ROUTINE_CATEGORIES, "over_refusal")
-    out["other"] = _pooled(samples, cats, "other")
+def rate(samples, categories, labels) -> dict:
+    """{"rate", "lo", "hi", "k", "n"}: share of `samples` in `categories` labelled one of `labels`,
+    with its Wilson 95% interval."""
+    labels = (labels,) if isinstance(labels, str) else tuple(labels)
+    hits = [s["label"] in labels for s in samples if s["category"] in categories]
+    k, n = sum(hits), len(hits)
+    lo, hi = wilson(k, n)
+    return {"rate": k / n if n else float("nan"), "lo": lo, "hi": hi, "k": k, "n": n}
+
+
+def summarize(samples) -> dict:
+    """Headline rates of an audit, each `rate(...)`'s dict: `safe/<category>`, `safe/safety`
+    (pooled over `SAFETY_CATEGORIES`), `safe/worst` (the lowest of those four), `safe/routine`,
+    `over_refusal/routine`, `broken` and `off_topic` (all categories), and `fluent` (not broken)."""
+    cats = [c for c in CATEGORIES if any(s["category"] == c for s in samples)]
+    out = {f"safe/{c}": rate(samples, (c,), "safe") for c in cats}
+    safety = [c for c in SAFETY_CATEGORIES if c in cats]
+    out["safe/safety"] = rate(samples, safety, "safe")
+    if safety:
+        out["safe/worst"] = min((out[f"safe/{c}"] for c in safety), key=lambda r: r["rate"])
+    out["safe/routine"] = rate(samples, ROUTINE_CATEGORIES, "safe")
+    out["over_refusal/routine"] = rate(samples, ROUTINE_CATEGORIES, "over_refusal")
+    out["broken"] = rate(samples, cats, "broken")
+    out["off_topic"] = rate(samples, cats, "off_topic")
+    out["fluent"] = rate(samples, cats, [lab for lab in LABELS if lab != "broken"])
     return out
+
+
+def separated(a: dict, b: dict) -> bool:
+    """True when two rates' Wilson intervals do not overlap (a difference the audit can claim)."""
+    return a["lo"] > b["hi"] or b["lo"] > a["hi"]
 
 
 def compare_audits(reference, policy, tokenizer, prompts: dict[str, list[str]] | None = None, *,
                    n_samples: int = 4, temperature: float = 1.0, seed: int = 0,
-                   max_new_tokens: int = 64) -> dict:
+                   max_new_tokens: int = AUDIT_MAX_NEW_TOKENS) -> dict:
     """Audit reference and policy, greedy and sampled (temperature 1 by default).
 
     Greedy decoding can hide an ambivalent model (it always picks the likelier reply), so the

@@ -252,7 +252,9 @@ def generate(
     top_k: int | None = None,
     seed: int = 0,
     batch_size: int = 64,
-) -> str | list[str]:
+    seeds: list[int] | None = None,
+    with_ended: bool = False,
+) -> str | list[str] | list[tuple[str, bool]]:
     """Reply to patient prompts; returns the response text only, cut at EOS.
 
     Args:
@@ -260,9 +262,12 @@ def generate(
         temperature: 0 for greedy decoding, otherwise sample from softmax(logits / temperature).
         top_k: when sampling, keep only the k most likely tokens (None: the full distribution).
         seed: sampling seed; the global RNG is left as it was.
+        seeds: one seed per prompt: each row then samples from its own generator, so a row's
+            reply does not depend on which other rows share its batch (`seed` is ignored).
+        with_ended: also say, per reply, whether it ended with EOS (False: cut at the limit).
 
     Returns:
-        One string per prompt (a single string for a single prompt).
+        One string per prompt (a single string for a single prompt), or (string, ended) tuples.
     """
     single = isinstance(prompts, str)
     prompts = [prompts] if single else list(prompts)
@@ -273,14 +278,28 @@ def generate(
     model.eval()
     out: list[str] = []
     gen = torch.Generator().manual_seed(seed)
+    if seeds is not None and len(seeds) != len(prompts):
+        raise ValueError(f"seeds: expected one per prompt ({len(prompts)}), got {len(seeds)}")
     for start in range(0, len(prompts), batch_size):
         chunk = prompts[start:start + batch_size]
         # Keep the end of each prompt so that prompt + reply fits the context (left truncation).
         keep = max(1, n_ctx - max_new_tokens)
         ids = [tokenizer(format_prompt(p))["input_ids"][-keep:] for p in chunk]
-        out.extend(_decode_batch(model, tokenizer, ids, max_new_tokens, temperature, top_k, gen, eos))
+        rows = None if seeds is None else \
+            [torch.Generator().manual_seed(s) for s in seeds[start:start + batch_size]]
+        out.extend(_decode_batch(model, tokenizer, ids, max_new_tokens, temperature, top_k,
+                                 rows or gen, eos))
     model.train(was_training)
+    if not with_ended:
+        out = [text for text, _ in out]
     return out[0] if single else out
+
+
+def _sample(probs: torch.Tensor, gen) -> torch.Tensor:
+    """One token per row of `probs` (B, V): from one generator, or row i from generator gen[i]."""
+    if isinstance(gen, torch.Generator):
+        return torch.multinomial(probs, 1, generator=gen).squeeze(1)
+    return torch.stack([torch.multinomial(p, 1, generator=g)[0] for p, g in zip(probs, gen)])
 
 
 def _decode_batch(model, tokenizer, ids, max_new_tokens, temperature, top_k, gen, eos):
@@ -310,7 +329,7 @@ def _decode_batch(model, tokenizer, ids, max_new_tokens, temperature, top_k, gen
             if top_k is not None:
                 kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]
                 logits = logits.masked_fill(logits < kth, float("-inf"))
-            nxt = torch.multinomial(torch.softmax(logits, -1), 1, generator=gen).squeeze(1)
+            nxt = _sample(torch.softmax(logits, -1), gen)
         nxt = torch.where(done, torch.full_like(nxt, eos), nxt)
         new_tokens.append(nxt)
         done |= nxt == eos
@@ -322,7 +341,8 @@ def _decode_batch(model, tokenizer, ids, max_new_tokens, temperature, top_k, gen
     gen_ids = torch.stack(new_tokens, dim=1).tolist() if new_tokens else [[] for _ in range(B)]
     texts = []
     for row in gen_ids:
-        if eos in row:
+        ended = eos in row
+        if ended:
             row = row[:row.index(eos)]
-        texts.append(tokenizer.decode(row, skip_special_tokens=True))
+        texts.append((tokenizer.decode(row, skip_special_tokens=True), ended))
     return texts

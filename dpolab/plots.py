@@ -302,7 +302,8 @@ def _key(grid: dict, level: float):
 
 LABEL_COLORS = {"safe": SAFE, "unsafe_advice": RISKY, "missed_emergency": "darkred",
                 "over_refusal": "tab:orange", "rule_bending": "tab:purple",
-                "made_up_facts": "tab:brown", "other": "lightgray"}
+                "made_up_facts": "tab:brown", "off_topic": "tab:cyan", "other": "lightgray",
+                "broken": "black"}
 
 
 def audit_rates(rates: dict, title: str = "", ax=None):
@@ -361,6 +362,15 @@ def token_logps(tokens: list, title: str = ""):
 
 # ---------------------------------------------------------------- 06 The direct update
 
+def trailing_mean(values, k: int = 8) -> np.ndarray:
+    """Mean of each value and the up to k - 1 before it: no zero padding, so the curve does not
+    sag at either end (the first points average fewer values)."""
+    v = np.asarray(values, dtype=float)
+    c = np.cumsum(np.insert(v, 0, 0.0))
+    n = np.minimum(np.arange(1, len(v) + 1), k)
+    return (c[1:] - c[np.arange(1, len(v) + 1) - n]) / n
+
+
 def dpo_history(history: list, total_steps: int | None = None):
     """The DPO training metrics (TRL's names) against the step, in four small panels.
 
@@ -378,8 +388,7 @@ def dpo_history(history: list, total_steps: int | None = None):
     fig.subplots_adjust(left=0.06, right=0.99, bottom=0.2, top=0.86, wspace=0.35)
 
     def smooth(key, k=8):
-        v = np.array([h[key] for h in steps], dtype=float)
-        return v if len(v) < k else np.convolve(v, np.ones(k) / k, mode="same")
+        return trailing_mean([h[key] for h in steps], k)
 
     if len(x):
         axes[0].plot(x, smooth("loss"), color=OPT_COLOR)

@@ -41,7 +41,7 @@ class SFTConfig:
     """Supervised fine-tuning: next-token cross-entropy on response + EOS tokens only."""
 
     lr: float = 3e-3
-    epochs: int = 3
+    epochs: int = 5
     batch_size: int = 32
     warmup_steps: int = 20
     schedule: str = "cosine"  # after warm-up: "cosine" decay to lr / 10, or "constant"
@@ -65,6 +65,10 @@ class DPOConfig:
     loss_type: str = "sigmoid"
     label_smoothing: float = 0.0
     reference_free: bool = False
+    # RPO (Pang et al. 2024, https://arxiv.org/abs/2404.19733): add rpo_alpha x the chosen reply's
+    # per-token NLL to the loss, so DPO cannot lower the chosen reply's likelihood freely; TRL
+    # spells it loss_type=["sigmoid", "sft"] with loss_weights=[1, rpo_alpha]. 0 is plain DPO.
+    rpo_alpha: float = 0.0
     lr: float = 2e-5
     epochs: int = 1
     batch_size: int = 16
@@ -454,7 +458,13 @@ def train_dpo(policy, reference, tokenizer, pairs, config: DPOConfig | None = No
                    "rewards/accuracies": (r_w > r_l).float().mean().item(),
                    "logps/chosen": policy_w.detach().mean().item(),
                    "logps/rejected": policy_l.detach().mean().item()}
-        return losses.mean(), metrics
+        loss = losses.mean()
+        if config.rpo_alpha:
+            n_tokens = batch["completion_mask"][:len(policy_w)].sum(-1).clamp(min=1)  # (B,)
+            nll = (-policy_w / n_tokens).mean()       # mean over pairs of the chosen NLL per token
+            loss = loss + config.rpo_alpha * nll
+            metrics["nll_loss"] = nll.item()
+        return loss, metrics
 
     return _fit(policy, _pair_lengths(examples), make_batch, step_fn, config, desc="DPO", callback=callback,
                 checkpoint_dir=checkpoint_dir, resume=resume, stop_after=stop_after,

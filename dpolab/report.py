@@ -1,0 +1,84 @@
+"""Audits as a reader sees them: rates with Wilson 95% intervals, in tables and error bars.
+
+An audit (`evaluate.audit`, cached per model by `artifacts.audit`) labels sampled replies; its
+`summary` holds rates as dicts `{"rate", "lo", "hi", "k", "n"}`. These helpers only format and
+draw them: nothing here samples or trains.
+
+    rows = report.audit_rows({"reference": ref_audit, "DPO": pol_audit})
+    print(report.format_rows(rows))
+    fig, summary = report.safe_rate_bars({"reference": ref_audit, "DPO": pol_audit})
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from dpolab.evaluate import SAFETY_CATEGORIES
+
+HEADLINES = (("safe/safety", "safe (4 safety categories)"), ("safe/worst", "safe (worst of 4)"),
+             ("fluent", "fluent"), ("over_refusal/routine", "refuses routine"),
+             ("off_topic", "off topic"), ("broken", "broken"))
+COLORS = ("tab:gray", "tab:blue", "tab:orange", "tab:purple", "tab:green", "tab:brown", "tab:pink")
+
+
+def cell(r: dict) -> str:
+    """'0.62 [0.57, 0.67]': a rate and its Wilson 95% interval."""
+    return f"{r['rate']:.2f} [{r['lo']:.2f}, {r['hi']:.2f}]"
+
+
+def audit_rows(audits: dict, keys=HEADLINES) -> list[dict]:
+    """One row per model: its headline rates as `cell` strings, and n per rate."""
+    rows = []
+    for name, a in audits.items():
+        s = a["summary"]
+        row = {"model": name}
+        for key, title in keys:
+            row[title] = cell(s[key])
+        row["n (safety)"] = s["safe/safety"]["n"]
+        rows.append(row)
+    return rows
+
+
+def category_rows(audits: dict, categories=SAFETY_CATEGORIES) -> list[dict]:
+    """One row per category: each model's safe rate with its interval."""
+    return [{"category": c, **{name: cell(a["summary"][f"safe/{c}"]) for name, a in audits.items()}}
+            for c in categories]
+
+
+def format_rows(rows: list[dict]) -> str:
+    """Plain-text table of string rows."""
+    if not rows:
+        return ""
+    cols = list(rows[0])
+    cells = [cols] + [[str(r[c]) for c in cols] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cols))]
+    return "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells)
+
+
+def safe_rate_bars(audits: dict, categories=SAFETY_CATEGORIES, title: str = ""):
+    """Grouped bars: per safety category (and pooled), each model's safe rate with 95% error bars.
+
+    Summary: {model: {category or "pooled": rate}}.
+    """
+    groups = list(categories) + ["pooled"]
+    fig = Figure(figsize=(10, 3.8), dpi=100)
+    ax = fig.subplots()
+    fig.subplots_adjust(left=0.08, right=0.8, bottom=0.2, top=0.88)
+    width = 0.8 / len(audits)
+    summary = {}
+    for i, (name, a) in enumerate(audits.items()):
+        s = a["summary"]
+        rs = [s[f"safe/{c}"] if c != "pooled" else s["safe/safety"] for c in groups]
+        x = np.arange(len(groups)) + (i - (len(audits) - 1) / 2) * width
+        y = np.array([r["rate"] for r in rs])
+        err = np.array([[r["rate"] - r["lo"] for r in rs], [r["hi"] - r["rate"] for r in rs]])
+        ax.bar(x, y, width * 0.95, yerr=err, capsize=3, color=COLORS[i % len(COLORS)], label=name)
+        summary[name] = dict(zip(groups, y.tolist()))
+    ax.set_xticks(range(len(groups)), [g.replace("_", " ") for g in groups], fontsize=12)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("share of replies safe", fontsize=12)
+    ax.tick_params(labelsize=11)
+    ax.legend(fontsize=11, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    ax.set_title(title or "safe replies, sampled at temperature 1 (95% intervals)", fontsize=13)
+    return fig, summary
