@@ -264,8 +264,11 @@ def sweep(betas=(0.01, 0.03, 0.1, 0.3, 1.0), progress: bool = True, **dpo) -> di
 
 def sft_chosen_baseline(reference: SFTConfig | None = None, gpt: str = "gpt-tiny",
                         config: SFTConfig | None = None, progress: bool = True):
-    """Baseline: continue SFT from the reference on the chosen replies only (no rejected ones)."""
-    config = config or SFTConfig(lr=1e-4, epochs=1, warmup_steps=10)
+    """Baseline: continue SFT from the reference on the chosen replies only (no rejected ones),
+    with the default DPO run's learning rate, batch size, epochs, warm-up and schedule."""
+    dpo = DPOConfig()
+    config = config or SFTConfig(lr=dpo.lr, epochs=dpo.epochs, batch_size=dpo.batch_size,
+                                 warmup_steps=dpo.warmup_steps, schedule=dpo.schedule)
     ref_dir = reference_dir(reference, gpt, progress)
     cfg = {"sft": asdict(config), "reference": _reference_config(reference, gpt),
            "data": data_fingerprint("train_pairs.jsonl")}

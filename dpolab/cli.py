@@ -53,6 +53,8 @@ def _add_training_commands(sub) -> None:
     p.add_argument("--loss-type", choices=LOSS_TYPES, default=dpo.loss_type)
     p.add_argument("--label-smoothing", type=float, default=dpo.label_smoothing)
     p.add_argument("--reference-free", action="store_true")
+    p.add_argument("--rpo-alpha", type=float, default=dpo.rpo_alpha,
+                   help=f"weight of the chosen reply's NLL (RPO; 0 is plain DPO; default {dpo.rpo_alpha})")
     p.add_argument("--lr", type=float, default=dpo.lr)
     p.add_argument("--epochs", type=int, default=dpo.epochs)
     p.add_argument("--batch-size", type=int, default=dpo.batch_size)
@@ -108,7 +110,8 @@ def _cmd_dpo(args) -> int:
     from dpolab.train import DPOConfig, train_dpo
 
     config = DPOConfig(beta=args.beta, loss_type=args.loss_type, label_smoothing=args.label_smoothing,
-                       reference_free=args.reference_free, lr=args.lr, epochs=args.epochs,
+                       reference_free=args.reference_free, rpo_alpha=args.rpo_alpha,
+                       lr=args.lr, epochs=args.epochs,
                        batch_size=args.batch_size, seed=args.seed)
     pairs = _pairs_or(args.pairs, data.train_pairs)  # bad data fails before any model loads
     eval_pairs = _pairs_or(args.eval_pairs, data.test_pairs)
@@ -146,7 +149,7 @@ def _cmd_evaluate(args) -> int:
     import json
 
     from dpolab import data
-    from dpolab.evaluate import audit, preference_metrics
+    from dpolab.evaluate import AUDIT_SAMPLES, audit, preference_metrics
     from dpolab.model import load_model, load_tokenizer
 
     tok = load_tokenizer(args.reference)
@@ -156,8 +159,9 @@ def _cmd_evaluate(args) -> int:
     if args.audit:
         for name, model in (("reference", reference), ("policy", policy)):
             for mode, temp in (("greedy", 0.0), ("sampled", 1.0)):
-                summary = audit(model, tok, temperature=temp, n_samples=4)["summary"]
-                result.update({f"audit/{name}/{mode}/{k}": v for k, v in summary.items()})
+                summary = audit(model, tok, temperature=temp, n_samples=AUDIT_SAMPLES)["summary"]
+                for k, r in summary.items():  # each rate with its Wilson 95% interval
+                    result[f"audit/{name}/{mode}/{k}"] = [r["rate"], r["lo"], r["hi"]]
     print(json.dumps(result))
     return 0
 

@@ -14,21 +14,18 @@ and a reply that had to copy a rare name would be one more place for a small mod
 
 CATEGORIES = ("reschedule", "cancel", "book", "routine_info", "medication", "preparation",
               "emergency", "billing", "pressure")
-FLAVORS = ("unsafe_advice", "missed_emergency", "over_refusal", "rule_bending", "made_up_facts",
-           "off_topic")
+FLAVORS = ("unsafe_advice", "missed_emergency", "over_refusal", "rule_bending", "made_up_facts")
 # The flavours that make sense for each category; repeats set their share among the pairs.
-# "off_topic" is a helpful reply to another kind of request (booking a visit when asked about a
-# medicine); in the emergency category such a reply is a missed emergency.
 PAIRINGS = {
-    "reschedule": ("over_refusal", "made_up_facts", "off_topic"),
-    "cancel": ("over_refusal", "made_up_facts", "off_topic"),
-    "book": ("over_refusal", "made_up_facts", "off_topic"),
-    "routine_info": ("over_refusal", "made_up_facts", "off_topic"),
-    "medication": ("unsafe_advice", "unsafe_advice", "over_refusal", "off_topic"),
-    "preparation": ("unsafe_advice", "unsafe_advice", "over_refusal", "off_topic"),
+    "reschedule": ("over_refusal", "made_up_facts"),
+    "cancel": ("over_refusal", "made_up_facts"),
+    "book": ("over_refusal", "made_up_facts"),
+    "routine_info": ("over_refusal", "made_up_facts"),
+    "medication": ("unsafe_advice", "unsafe_advice", "over_refusal"),
+    "preparation": ("unsafe_advice", "unsafe_advice", "over_refusal"),
     "emergency": ("missed_emergency", "missed_emergency", "unsafe_advice"),
-    "billing": ("made_up_facts", "made_up_facts", "over_refusal", "off_topic"),
-    "pressure": ("rule_bending", "rule_bending", "over_refusal", "off_topic"),
+    "billing": ("made_up_facts", "made_up_facts", "over_refusal"),
+    "pressure": ("rule_bending", "rule_bending", "over_refusal"),
 }
 # Rejected answers that sound confident while being unsafe: the ones a biased reviewer may prefer.
 CONFIDENT_UNSAFE = ("unsafe_advice", "rule_bending", "made_up_facts", "missed_emergency")

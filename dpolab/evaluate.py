@@ -145,7 +145,8 @@ def audit(model, tokenizer, prompts: dict[str, list[str]] | None = None, *,
     replies = generate(model, tokenizer, [p for _, p, _ in flat], max_new_tokens=max_new_tokens,
                        temperature=temperature, with_ended=True,
                        seeds=[sample_seed(seed, p, k) for _, p, k in flat])
-    samples = [{"category": c, "prompt": p, "reply": r, "label": judge_reply(c, r, p, ended)}
+    samples = [{"category": c, "prompt": p, "reply": r, "ended": ended,
+                "label": judge_reply(c, r, p, ended)}
                for (c, p, _), (r, ended) in zip(flat, replies)]
     rates = {}
     for c in prompts:

@@ -11,25 +11,55 @@ from __future__ import annotations
 import numpy as np
 from matplotlib import transforms
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from dpolab import bandit as _bandit
 from dpolab import bradley_terry as _bt
 
 SAFE, RISKY, REF_COLOR, OPT_COLOR = "tab:green", "tab:red", "tab:gray", "tab:blue"
 
+# Text sizes in points, large enough to read on a projector from the back of a room.
+DPI, TICK, LABEL, TITLE, LEGEND = 100, 11, 12, 13, 11
+# The same sizes for figures a notebook draws itself: plt.rcParams.update(plots.RC).
+RC = {"figure.dpi": DPI, "font.size": LABEL, "axes.titlesize": TITLE, "axes.labelsize": LABEL,
+      "xtick.labelsize": TICK, "ytick.labelsize": TICK, "legend.fontsize": LEGEND}
 
-def _fig(width: float = 5.0, height: float = 2.6, ncols: int = 1):
-    fig = Figure(figsize=(width, height), dpi=80)
-    axes = fig.subplots(1, ncols)
-    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.2, top=0.86, wspace=0.35)
-    for ax in np.atleast_1d(axes):
+
+def _fig(width: float, height: float, ncols: int = 1, nrows: int = 1, left: float = 1.0,
+         right: float = 0.25, bottom: float = 0.75, top: float = 0.5, wspace: float = 0.3,
+         hspace: float = 0.4):
+    """A figure of nrows x ncols axes. Margins are in inches, so the text around the axes fits
+    whatever the figure size (no tight-layout pass: it would lay every text out twice)."""
+    fig = Figure(figsize=(width, height), dpi=DPI)
+    axes = fig.subplots(nrows, ncols, squeeze=nrows == 1)
+    fig.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height,
+                        top=1 - top / height, wspace=wspace, hspace=hspace)
+    for ax in np.ravel(axes):
         ax.locator_params(nbins=3)  # few ticks: tick labels are most of the drawing time
+        ax.tick_params(labelsize=TICK)
+        ax.xaxis.label.set_size(LABEL)
+        ax.yaxis.label.set_size(LABEL)
     return fig, axes
 
 
+def _legend_above(ax, ncol: int, **kw):
+    """A legend in the strip above the axes, right-aligned, where it cannot cover data."""
+    return ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=ncol, fontsize=LEGEND,
+                     frameon=False, borderaxespad=0.2, handlelength=1.2, columnspacing=1.0,
+                     title_fontsize=LEGEND, **kw)
+
+
+def _legend_right(ax, **kw):
+    """A legend outside the axes, on their right (the figure leaves a margin for it)."""
+    return ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=LEGEND,
+                     frameon=False, borderaxespad=0.0, handlelength=1.2, title_fontsize=LEGEND,
+                     **kw)
+
+
 def _short(labels) -> list[str]:
-    """Two-line tick labels ("missed\nquestion"), readable without rotation."""
-    return [label.replace(" ", "\n", 1) for label in labels]
+    """Two-line tick labels ("missed\nquestion", "over-\nrefusal"), readable without rotation."""
+    return [label.replace(" ", "\n", 1) if " " in label else label.replace("-", "-\n", 1)
+            for label in labels]
 
 
 # ---------------------------------------------------------------- 02 Bradley-Terry
@@ -41,12 +71,13 @@ def bt_gap(gap: float):
     """
     p = float(_bt.preference_prob(gap, 0.0))
     g = np.linspace(-6, 6, 121)
-    fig, ax = _fig(5.0, 2.6)
-    ax.plot(g, _bt.preference_prob(g, 0.0), color=OPT_COLOR)
-    ax.plot([gap], [p], "o", color=RISKY)
-    ax.axhline(0.5, color=REF_COLOR, lw=0.5)
-    ax.set(xlabel="reward gap r_safe - r_risky", ylabel="P(safe preferred)", ylim=(0, 1))
-    ax.set_title(f"P(safe) = sigma({gap:.2f}) = {p:.3f}", fontsize=10)
+    fig, ax = _fig(6.4, 3.3, bottom=0.7)
+    ax.plot(g, _bt.preference_prob(g, 0.0), color=OPT_COLOR, lw=2)
+    ax.plot([gap], [p], "o", color=RISKY, ms=9)
+    ax.axhline(0.5, color=REF_COLOR, lw=0.8)
+    ax.set(xlabel="reward gap r_safe - r_risky", ylabel="P(safe preferred)", ylim=(0, 1),
+           yticks=[0, 0.5, 1])
+    ax.set_title(f"P(safe) = sigma({gap:.2f}) = {p:.3f}", fontsize=TITLE)
     return fig, {"gap": float(gap), "p_safe": p, "p_risky": 1.0 - p}
 
 
@@ -63,15 +94,15 @@ def bt_noise(temperature: float, sweep: dict, true_rewards, labels):
     fit, target = sweep["fits"][k], sweep["targets"][k]
     truth = np.asarray(true_rewards, float) - np.mean(true_rewards)
     x = np.arange(len(fit))
-    fig, ax = _fig(5.6, 2.8)
-    ax.bar(x - 0.2, target, 0.4, color=REF_COLOR)
-    ax.bar(x + 0.2, fit, 0.4, color=OPT_COLOR)
-    ax.axhline(0, color="black", lw=0.5)
-    ax.set_xticks(x, _short(labels), fontsize=8)
+    fig, ax = _fig(7.6, 3.7, bottom=0.85, top=0.55)
+    ax.bar(x - 0.2, target, 0.4, color=REF_COLOR, label="planted (r - mean r) / T")
+    ax.bar(x + 0.2, fit, 0.4, color=OPT_COLOR, label="fitted")
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xticks(x, _short(labels))
     top = 1.1 * max(np.abs(sweep["fits"]).max(), np.abs(sweep["targets"]).max())
     ax.set(ylabel="reward (mean zero)", ylim=(-top, top))  # one scale for every T
-    # A title instead of a legend: one text to draw, and slider updates stay fast.
-    ax.set_title(f"T = {t:.3g}:  grey (r - mean) / T,  blue fitted", fontsize=9)
+    ax.set_title(f"reviewer temperature T = {t:.3g}", fontsize=TITLE, loc="left")
+    _legend_above(ax, ncol=2)
     summary = {"temperature": t, "agreement": float(sweep["agreement"][k]),
                "fit_error": float(np.max(np.abs(fit * t - truth))),
                "fit_gap": float(fit[0] - fit[1])}
@@ -94,18 +125,18 @@ def tether(beta: float, reference: str, worlds: dict, frontiers: dict):
     ref, r = world.reference_probs[0], world.rewards[0]
     pi = _bandit.optimal_policy(ref, r, beta)
     er, kl = float(_bandit.expected_reward(pi, r)), float(_bandit.kl(pi, ref))
-    fig, (ax, ax2) = _fig(8.0, 2.8, ncols=2)
+    fig, (ax, ax2) = _fig(10.0, 3.9, ncols=2, left=0.9, bottom=0.85, top=0.55, wspace=0.32)
     x = np.arange(len(pi))
-    ax.bar(x - 0.2, ref, 0.4, color=REF_COLOR)
-    ax.bar(x + 0.2, pi, 0.4, color=OPT_COLOR)
-    ax.set_xticks(x, _short(world.labels), fontsize=7)
+    ax.bar(x - 0.2, ref, 0.4, color=REF_COLOR, label="reference")
+    ax.bar(x + 0.2, pi, 0.4, color=OPT_COLOR, label=f"optimum, beta = {beta:.3g}")
+    ax.set_xticks(x, _short(world.labels))
     ax.set(ylim=(0, 1), yticks=[0, 0.5, 1], ylabel="probability")
-    ax.set_title(f"beta = {beta:.3g}:  grey reference,  blue optimum", fontsize=9)
+    _legend_above(ax, ncol=2)
     f = frontiers[reference]
-    ax2.plot(f["kl"], f["reward"], color=OPT_COLOR)
-    ax2.plot([kl], [er], "o", color=RISKY)
+    ax2.plot(f["kl"], f["reward"], color=OPT_COLOR, lw=2)
+    ax2.plot([kl], [er], "o", color=RISKY, ms=9)
     ax2.set(xlabel="KL(pi || pi_ref)", ylabel="E[reward]")
-    ax2.set_title("reward/KL frontier", fontsize=10)
+    ax2.set_title("reward/KL frontier (red: this beta)", fontsize=TITLE)
     return fig, {"beta": float(beta), "reference": reference, "expected_reward": er, "kl": kl,
                  "p_safe": float(pi[0]), "reference_p_safe": float(ref[0])}
 
@@ -116,7 +147,7 @@ def dpo_run(beta: float, runs: dict, world):
     """A precomputed tabular DPO run at `beta` (the nearest in `runs`) against the exact optimum.
 
     Left: probability of each reply of prompt 0 over training, exact optimum dashed.
-    Right: the trained policy next to the exact optimum and the reference, prompt 0.
+    Right: the trained policy next to the exact optimum (outline) and the reference, prompt 0.
     Summary: {"beta", "tv", "kl", "p_safe", "optimum_p_safe"}; tv is the largest total
     variation distance between trained and exact policy over prompts.
     """
@@ -124,22 +155,24 @@ def dpo_run(beta: float, runs: dict, world):
     b = float(betas[np.argmin(np.abs(np.log(betas) - np.log(beta)))])
     run = runs[b]
     opt = _bandit.optimal_policy(world.reference_probs, world.rewards, b)
-    fig, (ax, ax2) = _fig(8.0, 2.8, ncols=2)
+    fig, (ax, ax2) = _fig(10.0, 3.9, ncols=2, left=0.9, bottom=0.9, top=0.55, wspace=0.25)
+    # Colour = reply (the tick labels on the right say which); the exact optimum is dashed on
+    # the left and an outline on the right, so no colour means two things.
     colors = [SAFE, RISKY, "tab:orange", "tab:purple", "tab:brown"]
     for k, label in enumerate(world.labels):
-        ax.plot(run.steps, run.probs[:, 0, k], color=colors[k % 5], lw=1.2)
-        ax.axhline(opt[0, k], color=colors[k % 5], ls="--", lw=0.8)
+        ax.plot(run.steps, run.probs[:, 0, k], color=colors[k % 5], lw=2)
+        ax.axhline(opt[0, k], color=colors[k % 5], ls="--", lw=1.2)
     ax.set(xlabel="step", ylabel="pi(y | x)", ylim=(0, 1), yticks=[0, 0.5, 1])
-    ax.set_title(f"DPO on sampled pairs, beta = {b:.3g}", fontsize=9)
+    ax.set_title(f"training, beta = {b:.3g} (dashed: exact)", fontsize=TITLE, loc="left")
     x = np.arange(len(world.labels))
-    ax2.bar(x - 0.27, world.reference_probs[0], 0.27, color=REF_COLOR)
-    ax2.bar(x, run.policy[0], 0.27, color=OPT_COLOR)
-    ax2.bar(x + 0.27, opt[0], 0.27, color=SAFE)
-    ax2.set_xticks(x, _short(world.labels), fontsize=7)
+    ax2.bar(x - 0.27, world.reference_probs[0], 0.27, color=REF_COLOR, label="reference")
+    ax2.bar(x, run.policy[0], 0.27, color=OPT_COLOR, label="trained")
+    ax2.bar(x + 0.27, opt[0], 0.27, fill=False, edgecolor="black", lw=1.5, label="exact")
+    ax2.set_xticks(x, _short(world.labels))
     for tick, color in zip(ax2.get_xticklabels(), colors):
         tick.set_color(color)  # the reply's colour in the left panel: no legend needed
     ax2.set(ylim=(0, 1), yticks=[0, 0.5, 1])
-    ax2.set_title("grey reference,  blue trained,  green exact", fontsize=9)
+    _legend_above(ax2, ncol=3)
     return fig, {"beta": b, "tv": _bandit.total_variation(run.policy, opt),
                  "kl": float(np.mean(_bandit.kl(run.policy, world.reference_probs))),
                  "p_safe": float(run.policy[0, 0]), "optimum_p_safe": float(opt[0, 0])}
@@ -204,15 +237,17 @@ def pair_counts(rows: list[dict], column: str = "rejected_flavor"):
     values = list(dict.fromkeys(r[column] for r in rows))
     counts = {v: [sum(1 for r in rows if r["category"] == c and r[column] == v) for c in categories]
               for v in values}
-    fig, ax = _fig(7.0, 3.0)
+    fig, ax = _fig(10.0, 4.2, right=2.6, bottom=1.15)
+    x = np.arange(len(categories))
     bottom = np.zeros(len(categories))
-    for v in values:
-        ax.bar(categories, counts[v], bottom=bottom, label=v)
+    for v in values:  # a flavour has the colour it has in every audit chart of the series
+        ax.bar(x, counts[v], bottom=bottom, label=v, color=LABEL_COLORS.get(v),
+               edgecolor="white", lw=0.5)
         bottom += counts[v]
-    ax.set(ylabel="pairs", title=f"pairs per category, by {column}")
-    ax.tick_params(axis="x", labelrotation=30, labelsize=8)
-    ax.legend(fontsize=7, ncol=2)
-    fig.subplots_adjust(bottom=0.3)
+    ax.set_xticks(x, categories, rotation=30, ha="right", rotation_mode="anchor")
+    ax.set_ylabel("pairs")
+    ax.set_title(f"pairs per category, by {column}", fontsize=TITLE)
+    _legend_right(ax)
     summary = {"pairs": len(rows), "categories": len(categories)}
     summary.update({v: int(sum(counts[v])) for v in values})
     return fig, summary
@@ -237,17 +272,17 @@ def reward_ranking(prompt: str, table: dict):
     imp, exp = np.asarray(row["implicit"], float), np.asarray(row["explicit"], float)
     order = np.argsort(-imp)                          # best implicit reward on top
     y = np.arange(len(labels))[::-1]
-    fig, (ax, ax2) = _fig(8.0, 1.0 + 0.45 * len(labels), ncols=2)
-    fig.subplots_adjust(left=0.2, bottom=0.25)
-    colors = [SAFE if labels[k] == "safe" else RISKY for k in order]
+    fig, (ax, ax2) = _fig(10.0, 1.3 + 0.5 * len(labels), ncols=2, left=1.9, bottom=0.5,
+                          top=0.5, wspace=0.12)
+    colors = [SAFE if labels[k] == "safe" else RISKY for k in order]  # green: the safe reply
     ax.barh(y, imp[order], color=colors)
-    ax.set_yticks(y, [labels[k] for k in order], fontsize=8)
-    ax.axvline(0, color="black", lw=0.5)
-    ax.set_title("implicit reward  beta log pi/pi_ref", fontsize=9)
+    ax.set_yticks(y, [labels[k] for k in order])
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_title("implicit: beta log pi/pi_ref", fontsize=TITLE)
     ax2.barh(y, exp[order], color=colors)
     ax2.set_yticks(y, [])
-    ax2.axvline(0, color="black", lw=0.5)
-    ax2.set_title("explicit reward model", fontsize=9)
+    ax2.axvline(0, color="black", lw=0.8)
+    ax2.set_title("explicit: reward model", fontsize=TITLE)
     rho = float(spearmanr(imp, exp).statistic)
     return fig, {"prompt": prompt[:40] + ("..." if len(prompt) > 40 else ""),
                  "top_implicit": labels[int(np.argmax(imp))],
@@ -271,23 +306,25 @@ def reviewer_bias(bias: float, grid: dict, categories=("medication", "emergency"
     k = float(levels[np.argmin(np.abs(levels - bias))])
     row = grid[_key(grid, k)]
     base = grid[_key(grid, float(levels[0]))]
-    fig, (ax, ax2) = _fig(8.0, 2.8, ncols=2)
+    fig, (ax, ax2) = _fig(10.0, 4.0, ncols=2, left=0.9, right=2.3, bottom=0.7, top=0.55)
     x = np.arange(len(categories))
     ax.bar(x, [row[f"safe/{c}"] for c in categories], 0.6, color=SAFE, label=f"bias {k:.2f}")
     ax.bar(x, [base[f"safe/{c}"] for c in categories], 0.6, fill=False, edgecolor="black",
-           label=f"bias {levels[0]:.2f}")
-    ax.set_xticks(x, categories, fontsize=8)
-    ax.set(ylim=(0, 1.05), ylabel="safe replies")
-    ax.legend(fontsize=7, loc="lower left")
-    ax.set_title(f"audit after training with reviewer bias {k:.2f}", fontsize=9)
-    for c, color in zip(categories, ("tab:green", "tab:orange", "tab:purple")):
-        ax2.plot(levels, [grid[_key(grid, l)][f"safe/{c}"] for l in levels], "o-", color=color,
-                 label=c, ms=3)
+           lw=1.5, label=f"bias {levels[0]:.2f}")
+    ax.set_xticks(x, categories)
+    ax.set(ylim=(0, 1.05), yticks=[0, 0.5, 1], ylabel="safe replies")
+    _legend_above(ax, ncol=2)
+    # Right: one colour per category (none of them green, which means "this level" on the left).
+    palette = ("tab:blue", "tab:orange", "tab:purple", "tab:brown", "tab:pink", "tab:olive")
+    for i, c in enumerate(categories):
+        ax2.plot(levels, [grid[_key(grid, l)][f"safe/{c}"] for l in levels], "o-",
+                 color=palette[i % len(palette)], label=c, ms=5, lw=2)
     ax2.plot(levels, [grid[_key(grid, l)]["accuracy"] for l in levels], "s--", color=REF_COLOR,
-             label="held-out accuracy", ms=3)
-    ax2.axvline(k, color=RISKY, lw=1)
-    ax2.set(xlabel="reviewer bias", ylim=(0, 1.05))
-    ax2.legend(fontsize=6, loc="lower left")
+             label="held-out accuracy", ms=5, lw=2)
+    ax2.axvline(k, color=RISKY, lw=1.5)
+    ax2.set(xlabel="reviewer bias", ylim=(0, 1.05), yticks=[0, 0.5, 1])
+    ax2.set_title("every level (red: this one)", fontsize=TITLE)
+    _legend_right(ax2)
     summary = {"bias": k, **{f"safe/{c}": float(row[f"safe/{c}"]) for c in categories},
                "accuracy": float(row["accuracy"])}
     return fig, summary
@@ -315,8 +352,10 @@ def audit_rates(rates: dict, title: str = "", ax=None):
     """
     fig = None
     if ax is None:
-        fig, ax = _fig(8.0, 2.8)
-        fig.subplots_adjust(bottom=0.32, right=0.78)
+        fig, ax = _fig(10.0, 4.0, right=2.4, bottom=1.1)
+    else:  # an axes of the caller's figure: give it the same text sizes
+        ax.tick_params(labelsize=TICK)
+        ax.yaxis.label.set_size(LABEL)
     cats = list(rates)
     bottom = np.zeros(len(cats))
     for label, color in LABEL_COLORS.items():
@@ -324,11 +363,16 @@ def audit_rates(rates: dict, title: str = "", ax=None):
         if h.any():
             ax.bar(cats, h, bottom=bottom, color=color, label=label, width=0.7)
         bottom += h
-    ax.set_xticks(range(len(cats)), [c.replace("_", " ") for c in cats], rotation=30, fontsize=7,
-                  ha="right")
-    ax.set(ylim=(0, 1), ylabel="share of replies")
-    ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5))
-    ax.set_title(title, fontsize=10)
+    inches = ax.get_position().width * ax.figure.get_figwidth()
+    ax.set_xticks(range(len(cats)), [c.replace("_", " ") for c in cats],
+                  rotation=30 if inches / len(cats) > 0.6 else 45, ha="right",
+                  rotation_mode="anchor")  # steeper on narrow axes, so the names do not collide
+    ax.set(ylim=(0, 1), yticks=[0, 0.5, 1])
+    spec = ax.get_subplotspec()
+    if spec is None or spec.is_first_col():  # one y label per row of panels
+        ax.set_ylabel("share of replies")
+    _legend_right(ax)
+    ax.set_title(title, fontsize=TITLE)
     return fig if fig is not None else ax.figure, {c: float(rates[c]["safe"]) for c in cats}
 
 
@@ -342,19 +386,21 @@ def token_logps(tokens: list, title: str = ""):
     """
     text = [t for t, _ in tokens]
     v = np.array([lp for _, lp in tokens], dtype=float)
-    fig, ax = _fig(9.0, 2.8)
-    fig.subplots_adjust(bottom=0.38)
+    fig, ax = _fig(10.0, 4.4, left=0.9, right=1.9, bottom=1.2, top=0.45)
     colors = [RISKY if x < -2.0 else (OPT_COLOR if x < -0.5 else SAFE) for x in v]
     ax.bar(np.arange(len(v)), v, color=colors, width=0.8)
+    _legend_right(ax, handles=[Patch(color=SAFE, label="above -0.5"),
+                               Patch(color=OPT_COLOR, label="-2 to -0.5"),
+                               Patch(color=RISKY, label="below -2")], title="log p")
     labels = [repr(t)[1:-1] if t != "<|endoftext|>" else "EOS" for t in text]
     ax.set_xticks([])
     # token labels as plain texts under the axis: a third cheaper to draw than one tick per token
     under = transforms.blended_transform_factory(ax.transData, ax.transAxes)
     for x, label in enumerate(labels):
-        ax.text(x, -0.02, label, rotation=90, fontsize=6, ha="center", va="top", transform=under)
+        ax.text(x, -0.02, label, rotation=90, fontsize=10, ha="center", va="top", transform=under)
     ax.set(ylabel="log p(token)", xlim=(-0.7, len(v) - 0.3))
-    ax.axhline(0, color="black", lw=0.5)
-    ax.set_title(title, fontsize=9)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_title(title, fontsize=LABEL, loc="left")  # a reply's text: long, so a size smaller
     k = int(np.argmin(v))
     return fig, {"tokens": len(v), "logp": float(v.sum()), "lowest": labels[k],
                  "eos_logp": float(v[-1])}
@@ -372,7 +418,7 @@ def trailing_mean(values, k: int = 8) -> np.ndarray:
 
 
 def dpo_history(history: list, total_steps: int | None = None):
-    """The DPO training metrics (TRL's names) against the step, in four small panels.
+    """The DPO training metrics (TRL's names) against the step, in four panels (two by two).
 
     Args:
         history: `train_dpo`'s list of per-step dicts (possibly a partial one, while training).
@@ -383,35 +429,38 @@ def dpo_history(history: list, total_steps: int | None = None):
     steps = [h for h in history if "loss" in h]
     evals = [h for h in history if "eval_rewards/accuracies" in h]
     x = np.array([h["step"] for h in steps])
-    fig = Figure(figsize=(10.0, 2.4), dpi=80)
-    axes = fig.subplots(1, 4)
-    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.2, top=0.86, wspace=0.35)
+    fig, axes = _fig(10.0, 5.6, ncols=2, nrows=2, left=0.8, right=1.9, bottom=0.65, top=0.45,
+                     wspace=0.3, hspace=0.45)
+    axes = axes.ravel()  # loss, rewards | margins, accuracies
 
     def smooth(key, k=8):
         return trailing_mean([h[key] for h in steps], k)
 
     if len(x):
-        axes[0].plot(x, smooth("loss"), color=OPT_COLOR)
-        axes[1].plot(x, smooth("rewards/chosen"), color=SAFE, label="chosen")
-        axes[1].plot(x, smooth("rewards/rejected"), color=RISKY, label="rejected")
-        axes[2].plot(x, smooth("rewards/margins"), color="black")
-        axes[3].plot(x, smooth("rewards/accuracies"), color=OPT_COLOR, label="train batch")
+        axes[0].plot(x, smooth("loss"), color=OPT_COLOR, lw=2)
+        axes[1].plot(x, smooth("rewards/chosen"), color=SAFE, lw=2, label="chosen")
+        axes[1].plot(x, smooth("rewards/rejected"), color=RISKY, lw=2, label="rejected")
+        axes[2].plot(x, smooth("rewards/margins"), color="black", lw=2)
+        axes[3].plot(x, smooth("rewards/accuracies"), color="tab:purple", lw=2,
+                     label="train batch")
     if evals:
         axes[3].plot([h["step"] for h in evals], [h["eval_rewards/accuracies"] for h in evals],
-                     "o-", color="tab:orange", ms=3, label="held-out")
-    axes[0].axhline(np.log(2), color=REF_COLOR, ls="--", lw=0.8)
-    axes[1].axhline(0, color=REF_COLOR, lw=0.5)
+                     "o-", color="tab:orange", ms=6, lw=2, label="held-out")
+    axes[0].axhline(np.log(2), color=REF_COLOR, ls="--", lw=1.2)
+    axes[1].axhline(0, color=REF_COLOR, lw=0.8)
     for ax, title in zip(axes, ("loss (dashed: log 2)", "rewards/chosen, /rejected",
                                 "rewards/margins", "rewards/accuracies")):
-        ax.set_title(title, fontsize=9)
-        ax.set_xlabel("step", fontsize=8)
-        ax.tick_params(labelsize=7)
+        ax.set_title(title, fontsize=TITLE)
         if total_steps:
             ax.set_xlim(0, total_steps)
+    for ax in axes[2:]:
+        ax.set_xlabel("step")
     axes[0].set_ylim(bottom=0)
     axes[3].set_ylim(-0.02, 1.02)
-    axes[1].legend(fontsize=7)
-    axes[3].legend(fontsize=7, loc="lower right")
+    axes[3].set_yticks([0, 0.5, 1])
+    if len(x):  # legends beside the right-hand panels, clear of the curves
+        _legend_right(axes[1])
+        _legend_right(axes[3])
     last = steps[-1] if steps else {}
     summary = {"step": int(last.get("step", 0))}
     for k in ("loss", "rewards/chosen", "rewards/rejected", "rewards/margins",
@@ -444,36 +493,40 @@ def beta_tether(beta: float, prompt: int, table: list, frontier: dict, prompts: 
     x = np.log10([r["beta"] for r in rows])
     here = float(np.log10(beta))
     ticks = (x, [f"{r['beta']:g}" for r in rows])
-    fig, (ax1, ax2, ax3) = _fig(11.0, 2.9, ncols=3)
-    fig.subplots_adjust(left=0.05, right=0.99, bottom=0.2, top=0.88, wspace=0.28)
+    # Legends go under the panels, so nothing covers a curve. One colour, one meaning: gray is
+    # the reference, red this beta, blue the toy's optimum (as in notebook 03).
+    fig, (ax1, ax2, ax3) = _fig(10.0, 5.0, ncols=3, left=0.6, right=0.2, bottom=2.0, top=0.45,
+                                wspace=0.3)
+    below = dict(loc="upper center", bbox_to_anchor=(0.5, -0.25), fontsize=LEGEND, frameon=False,
+                 borderaxespad=0.0, handlelength=1.5)
     kl = np.array([r["kl"] for r in rows])
-    ax1.plot(x, kl, "o-", color=OPT_COLOR, ms=3)
-    ax1.plot([here], [row["kl"]], "o", color=RISKY, ms=8)
-    ax1.set_xticks(*ticks, fontsize=7)
+    ax1.plot(x, kl, "o-", color="black", ms=5, lw=2)
+    ax1.plot([here], [row["kl"]], "o", color=RISKY, ms=10)
+    ax1.set_xticks(*ticks)
     ax1.set(xlabel="beta (tether strength)", ylim=(0, 1.05 * kl.max()))
-    ax1.set_title("KL(pi || pi_ref), held-out", fontsize=9)
-    for key, color, label in (("accuracy", OPT_COLOR, "held-out accuracy"),
+    ax1.set_title("held-out KL to the reference", fontsize=TITLE)
+    for key, color, label in (("accuracy", "tab:purple", "held-out accuracy"),
                               ("safe", SAFE, "safe (safety categories)"),
                               ("over_refusal", "tab:orange", "over-refusal (routine)"),
-                              ("degenerate", "tab:gray", "degenerate/other")):
-        ax2.plot(x, [r[key] for r in rows], "o-", color=color, ms=3, label=label)
-        ax2.plot([here], [row[key]], "o", color=color, ms=7, mec="black")
-    ax2.axhline(ref["safe"], color=SAFE, ls=":", lw=1)
-    ax2.set_xticks(*ticks, fontsize=7)
+                              ("degenerate", "tab:brown", "degenerate/other")):
+        ax2.plot(x, [r[key] for r in rows], "o-", color=color, ms=5, lw=2, label=label)
+        ax2.plot([here], [row[key]], "o", color=color, ms=10, mec="black")
+    ax2.axhline(ref["safe"], color=REF_COLOR, ls=":", lw=2, label="reference safe")
+    ax2.set_xticks(*ticks)
     ax2.set(ylim=(-0.02, 1.02), yticks=[0, 0.5, 1], xlabel="beta")
-    ax2.set_title("rates (dotted: reference safe)", fontsize=9)
-    ax2.legend(fontsize=6, loc="center left")
-    ax3.plot(kl, [r["safe"] for r in rows], "o-", color=SAFE, ms=3, label="DPO policies")
-    ax3.plot([0.0], [ref["safe"]], "s", color=REF_COLOR, label="reference")
-    ax3.plot([row["kl"]], [row["safe"]], "o", color=RISKY, ms=8)
+    ax2.set_title("rates", fontsize=TITLE)
+    ax2.legend(**below)
+    ax3.plot(kl, [r["safe"] for r in rows], "o-", color=SAFE, ms=5, lw=2, label="DPO policies")
+    ax3.plot([0.0], [ref["safe"]], "s", color=REF_COLOR, ms=9, label="reference")
+    ax3.plot([row["kl"]], [row["safe"]], "o", color=RISKY, ms=10, label="this beta")
     # The toy's exact frontier, rescaled onto the same box: only its shape is comparable.
     fk, fr = np.asarray(frontier["kl"]), np.asarray(frontier["reward"])
     lo, hi = ref["safe"], max(r["safe"] for r in rows)
     ax3.plot(fk / fk.max() * kl.max(), lo + (fr - fr.min()) / (np.ptp(fr) or 1.0) * (hi - lo),
-             "--", color=OPT_COLOR, lw=1, label="toy optimum (rescaled)")
+             "--", color=OPT_COLOR, lw=2, label="toy optimum (rescaled)")
     ax3.set(xlabel="KL to reference", ylim=(0, 1.02), yticks=[0, 0.5, 1])
-    ax3.set_title("safe rate vs KL: the frontier", fontsize=9)
-    ax3.legend(fontsize=6, loc="lower right")
+    ax3.set_title("frontier: safe rate vs KL", fontsize=TITLE)
+    ax3.legend(**below)
     summary = {k: row[k] for k in ("beta", "kl", "accuracy", "safe", "over_refusal", "degenerate",
                                    "distinct2")}
     summary["reply"] = row["greedy"][prompt]

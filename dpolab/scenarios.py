@@ -151,9 +151,6 @@ def _answer(rng: random.Random, category: str, intent: str, kind: str, slots: di
     """One phrasing of the answer of `kind` ("safe" or a flavour) for this prompt."""
     if kind == "over_refusal":
         return rng.choice(OVER_REFUSALS).format(topic=TOPIC[category])
-    if kind == "off_topic":  # the safe reply to a request of another (non-emergency) category
-        other = rng.choice([c for c in CATEGORIES if c not in (category, "emergency")])
-        return _answer(rng, other, rng.choice(sorted(ANSWERS[other])), "safe", slots)
     table = ANSWERS[category]  # phrasings for this intent, then those for every intent ("*")
     options = table.get(intent, {}).get(kind, ()) + table.get("*", {}).get(kind, ())
     moved = ""

@@ -1,6 +1,7 @@
 """Trainers: metrics, reference computed once, NaN guard, atomic checkpoints, resume, seeds."""
 
 import json
+import math
 
 import pytest
 import torch
@@ -47,7 +48,25 @@ CFG = dict(batch_size=8, epochs=1, warmup_steps=2, lr=1e-3)
 
 
 def dpo_cfg(**kw):
-    return T.DPOConfig(**{**CFG, **kw})
+    """Plain DPO (no RPO term) unless a test asks for one."""
+    return T.DPOConfig(**{**CFG, "rpo_alpha": 0.0, **kw})
+
+
+def test_rpo_adds_the_chosen_replies_nll_per_token(tok, pairs):
+    """At step 1 (policy = reference) the DPO part is log 2; the rest is alpha x the mean over the
+    batch of each chosen reply's NLL per token, computed here one reply at a time."""
+    from dpolab.logprobs import response_logps
+
+    batch = pairs.select(range(8)) if hasattr(pairs, "select") else pairs[:8]  # one batch of 8
+    h = T.train_dpo(small(tok), small(tok), tok, batch, dpo_cfg(rpo_alpha=2.0), progress=False)
+    fresh = small(tok).eval()
+    nll = []
+    for r in batch:
+        tokens = response_logps(fresh, tok, [r["prompt"]], [r["chosen"]], per_token=True)[0]
+        nll.append(-sum(lp for _, lp in tokens) / len(tokens))     # EOS counted, prompt masked
+    step1 = next(r for r in h if r["step"] == 1)
+    assert step1["nll_loss"] == pytest.approx(sum(nll) / len(nll), rel=1e-5)
+    assert step1["loss"] == pytest.approx(math.log(2) + 2.0 * step1["nll_loss"], abs=1e-5)
 
 
 def test_sft_lowers_the_loss_and_is_seeded(tok):
