@@ -1,5 +1,8 @@
 """Whole-series timing: every notebook executed cold (empty artifact cache), then warm.
 
+Also the same pipeline from a terminal: `python -m dpolab sft` then `python -m dpolab dpo` with
+their defaults, timed as two fresh processes (goal: under 3 minutes together).
+
 Cold: `DPOLAB_CACHE` points at a new, empty folder, and the notebooks run in their numbered order
 in fresh kernels, so the first one that needs the tokenizer, the reference model or a DPO policy
 builds it (as a learner's first pass does) and later notebooks reuse it. Warm: the same notebooks
@@ -14,8 +17,12 @@ A notebook that fails is reported as such and the run goes on.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
+import subprocess
+import sys
 import tempfile
+import time
 import traceback
 from pathlib import Path
 
@@ -23,6 +30,22 @@ import _common as C
 from _notebooks import execute, notebooks
 
 GOAL_MIN = 10
+CLI_GOAL_S = 180
+
+
+def cli_pipeline() -> dict:
+    """Wall seconds of `python -m dpolab sft` and then `python -m dpolab dpo`, defaults, fresh
+    processes (start-up included), in a temporary folder."""
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="dpolab-cli-") as d:
+        for name, args in (("sft", ["sft", "--out", f"{d}/sft"]),
+                           ("dpo", ["dpo", "--reference", f"{d}/sft", "--out", f"{d}/dpo"])):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "dpolab", *args], check=True, cwd=C.ROOT,
+                           env={**os.environ, "TQDM_DISABLE": "1"})
+            out[name] = time.perf_counter() - start
+            print(f"cli  python -m dpolab {name}: {out[name]:.1f} s", flush=True)
+    return out
 
 
 def run_pass(paths: list[Path], cache: Path, timeout: int, label: str, partial: dict | None = None,
@@ -44,8 +67,10 @@ def run_pass(paths: list[Path], cache: Path, timeout: int, label: str, partial: 
     return out
 
 
-def measure(only=None, timeout: int = 900, cache: Path | None = None, out_dir: Path | None = None) -> dict:
+def measure(only=None, timeout: int = 900, cache: Path | None = None, out_dir: Path | None = None,
+            cli: bool = True) -> dict:
     paths = notebooks(only)
+    pipeline = cli_pipeline() if cli else None
     keep = cache is not None
     cache = Path(cache) if keep else Path(tempfile.mkdtemp(prefix="dpolab-cache-cold-"))
     if keep and cache.exists() and any(cache.iterdir()):
@@ -58,7 +83,7 @@ def measure(only=None, timeout: int = 900, cache: Path | None = None, out_dir: P
         if not keep:
             shutil.rmtree(cache, ignore_errors=True)
     return {"when": C.stamp(), "machine": C.machine(), "notebooks": [p.name for p in paths],
-            "cold": cold, "warm": warm}
+            "cold": cold, "warm": warm, "cli": pipeline}
 
 
 def markdown(res: dict) -> str:
@@ -80,6 +105,11 @@ def markdown(res: dict) -> str:
             f"{m.get('loadavg_1m', '?')} at the end ({res['when']}).")
     if failed:
         note += f" Failed (not in the totals): {', '.join(failed)}."
+    if res.get("cli"):
+        c = res["cli"]
+        note += (f" From a terminal, `python -m dpolab sft` then `python -m dpolab dpo` with their "
+                 f"defaults: {c['sft']:.0f} s + {c['dpo']:.0f} s = {c['sft'] + c['dpo']:.0f} s (goal: "
+                 f"under {CLI_GOAL_S} s, {'met' if c['sft'] + c['dpo'] < CLI_GOAL_S else 'not met'}).")
     return C.table(["notebook", "cold s", "warm s"], rows) + "\n\n" + note
 
 
@@ -90,8 +120,9 @@ def main(argv=None):
     ap.add_argument("--cache", type=Path, help="an empty folder to use (and keep) as the cache")
     ap.add_argument("--out", type=Path, default=C.RESULTS)
     ap.add_argument("--write-readme", action="store_true")
+    ap.add_argument("--no-cli", action="store_true", help="skip timing python -m dpolab sft/dpo")
     a = ap.parse_args(argv)
-    res = measure(a.only, a.timeout, a.cache, a.out)
+    res = measure(a.only, a.timeout, a.cache, a.out, cli=not a.no_cli)
     md = markdown(res)
     C.write_results("series", md, res, a.out)
     print(md)

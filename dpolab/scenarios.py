@@ -104,7 +104,7 @@ def _prompt(rng: random.Random, category: str, split: str) -> tuple[str, str, st
     """Draw (prompt, template id, intent, slots) for a category from the split's templates."""
     options = templates(category, split)
     grammars = [t for t in options if "[" in t[2]]
-    # half of the training prompts come from the grammars, whose phrasings vary the most
+    # at least half of the training prompts come from the grammars, whose phrasings vary the most
     tid, intent, text = rng.choice(grammars if grammars and rng.random() < 0.5 else options)
     slots = _slots(rng)
     body = _articles(_choose(rng, text).format(**slots))

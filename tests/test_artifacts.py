@@ -137,3 +137,28 @@ def test_reference_logps_are_computed_once_and_looked_up_by_text(cache, tmp_path
     # text that is not among the shipped pairs: no table value, train_dpo computes its own
     odd = [{**shipped[0], "chosen": "A reply nobody wrote."}]
     assert artifacts.reference_logps(ref_dir, odd) is None
+
+
+def test_audit_is_computed_once_per_model_and_needs_a_cached_model(cache, tmp_path, monkeypatch):
+    from dpolab import evaluate
+    from dpolab.model import load_model, new_model, preset, save
+
+    tok = A.tokenizer()
+    path = A.cached("test-model", {"seed": 3}, lambda d: save(
+        new_model(tok, preset("gpt-tiny", n_layer=1, n_head=2, n_embd=32), seed=3), tok, d / "model"))
+    model = load_model(path / "model")
+    assert A.model_key(model) == path.name
+    monkeypatch.setitem(A.AUDIT, "n_prompts", 1)
+    monkeypatch.setitem(A.AUDIT, "n_samples", 2)
+    calls = []
+    real = evaluate.audit
+    monkeypatch.setattr(evaluate, "audit", lambda *a, **k: calls.append(k) or real(*a, **k))
+    first = A.audit(model, progress=False)
+    again = A.audit(load_model(path / "model"), progress=False)
+    assert first == again and len(calls) == 1                       # cached by the model's key
+    assert len(first["samples"]) == 9 * 1 * 2 and calls[0]["temperature"] == 1.0
+    greedy = A.audit(model, greedy=True, progress=False)
+    assert len(greedy["samples"]) == 9 and len(calls) == 2           # its own entry
+    outside = save(new_model(tok, preset("gpt-tiny", n_layer=1, n_head=2, n_embd=32)), tok, tmp_path / "m")
+    with pytest.raises(ValueError, match="not loaded from the dpolab cache"):
+        A.audit(load_model(outside), progress=False)

@@ -95,7 +95,7 @@ def test_series_and_sliders_on_the_first_notebook(tmp_path):
     if not first:
         pytest.skip("no notebook 00")
     only = first[0].name[:2] + "_"
-    run("series.py", "--only", only, "--out", str(tmp_path), "--cache", str(tmp_path / "cache"))
+    run("series.py", "--only", only, "--out", str(tmp_path), "--cache", str(tmp_path / "cache"), "--no-cli")
     md, res = results(tmp_path, "series")
     assert res["notebooks"] == [first[0].name]
     assert res["cold"][first[0].name]["ok"] and res["warm"][first[0].name]["ok"]

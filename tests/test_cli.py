@@ -34,9 +34,9 @@ def test_sft_dpo_rm_evaluate(files, capsys):
     assert load_model(d / "sft").config.n_layer == 4
     assert main(["dpo", "--reference", str(d / "sft"), "--out", str(d / "dpo"),
                  "--pairs", str(d / "pairs.jsonl"), "--eval-pairs", str(d / "test.jsonl"),
-                 "--beta", "0.2", "--loss-type", "ipo"]) == 0
+                 "--beta", "0.2", "--loss-type", "ipo", "--rpo-alpha", "1.5"]) == 0
     history = json.loads((d / "dpo" / "history.json").read_text())
-    assert history[-1]["step"] == 3 and "eval_kl" in history[-1]
+    assert history[-1]["step"] == 3 and "eval_kl" in history[-1] and history[-1]["nll_loss"] > 0
     assert (d / "dpo.checkpoints" / "latest").exists()
     assert main(["rm", "--reference", str(d / "sft"), "--out", str(d / "rm"),
                  "--pairs", str(d / "pairs.jsonl")]) == 0

@@ -129,3 +129,26 @@ def test_generation_stops_at_eos(tok, tiny):
         m.transformer.ln_f.bias.fill_(1.0)
         m.transformer.ln_f.weight.zero_()
     assert M.generate(m, tok, "Hello", max_new_tokens=10) == ""
+
+
+def test_per_row_seeds_make_each_reply_independent_of_its_batch(tok, tiny):
+    prompts = ["Can I move my MRI?", "Do I fast before my colonoscopy?", "Cancel Friday please."]
+    together = M.generate(tiny, tok, prompts, max_new_tokens=10, temperature=1.0, seeds=[7, 8, 9])
+    alone = [M.generate(tiny, tok, [p], max_new_tokens=10, temperature=1.0, seeds=[s])[0]
+             for p, s in zip(prompts, (7, 8, 9))]
+    reordered = M.generate(tiny, tok, prompts[::-1], max_new_tokens=10, temperature=1.0, seeds=[9, 8, 7])
+    assert together == alone == reordered[::-1]
+    with pytest.raises(ValueError, match="one per prompt"):
+        M.generate(tiny, tok, prompts, temperature=1.0, seeds=[1])
+
+
+def test_with_ended_says_whether_the_reply_reached_eos(tok, tiny):
+    cut = M.generate(tiny, tok, ["Hello"], max_new_tokens=3, temperature=1.0, seed=0, with_ended=True)
+    assert cut[0][1] is False  # an untrained model does not stop within 3 tokens
+    with torch.no_grad():  # as in test_generation_stops_at_eos: EOS overwhelmingly likely
+        m = M.new_model(tok, M.preset("gpt-tiny", n_layer=1, n_embd=32, n_head=2)).eval()
+        m.lm_head.weight.zero_()
+        m.transformer.wte.weight[tok.eos_token_id] = 1.0
+        m.transformer.ln_f.bias.fill_(1.0)
+        m.transformer.ln_f.weight.zero_()
+    assert M.generate(m, tok, ["Hello"], max_new_tokens=4, with_ended=True) == [("", True)]
