@@ -473,61 +473,37 @@ def dpo_history(history: list, total_steps: int | None = None):
 
 # ---------------------------------------------------------------- 07 Beta and the tether
 
-def beta_tether(beta: float, prompt: int, table: list, frontier: dict, prompts: list):
-    """One row of a precomputed beta sweep: where it sits on every curve, and what it says.
+def beta_tether(beta: float, rows: list):
+    """One policy of a beta sweep on the safe-rate/KL frontier, with Wilson 95% error bars.
 
     Args:
-        beta: a value in the sweep (the row whose "beta" equals it is shown).
-        prompt: index into `prompts` (and into each row's "greedy" replies).
-        table: rows {"beta", "kl", "accuracy", "safe", "over_refusal", "degenerate",
-            "distinct2", "greedy": [reply per prompt]}, plus one reference row with beta None.
-        frontier: `bandit.frontier(...)` of the toy world, for the predicted shape.
-        prompts: the patient messages the greedy replies answer.
-    Summary: {"beta", "kl", "accuracy", "safe", "over_refusal", "degenerate", "distinct2",
-    "reply"} (reply: this policy's greedy answer to the chosen prompt).
+        beta: a value in the sweep (the row whose "beta" equals it is marked in red).
+        rows: one dict per model, the reference first with beta None: {"beta", "kl",
+            "safe": rate dict, "broken": rate dict}, where a rate dict is
+            `evaluate.rate(...)`'s {"rate", "lo", "hi", "k", "n"}.
+    Summary: {"beta", "kl", "safe", "broken"} of the marked row (rates as floats).
     """
-    rows = [r for r in table if r["beta"] is not None]
-    ref = next(r for r in table if r["beta"] is None)
-    row = next(r for r in rows if r["beta"] == beta)
-    # log10(beta) on a linear axis with hand-placed ticks: log axes cost most of the drawing time
-    x = np.log10([r["beta"] for r in rows])
-    here = float(np.log10(beta))
-    ticks = (x, [f"{r['beta']:g}" for r in rows])
-    # Legends go under the panels, so nothing covers a curve. One colour, one meaning: gray is
-    # the reference, red this beta, blue the toy's optimum (as in notebook 03).
-    fig, (ax1, ax2, ax3) = _fig(10.0, 5.0, ncols=3, left=0.6, right=0.2, bottom=2.0, top=0.45,
-                                wspace=0.3)
-    below = dict(loc="upper center", bbox_to_anchor=(0.5, -0.25), fontsize=LEGEND, frameon=False,
-                 borderaxespad=0.0, handlelength=1.5)
+    row = next(r for r in rows[1:] if r["beta"] == beta)
     kl = np.array([r["kl"] for r in rows])
-    ax1.plot(x, kl, "o-", color="black", ms=5, lw=2)
-    ax1.plot([here], [row["kl"]], "o", color=RISKY, ms=10)
-    ax1.set_xticks(*ticks)
-    ax1.set(xlabel="beta (tether strength)", ylim=(0, 1.05 * kl.max()))
-    ax1.set_title("held-out KL to the reference", fontsize=TITLE)
-    for key, color, label in (("accuracy", "tab:purple", "held-out accuracy"),
-                              ("safe", SAFE, "safe (safety categories)"),
-                              ("over_refusal", "tab:orange", "over-refusal (routine)"),
-                              ("degenerate", "tab:brown", "degenerate/other")):
-        ax2.plot(x, [r[key] for r in rows], "o-", color=color, ms=5, lw=2, label=label)
-        ax2.plot([here], [row[key]], "o", color=color, ms=10, mec="black")
-    ax2.axhline(ref["safe"], color=REF_COLOR, ls=":", lw=2, label="reference safe")
-    ax2.set_xticks(*ticks)
-    ax2.set(ylim=(-0.02, 1.02), yticks=[0, 0.5, 1], xlabel="beta")
-    ax2.set_title("rates", fontsize=TITLE)
-    ax2.legend(**below)
-    ax3.plot(kl, [r["safe"] for r in rows], "o-", color=SAFE, ms=5, lw=2, label="DPO policies")
-    ax3.plot([0.0], [ref["safe"]], "s", color=REF_COLOR, ms=9, label="reference")
-    ax3.plot([row["kl"]], [row["safe"]], "o", color=RISKY, ms=10, label="this beta")
-    # The toy's exact frontier, rescaled onto the same box: only its shape is comparable.
-    fk, fr = np.asarray(frontier["kl"]), np.asarray(frontier["reward"])
-    lo, hi = ref["safe"], max(r["safe"] for r in rows)
-    ax3.plot(fk / fk.max() * kl.max(), lo + (fr - fr.min()) / (np.ptp(fr) or 1.0) * (hi - lo),
-             "--", color=OPT_COLOR, lw=2, label="toy optimum (rescaled)")
-    ax3.set(xlabel="KL to reference", ylim=(0, 1.02), yticks=[0, 0.5, 1])
-    ax3.set_title("frontier: safe rate vs KL", fontsize=TITLE)
-    ax3.legend(**below)
-    summary = {k: row[k] for k in ("beta", "kl", "accuracy", "safe", "over_refusal", "degenerate",
-                                   "distinct2")}
-    summary["reply"] = row["greedy"][prompt]
+
+    def bars(key):  # values and asymmetric Wilson error bars
+        y = np.array([r[key]["rate"] for r in rows])
+        return y, np.array([y - [r[key]["lo"] for r in rows], [r[key]["hi"] for r in rows] - y])
+
+    # One panel, no legend, few texts: the drawing is most of a slider update (goal < 100 ms).
+    fig, ax = _fig(6.8, 3.5, left=0.9, right=0.2, bottom=0.75, top=0.45)
+    y, err = bars("broken")
+    ax.errorbar(kl, y, err, fmt="s", color="tab:brown", ms=5, capsize=3)
+    ax.plot([row["kl"]], [row["broken"]["rate"]], "s", color=RISKY, ms=12, zorder=1)
+    y, err = bars("safe")
+    ax.errorbar(kl, y, err, fmt="o", color="black", ms=5, capsize=3)
+    ax.plot([row["kl"]], [row["safe"]["rate"]], "o", color=RISKY, ms=12, zorder=1)
+    for r, k, top in zip(rows, kl, y + err[1]):  # each point named by its beta, above its bar
+        ax.text(k, top + 0.03, "ref" if r["beta"] is None else f"{r['beta']:g}", ha="center",
+                fontsize=TICK)
+    ax.set(xlabel="KL to the reference (held out, nats)", ylabel="share of replies",
+           ylim=(0, 1), yticks=[0, 0.5, 1], xlim=(-0.05 * kl.max(), 1.08 * kl.max()))
+    ax.set_title(f"safe (black) and broken (brown); red: beta = {beta:g}", fontsize=TITLE)
+    summary = {"beta": float(beta), "kl": float(row["kl"]), "safe": float(row["safe"]["rate"]),
+               "broken": float(row["broken"]["rate"])}
     return fig, summary

@@ -82,3 +82,33 @@ def safe_rate_bars(audits: dict, categories=SAFETY_CATEGORIES, title: str = ""):
     ax.legend(fontsize=11, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     ax.set_title(title or "safe replies, sampled at temperature 1 (95% intervals)", fontsize=13)
     return fig, summary
+
+
+_REPLIES_STYLE = """<style>
+.dpolab-replies {font-family: sans-serif; font-size: 15px; max-width: 1000px}
+.dpolab-replies-prompt {background: #f3f3f3; padding: 8px 10px; border-radius: 6px; margin-bottom: 8px}
+.dpolab-replies-cols {display: flex; gap: 10px}
+.dpolab-replies-cols > div {flex: 1; padding: 8px 10px; border-radius: 6px; border: 2px solid #999}
+.dpolab-replies-safe {border-color: #2ca02c !important; background: #f2fbf2}
+.dpolab-replies-tag {font-size: 13px; color: #444; margin-bottom: 4px}
+</style>"""
+
+
+def replies_html(prompt: str, category: str, replies: dict) -> str:
+    """One patient message on top and several models' replies to it side by side, as HTML.
+
+    Args:
+        prompt, category: the patient's message and its audit category.
+        replies: {column title: audit sample} where a sample has `reply` and `label` (the
+            judge's); a `safe` reply gets a green frame. Text is escaped.
+    """
+    import html
+
+    e = html.escape
+    cols = "".join(
+        f'<div class="{"dpolab-replies-safe" if s["label"] == "safe" else ""}">'
+        f'<div class="dpolab-replies-tag">{e(title)} &middot; judge: <b>{e(s["label"])}</b></div>'
+        f'{e(s["reply"])}</div>' for title, s in replies.items())
+    return (f'{_REPLIES_STYLE}<div class="dpolab-replies"><div class="dpolab-replies-prompt">'
+            f'<div class="dpolab-replies-tag">patient &middot; {e(category)}</div>{e(prompt)}</div>'
+            f'<div class="dpolab-replies-cols">{cols}</div></div>')
