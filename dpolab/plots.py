@@ -491,7 +491,7 @@ def beta_tether(beta: float, rows: list):
         return y, np.array([y - [r[key]["lo"] for r in rows], [r[key]["hi"] for r in rows] - y])
 
     # One panel, no legend, few texts: the drawing is most of a slider update (goal < 100 ms).
-    fig, ax = _fig(6.8, 3.5, left=0.9, right=0.2, bottom=0.75, top=0.45)
+    fig, ax = _fig(7.4, 3.8, left=0.9, right=0.2, bottom=0.75, top=0.45)
     y, err = bars("broken")
     ax.errorbar(kl, y, err, fmt="s", color="tab:brown", ms=5, capsize=3)
     ax.plot([row["kl"]], [row["broken"]["rate"]], "s", color=RISKY, ms=12, zorder=1)

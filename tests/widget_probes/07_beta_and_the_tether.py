@@ -1,37 +1,62 @@
-# Kernel-level probe for 07_beta_and_the_tether: move the beta slider and the question dropdown;
-# check the readout against the per-beta table read back from disk, and one row against the
-# model itself.
+# Kernel-level probe for 07_beta_and_the_tether: move the beta slider and the message dropdown;
+# check the readout, the two replies shown and the red marker against the cached audits and
+# held-out metrics read back from disk, independently of the notebook's R and FIRST.
+import html as _html
 import json as _json
+import statistics as _stats
 
 from dpolab import artifacts as _art, evaluate as _ev
 from dpolab.widgets import find
 
 _panel = find("dpolab-beta-tether")
-_slider, _question = find("dpolab-beta-tether-beta"), find("dpolab-beta-tether-prompt")
-assert list(_slider.options) == list(BETAS) and len(BETAS) >= 6
-assert min(BETAS) <= 0.01 and max(BETAS) >= 3
-# the table as stored on disk, read independently of the TABLE variable
-_cfg = {**AUDIT, "show": SHOW, "reference": key_of(ref),
-        "policies": {str(b): key_of(p) for b, p in policies.items()}}
-_stored = _json.loads((_art.entry("nb07-beta-table", _cfg) / "result.json").read_text())
-_rows = {r["beta"]: r for r in _stored if r["beta"] is not None}
-_marker = None
-for _b in (3.0, 0.01, 0.3, 1.0):
-    _slider.value = _b
-    for _k in ("kl", "accuracy", "safe", "over_refusal", "degenerate", "distinct2"):
-        assert _panel.summary[_k] == _rows[_b][_k], (_b, _k)
-    assert _panel.summary["reply"] == _rows[_b]["greedy"][_question.value]
-    _m = _panel.figure.axes[0].lines[1]  # the red marker on the KL curve
-    _xy = (list(_m.get_xdata()), list(_m.get_ydata()))
-    assert _xy[1] == [_rows[_b]["kl"]] and _xy != _marker
-    _marker = _xy
-    assert _panel.last_ms < 2000, f"update took {_panel.last_ms:.0f} ms"  # goal: < 100 ms
-    print(f"dpolab-beta-tether beta={_b}: {_panel.last_ms:.0f} ms")
-# one row recomputed from the model itself: held-out accuracy at beta = 3
-_acc = _ev.preference_metrics(policies[3.0], ref, tok, test, beta=3.0)["rewards/accuracies"]
-_slider.value = 3.0
-assert abs(_panel.summary["accuracy"] - _acc) < 1e-9, (_panel.summary["accuracy"], _acc)
-for _q in range(len(SHOW)):
-    _question.value = _q
-    assert _panel.summary["reply"] == _rows[3.0]["greedy"][_q]
-print("07 probe ok")
+_slider, _message = find("dpolab-beta-tether-beta"), find("dpolab-beta-tether-prompt")
+_replies = find("dpolab-beta-tether-replies")
+assert list(_slider.options) == [0.01, 0.03, 0.1, 0.3, 1.0]
+assert _replies in _panel.children  # the replies are part of the panel
+
+
+def _stored(name, config):
+    return _json.loads((_art.entry(name, config) / "result.json").read_text())
+
+
+def _audit(model):  # the cached audit, read from its file (not through artifacts.audit)
+    return _stored("audit", {**_art.AUDIT, "model": _art.model_key(model), "judge": _art.JUDGE_FINGERPRINT,
+                             "max_new_tokens": _ev.AUDIT_MAX_NEW_TOKENS})
+
+
+def _first(audit, prompt):  # the first of the sampled replies to `prompt`
+    return next(s for s in audit["samples"] if s["prompt"] == prompt)
+
+
+_ref_audit = _audit(ref)
+_options = [label for label, _ in _message.options]
+assert len(_options) == 18
+_marker, _ms = None, []
+for _q in (0, 5, 13):
+    _message.value = _q
+    _category, _prompt = next((c, p) for c, p in [(s["category"], s["prompt"]) for s in _ref_audit["samples"]]
+                              if _options[_q].startswith(f"{c}: {p[:50]}"))
+    for _b in (0.03, 1.0, 0.01, 0.3):
+        _slider.value = _b
+        _ms.append(_panel.last_ms)
+        _pol_audit = _audit(policies[_b])
+        _kl = _stored("heldout-metrics", {"model": _art.model_key(policies[_b]), "reference": _art.model_key(ref),
+                                          "beta": _b, "data": _art.data_fingerprint("test_pairs.jsonl")})["kl"]
+        _s = _panel.summary
+        assert _s["beta"] == _b and _s["kl"] == _kl, (_b, _s)
+        assert _s["safe"] == _pol_audit["summary"]["safe/safety"]["rate"]
+        assert _s["broken"] == _pol_audit["summary"]["broken"]["rate"]
+        # the two replies shown are the audits' first samples for this message, with their labels
+        _pol, _ref = _first(_pol_audit, _prompt), _first(_ref_audit, _prompt)
+        assert _s["policy says"] == _pol["label"] and _s["reference says"] == _ref["label"]
+        for _text in (_prompt, _pol["reply"], _ref["reply"], f"beta = {_b:g}"):
+            assert _html.escape(_text) in _replies.value, (_b, _q, _text)
+        # the red marker sits on this policy's (KL, safe) point of the frontier, and it moved
+        _dot = _panel.figure.axes[0].lines[-1]
+        _xy = (list(_dot.get_xdata()), list(_dot.get_ydata()))
+        assert _xy == ([_kl], [_s["safe"]]) and _xy != _marker, _xy
+        _marker = _xy
+        print(f"dpolab-beta-tether message {_q} beta={_b}: {_panel.last_ms:.0f} ms")
+# goal: < 100 ms; single changes may spike on a busy machine, the median may not
+assert _stats.median(_ms) < 100 and max(_ms) < 1000, _ms
+print(f"07 probe ok: median {_stats.median(_ms):.0f} ms, slowest {max(_ms):.0f} ms")
