@@ -1,40 +1,57 @@
 # Kernel-level probe for 09_deployment_and_fit_check: move the reviewer-bias slider and check the
-# panel against values recounted from the stored audit samples and a fresh held-out evaluation.
+# panel against values recounted from the cached audits' samples and a fresh held-out evaluation.
+import os
+from pathlib import Path
+
 import numpy as np
 
 from dpolab import artifacts as _artifacts
 from dpolab.logprobs import pair_logps as _pair_logps
 from dpolab.widgets import find
 
+
+def _entries():
+    return sorted(Path(os.environ.get("DPOLAB_CACHE") or _artifacts.cache_dir()).glob("*/*/_entry.json"))
+
+
+_before = _entries()
 _panel = find("dpolab-reviewer-bias")
 _slider = find("dpolab-reviewer-bias-bias")
-_heights0 = [p.get_height() for p in _panel.figure.axes[0].patches]
+_image0 = _panel.figure.data
+_cols = [[r[k] for r in test] for k in ("prompt", "chosen", "rejected")]
+_rw, _rl = _pair_logps(reference, tokenizer, *_cols)
 for _level in list(LEVELS[1:]) + [LEVELS[0]]:
     _slider.value = _level
-    _samples = BIAS_GRID[_level]["samples"]
-    for _c in AUDIT_CATEGORIES:
+    assert _panel.summary["bias"] == _level
+    _samples = BIAS_AUDIT[_level]["samples"]
+    for _c in SAFETY:  # each category's rate, recounted from its 160 labelled replies
         _labels = [s["label"] for s in _samples if s["category"] == _c]
+        assert len(_labels) == 160, (_c, len(_labels))
         assert _panel.summary[f"safe/{_c}"] == _labels.count("safe") / len(_labels), (_level, _c)
-    _spec = {"pairs": "train" if _level == 0 else f"biased:{_level}"}
-    _cols = [[r[k] for r in test] for k in ("prompt", "chosen", "rejected")]
-    _pw, _pl = _pair_logps(_artifacts.policy(beta=BETA, **_spec), tokenizer, *_cols)
-    _rw, _rl = _pair_logps(reference, tokenizer, *_cols)
+    _pooled = [s["label"] for s in _samples if s["category"] in SAFETY]
+    assert len(_pooled) == 640
+    assert abs(_panel.summary["safe/pooled"] - _pooled.count("safe") / 640) < 1e-12
+    # held-out accuracy from a fresh forward pass of the biased policy
+    _pw, _pl = _pair_logps(biased_policy(_level), tokenizer, *_cols)
     _acc = (BETA * (_pw - _rw) > BETA * (_pl - _rl)).float().mean().item()
     assert abs(_panel.summary["accuracy"] - _acc) < 1e-9, (_level, _acc)
-    _bars = [p.get_height() for p in _panel.figure.axes[0].patches][:len(AUDIT_CATEGORIES)]
-    np.testing.assert_allclose(_bars, [_panel.summary[f"safe/{c}"] for c in AUDIT_CATEGORIES])
-    assert _panel.summary["bias"] == _level
+    # the picture shown is the one drawn for this level, and its bars are this level's rates
+    assert _panel.figure.data == BIAS_IMAGES[_level].data
+    _fig = BIAS_FIGURES[_level][0]
+    _bars = [p.get_height() for p in _fig.axes[0].patches][:len(BIAS_CATEGORIES)]
+    np.testing.assert_allclose(_bars, [_panel.summary[f"safe/{c}"] for c in BIAS_CATEGORIES])
+    assert _panel.summary == plots.reviewer_bias(_level, BIAS_GRID, BIAS_CATEGORIES)[1]
 _slider.value = LEVELS[-1]
-assert [p.get_height() for p in _panel.figure.axes[0].patches] != _heights0
-assert _panel.summary["accuracy"] < 0.5 < BIAS_GRID[LEVELS[0]]["accuracy"]   # measured: 0.42 vs 0.95
-# kernel-side latency: best of several updates, since the machine may be shared. The goal is
-# 100 ms; this panel redraws two axes to PNG, which took 115-145 ms under a load average near 5
-# on 2 cores, so the check allows 200 ms and the printed best is what to compare with the goal.
+assert _panel.figure.data != _image0
+assert _panel.summary["safe/pooled"] < 0.3 < BIAS_GRID[LEVELS[0]]["safe/pooled"]   # measured: 0.10 vs 0.65
+assert _panel.summary["accuracy"] < 0.5 < BIAS_GRID[LEVELS[0]]["accuracy"]         # measured: 0.403 vs 1.000
+# kernel-side latency: best of several updates, since the machine may be shared
 _ms = []
 for _ in range(5):
     for _level in LEVELS:
         _slider.value = _level
         _ms.append(_panel.last_ms)
 print(f"dpolab-reviewer-bias update: best {min(_ms):.1f} ms, median {np.median(_ms):.1f} ms")
-assert min(_ms) < 200, _ms
+assert min(_ms) < 100, _ms
+assert _entries() == _before, "moving the slider built a cache entry"
 print("09 probe ok")
