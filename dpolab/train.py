@@ -1,40 +1,27 @@
 """Trainers: supervised fine-tuning (SFT), DPO against a frozen reference, and an explicit
 Bradley-Terry reward model for comparison.
 
-All three share one small loop (`_fit`): seeded batch order, AdamW with a linear warm-up then a
-constant learning rate, gradient clipping, a `tqdm` progress bar, one metrics dict per step
-(TRL's names), a `callback(step, metrics)` hook, a NaN/inf guard, and atomic safetensors
-checkpoints from which training resumes exactly (weights, optimizer state, RNG and history).
+All three run on one small loop (`loop._fit`: seeded batches, AdamW with warm-up, clipping,
+progress bar, metrics per step with TRL's names, callback, NaN guard, atomic checkpoints and exact
+resume).
 """
 
 from __future__ import annotations
 
-import json
-import math
 import os
-import shutil
-import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, load_model, save_file, save_model
-from tqdm.auto import tqdm
 from transformers import GPT2ForSequenceClassification
 
 from dpolab.data import collate_pairs, collate_sft, tokenize_pairs, tokenize_sft
 from dpolab.logprobs import completion_log_softmax, concatenated_forward, per_token_logps
+from dpolab.loop import (  # noqa: F401  (the checkpoint API, reached through train as before)
+    Callback, TrainingDiverged, _columns, _context, _fit, has_checkpoint, latest_checkpoint,
+    load_checkpoint, save_checkpoint)
 from dpolab.losses import LOSS_TYPES, dpo_loss
-from dpolab.model import GPTConfig, atomic_dir, atomic_file, corpus_texts, new_model, train_tokenizer
-
-Callback = Callable[[int, dict], None]
-
-
-class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite; the message names the step and the last checkpoint."""
-
+from dpolab.model import GPTConfig, corpus_texts, new_model, train_tokenizer
 
 @dataclass
 class SFTConfig:
@@ -107,206 +94,6 @@ class RMConfig:
     max_length: int | None = None
     seed: int = 0
     save_every: int = 50
-
-
-# ---------------------------------------------------------------------------------------------
-# Inputs
-
-
-def _columns(rows, *names: str) -> list[list]:
-    """Columns of a `datasets.Dataset`, a dict of lists or a list of dicts."""
-    if isinstance(rows, dict) or hasattr(rows, "column_names"):
-        have = rows.keys() if isinstance(rows, dict) else rows.column_names
-        _require(names, have)
-        return [list(rows[n]) for n in names]
-    rows = list(rows)
-    for i, r in enumerate(rows):
-        _require(names, r.keys(), f" (row {i})")
-    return [[r[n] for r in rows] for n in names]
-
-
-def _require(names, have, where: str = "") -> None:
-    for n in names:
-        if n not in have:
-            raise ValueError(f"missing column {n!r}{where}: expected {', '.join(names)}")
-
-
-def _context(model, max_length: int | None) -> int:
-    n_ctx = getattr(model.config, "n_positions", None) or model.config.max_position_embeddings
-    return min(max_length or n_ctx, n_ctx)
-
-
-# ---------------------------------------------------------------------------------------------
-# Checkpoints: safetensors and JSON only, written under temporary names and renamed into place.
-
-_MODEL, _OPTIM, _STATE, _LATEST = "model.safetensors", "optimizer.safetensors", "trainer_state.json", "latest"
-
-
-def save_checkpoint(path: str | os.PathLike, model, optimizer, step: int, history: list[dict],
-                    config: dict) -> Path:
-    """Write a checkpoint of step `step` into folder `path`; returns the checkpoint's folder.
-
-    Layout: `path/step-000050/{model.safetensors, optimizer.safetensors, trainer_state.json}` and
-    `path/latest`, a one-line file naming the newest complete step folder. The step folder is
-    filled under a temporary name and renamed into place, then `latest` is rewritten through a
-    temporary file and `os.replace`, and only then are older step folders removed: a crash at any
-    point leaves the previous checkpoint complete and `latest` pointing at it. The optimizer state
-    is stored as tensors (safetensors) plus its hyper-parameters as JSON; nothing is pickled.
-    """
-    path = Path(path)
-    meta = {"step": str(step)}
-    opt = optimizer.state_dict()
-    tensors = {f"state.{i}.{k}": v.contiguous() for i, s in opt["state"].items()
-               for k, v in s.items() if torch.is_tensor(v)}
-    tensors["rng.torch"] = torch.get_rng_state()
-    state = {"step": step, "history": history, "config": config,
-             "param_groups": opt["param_groups"]}
-    final = path / f"step-{step:06d}"
-    with atomic_dir(final) as tmp:
-        save_model(model, str(tmp / _MODEL), metadata=meta)
-        save_file(tensors, str(tmp / _OPTIM), metadata=meta)
-        (tmp / _STATE).write_text(json.dumps(state, indent=1))
-    with atomic_file(path / _LATEST) as f:
-        f.write_text(final.name + "\n")
-    for old in path.glob("step-*"):
-        if old.name != final.name:
-            shutil.rmtree(old, ignore_errors=True)
-    return final
-
-
-def latest_checkpoint(path: str | os.PathLike | None) -> Path | None:
-    """The newest complete checkpoint folder under `path`, or None."""
-    if path is None or not (Path(path) / _LATEST).exists():
-        return None
-    return Path(path) / (Path(path) / _LATEST).read_text().strip()
-
-
-def has_checkpoint(path: str | os.PathLike | None) -> bool:
-    return latest_checkpoint(path) is not None
-
-
-def load_checkpoint(path: str | os.PathLike, model, optimizer=None) -> tuple[int, list[dict]]:
-    """Restore model (and optimizer and RNG) from the latest checkpoint under `path`.
-
-    Returns:
-        (step, history) as they were when the checkpoint was written.
-    """
-    folder = latest_checkpoint(path)
-    if folder is None:
-        raise FileNotFoundError(f"no checkpoint under {path} (no `latest` file)")
-    state = json.loads((folder / _STATE).read_text())
-    load_model(model, str(folder / _MODEL))
-    if optimizer is not None:
-        tensors = load_file(str(folder / _OPTIM))
-        opt_state: dict = {}
-        for key, value in tensors.items():
-            if key.startswith("state."):
-                _, i, k = key.split(".", 2)
-                opt_state.setdefault(int(i), {})[k] = value
-        optimizer.load_state_dict({"state": opt_state, "param_groups": state["param_groups"]})
-        torch.set_rng_state(tensors["rng.torch"])
-    return state["step"], state["history"]
-
-
-# ---------------------------------------------------------------------------------------------
-# The shared loop
-
-
-def _batches(lengths: list[int], batch_size: int, seed: int, group: int = 50) -> list[list[int]]:
-    """One epoch of batches: a seeded shuffle, then rows of similar length batched together.
-
-    The shuffled rows are cut into chunks of `group` batches; each chunk is sorted by length
-    and cut into batches, and the batch order is shuffled again. Less padding, same data.
-    """
-    gen = torch.Generator().manual_seed(seed)
-    order = torch.randperm(len(lengths), generator=gen).tolist()
-    batches = []
-    for start in range(0, len(order), batch_size * group):
-        chunk = sorted(order[start:start + batch_size * group], key=lambda i: lengths[i])
-        batches += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
-    return [batches[i] for i in torch.randperm(len(batches), generator=gen).tolist()]
-
-
-def _fit(model, lengths: list[int], make_batch: Callable, step_fn: Callable, config, *, desc: str,
-         callback: Callback | None, checkpoint_dir, resume: bool, stop_after: int | None,
-         progress: bool, eval_fn: Callable | None = None, eval_every: int = 0,
-         train_mode: bool = True) -> list[dict]:
-    """Run `config.epochs` epochs of `step_fn(batch) -> (loss, metrics)`; returns the history.
-
-    `lengths` holds each example's token count (for batching rows of similar length).
-    """
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-    warmup = max(1, config.warmup_steps)
-
-    steps_per_epoch = math.ceil(len(lengths) / config.batch_size)
-    total = steps_per_epoch * config.epochs
-
-    def lr_at(step: int) -> float:  # linear warm-up, then constant or cosine down to lr / 10
-        if step < warmup or config.schedule == "constant":
-            return config.lr * min(1.0, (step + 1) / warmup)
-        progress = (step - warmup) / max(1, total - warmup)
-        return config.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
-
-    if config.schedule not in ("cosine", "constant"):
-        raise ValueError(f"schedule must be 'cosine' or 'constant', got {config.schedule!r}")
-    step, history = 0, []
-    if resume and has_checkpoint(checkpoint_dir):
-        step, history = load_checkpoint(checkpoint_dir, model, optimizer)
-    else:
-        torch.manual_seed(config.seed)  # dropout draws; a resumed run restores the RNG instead
-    cfg = asdict(config)
-    last_saved = step if resume and has_checkpoint(checkpoint_dir) else None
-    if step == 0 and eval_fn is not None:
-        record = {"step": 0, "epoch": 0.0, **eval_fn()}
-        history.append(record)
-        if callback:
-            callback(0, record)
-
-    model.train(train_mode)
-    bar = tqdm(total=total, initial=step, desc=desc, disable=not progress, leave=False)
-    t0 = time.perf_counter()
-    for epoch in range(config.epochs):
-        batches = _batches(lengths, config.batch_size, config.seed + epoch)
-        for b, idx in enumerate(batches):
-            if epoch * steps_per_epoch + b < step:
-                continue  # already done before the checkpoint we resumed from
-            if stop_after is not None and step >= stop_after:
-                bar.close()
-                return history
-            for g in optimizer.param_groups:
-                g["lr"] = lr_at(step)
-            batch = make_batch(idx)
-            loss, metrics = step_fn(batch)
-            if not torch.isfinite(loss):
-                bar.close()
-                where = (f"the last good checkpoint (step {last_saved}) is in {checkpoint_dir}"
-                         if last_saved is not None else "no checkpoint was saved")
-                raise TrainingDiverged(f"{desc}: the loss became {loss.item()} at step {step + 1}; "
-                                       f"training stopped and {where}")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if config.grad_clip:
-                torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
-            optimizer.step()
-            step += 1
-            record = {"step": step, "epoch": step / steps_per_epoch, "lr": lr_at(step - 1),
-                      "loss": loss.item(), **metrics, "time": time.perf_counter() - t0}
-            if eval_fn is not None and eval_every and (step % eval_every == 0 or step == total):
-                record.update(eval_fn())
-                model.train(train_mode)
-            history.append(record)
-            if callback:
-                callback(step, record)
-            bar.update(1)
-            bar.set_postfix({k: round(v, 3) for k, v in record.items()
-                             if k in ("loss", "rewards/accuracies", "eval_kl")})
-            if checkpoint_dir is not None and (step % config.save_every == 0 or step == total):
-                save_checkpoint(checkpoint_dir, model, optimizer, step, history, cfg)
-                last_saved = step
-    bar.close()
-    model.eval()
-    return history
 
 
 # ---------------------------------------------------------------------------------------------

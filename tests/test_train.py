@@ -9,6 +9,7 @@ import torch
 from dpolab import data
 from dpolab import logprobs as L
 from dpolab import model as M
+from dpolab import loop
 from dpolab import train as T
 
 TRL_NAMES = ("loss", "rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies",
@@ -171,7 +172,7 @@ def test_crash_while_checkpointing_leaves_previous_checkpoint(tok, pairs, tmp_pa
             f.write(b"half a file")
         raise KeyboardInterrupt("power cut")
 
-    monkeypatch.setattr(T, "save_file", crash)
+    monkeypatch.setattr(loop, "save_file", crash)  # checkpoints are written by dpolab.loop
     with pytest.raises(KeyboardInterrupt):
         T.train_dpo(policy, small(tok), tok, pairs, dpo_cfg(save_every=2),
                     checkpoint_dir=tmp_path, progress=False, resume=True)
