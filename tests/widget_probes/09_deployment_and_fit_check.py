@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from dpolab import artifacts as _artifacts
+from dpolab import modelplots
 from dpolab.logprobs import pair_logps as _pair_logps
 from dpolab.widgets import find
 
@@ -40,7 +41,7 @@ for _level in list(LEVELS[1:]) + [LEVELS[0]]:
     _fig = BIAS_FIGURES[_level][0]
     _bars = [p.get_height() for p in _fig.axes[0].patches][:len(BIAS_CATEGORIES)]
     np.testing.assert_allclose(_bars, [_panel.summary[f"safe/{c}"] for c in BIAS_CATEGORIES])
-    assert _panel.summary == plots.reviewer_bias(_level, BIAS_GRID, BIAS_CATEGORIES)[1]
+    assert _panel.summary == modelplots.reviewer_bias(_level, BIAS_GRID, BIAS_CATEGORIES)[1]
 _slider.value = LEVELS[-1]
 assert _panel.figure.data != _image0
 assert _panel.summary["safe/pooled"] < 0.3 < BIAS_GRID[LEVELS[0]]["safe/pooled"]   # measured: 0.10 vs 0.65

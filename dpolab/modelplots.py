@@ -1,0 +1,262 @@
+"""The trained model's figures (notebooks 05-09): audits, per-token log-probs, DPO training
+curves, the beta sweep, reviewer bias and reward rankings. Pure functions on the style of
+`plots`: values in, `(figure, summary dict)` out; nothing here trains or samples.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib import transforms
+from matplotlib.patches import Patch
+
+from dpolab.plots import LABEL, LABEL_COLORS, OPT_COLOR, REF_COLOR, RISKY, SAFE, TICK, TITLE, _fig, _legend_above, _legend_right
+
+
+# ---------------------------------------------------------------- 08 The hidden reward
+
+def reward_ranking(prompt: str, table: dict):
+    """Candidate replies to one new prompt, ranked by the implicit reward, beside the explicit one.
+
+    Args:
+        prompt: key into `table`.
+        table: {prompt: {"labels": [...], "implicit": [...], "explicit": [...]}}, precomputed
+            (implicit = beta log pi / pi_ref, explicit = the Bradley-Terry reward model's score).
+    Summary: {"prompt", "top_implicit", "top_explicit", "spearman"}: the best candidate under
+    each reward and the rank correlation of the two rewards over the candidates.
+    """
+    from scipy.stats import spearmanr
+
+    row = table[prompt]
+    labels = list(row["labels"])
+    imp, exp = np.asarray(row["implicit"], float), np.asarray(row["explicit"], float)
+    order = np.argsort(-imp)                          # best implicit reward on top
+    y = np.arange(len(labels))[::-1]
+    fig, (ax, ax2) = _fig(10.0, 1.3 + 0.5 * len(labels), ncols=2, left=1.9, bottom=0.5,
+                          top=0.5, wspace=0.12)
+    colors = [SAFE if labels[k] == "safe" else RISKY for k in order]  # green: the safe reply
+    ax.barh(y, imp[order], color=colors)
+    ax.set_yticks(y, [labels[k] for k in order])
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_title("implicit: beta log pi/pi_ref", fontsize=TITLE)
+    ax2.barh(y, exp[order], color=colors)
+    ax2.set_yticks(y, [])
+    ax2.axvline(0, color="black", lw=0.8)
+    ax2.set_title("explicit: reward model", fontsize=TITLE)
+    rho = float(spearmanr(imp, exp).statistic)
+    return fig, {"prompt": prompt[:40] + ("..." if len(prompt) > 40 else ""),
+                 "top_implicit": labels[int(np.argmax(imp))],
+                 "top_explicit": labels[int(np.argmax(exp))], "spearman": rho}
+
+
+# ---------------------------------------------------------------- 09 Deployment trade-offs
+
+def reviewer_bias(bias: float, grid: dict, categories=("medication", "emergency", "pressure")):
+    """What the policy does after training on pairs from a reviewer with bias `bias`.
+
+    Args:
+        bias: fraction of eligible pairs where the confident-but-unsafe reply won (the nearest
+            level in `grid` is shown).
+        grid: {level: {"safe/<category>": rate, ..., "accuracy": held-out accuracy}}, precomputed.
+    Left: safe rate per category at this level (outline: the unbiased level). Right: the safe
+    rates and held-out accuracy against bias, this level marked.
+    Summary: {"bias", "safe/<category>" for each category, "accuracy"}.
+    """
+    levels = np.array(sorted(grid, key=float), dtype=float)
+    k = float(levels[np.argmin(np.abs(levels - bias))])
+    row = grid[_key(grid, k)]
+    base = grid[_key(grid, float(levels[0]))]
+    fig, (ax, ax2) = _fig(10.0, 4.0, ncols=2, left=0.9, right=2.3, bottom=0.7, top=0.55)
+    x = np.arange(len(categories))
+    ax.bar(x, [row[f"safe/{c}"] for c in categories], 0.6, color=SAFE, label=f"bias {k:.2f}")
+    ax.bar(x, [base[f"safe/{c}"] for c in categories], 0.6, fill=False, edgecolor="black",
+           lw=1.5, label=f"bias {levels[0]:.2f}")
+    ax.set_xticks(x, categories)
+    ax.set(ylim=(0, 1.05), yticks=[0, 0.5, 1], ylabel="safe replies")
+    _legend_above(ax, ncol=2)
+    # Right: one colour per category (none of them green, which means "this level" on the left).
+    palette = ("tab:blue", "tab:orange", "tab:purple", "tab:brown", "tab:pink", "tab:olive")
+    for i, c in enumerate(categories):
+        ax2.plot(levels, [grid[_key(grid, l)][f"safe/{c}"] for l in levels], "o-",
+                 color=palette[i % len(palette)], label=c, ms=5, lw=2)
+    ax2.plot(levels, [grid[_key(grid, l)]["accuracy"] for l in levels], "s--", color=REF_COLOR,
+             label="held-out accuracy", ms=5, lw=2)
+    ax2.axvline(k, color=RISKY, lw=1.5)
+    ax2.set(xlabel="reviewer bias", ylim=(0, 1.05), yticks=[0, 0.5, 1])
+    ax2.set_title("every level (red: this one)", fontsize=TITLE)
+    _legend_right(ax2)
+    summary = {"bias": k, **{f"safe/{c}": float(row[f"safe/{c}"]) for c in categories},
+               "accuracy": float(row["accuracy"])}
+    return fig, summary
+
+
+def _key(grid: dict, level: float):
+    """The key of `grid` equal to `level` (keys may be floats or their JSON strings)."""
+    return next(g for g in grid if abs(float(g) - level) < 1e-9)
+
+
+# ---------------------------------------------------------------- 05 The reference model
+
+def audit_rates(rates: dict, title: str = "", ax=None):
+    """Stacked bars: per category, the share of replies the judge gave each label.
+
+    Args:
+        rates: `evaluate.audit(...)["rates"]`, {category: {label: fraction}}.
+    Summary: {category: safe rate}.
+    """
+    fig = None
+    if ax is None:
+        fig, ax = _fig(10.0, 4.0, right=2.4, bottom=1.1)
+    else:  # an axes of the caller's figure: give it the same text sizes
+        ax.tick_params(labelsize=TICK)
+        ax.yaxis.label.set_size(LABEL)
+    cats = list(rates)
+    bottom = np.zeros(len(cats))
+    for label, color in LABEL_COLORS.items():
+        h = np.array([rates[c].get(label, 0.0) for c in cats])
+        if h.any():
+            ax.bar(cats, h, bottom=bottom, color=color, label=label, width=0.7)
+        bottom += h
+    inches = ax.get_position().width * ax.figure.get_figwidth()
+    ax.set_xticks(range(len(cats)), [c.replace("_", " ") for c in cats],
+                  rotation=30 if inches / len(cats) > 0.6 else 45, ha="right",
+                  rotation_mode="anchor")  # steeper on narrow axes, so the names do not collide
+    ax.set(ylim=(0, 1), yticks=[0, 0.5, 1])
+    spec = ax.get_subplotspec()
+    if spec is None or spec.is_first_col():  # one y label per row of panels
+        ax.set_ylabel("share of replies")
+    _legend_right(ax)
+    ax.set_title(title, fontsize=TITLE)
+    return fig if fig is not None else ax.figure, {c: float(rates[c]["safe"]) for c in cats}
+
+
+def token_logps(tokens: list, title: str = ""):
+    """One bar per completion token: its log-prob under the model (EOS last).
+
+    Args:
+        tokens: [(token_text, logp), ...] as `logprobs.response_logps(..., per_token=True)` gives.
+    Summary: {"tokens", "logp" (the sum: the sequence log-prob), "lowest" (the least likely
+    token), "eos_logp"}.
+    """
+    text = [t for t, _ in tokens]
+    v = np.array([lp for _, lp in tokens], dtype=float)
+    fig, ax = _fig(10.0, 4.4, left=0.9, right=1.9, bottom=1.2, top=0.45)
+    colors = [RISKY if x < -2.0 else (OPT_COLOR if x < -0.5 else SAFE) for x in v]
+    ax.bar(np.arange(len(v)), v, color=colors, width=0.8)
+    _legend_right(ax, handles=[Patch(color=SAFE, label="above -0.5"),
+                               Patch(color=OPT_COLOR, label="-2 to -0.5"),
+                               Patch(color=RISKY, label="below -2")], title="log p")
+    labels = [repr(t)[1:-1] if t != "<|endoftext|>" else "EOS" for t in text]
+    ax.set_xticks([])
+    # token labels as plain texts under the axis: a third cheaper to draw than one tick per token
+    under = transforms.blended_transform_factory(ax.transData, ax.transAxes)
+    for x, label in enumerate(labels):
+        ax.text(x, -0.02, label, rotation=90, fontsize=10, ha="center", va="top", transform=under)
+    ax.set(ylabel="log p(token)", xlim=(-0.7, len(v) - 0.3))
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_title(title, fontsize=LABEL, loc="left")  # a reply's text: long, so a size smaller
+    k = int(np.argmin(v))
+    return fig, {"tokens": len(v), "logp": float(v.sum()), "lowest": labels[k],
+                 "eos_logp": float(v[-1])}
+
+
+# ---------------------------------------------------------------- 06 The direct update
+
+def trailing_mean(values, k: int = 8) -> np.ndarray:
+    """Mean of each value and the up to k - 1 before it: no zero padding, so the curve does not
+    sag at either end (the first points average fewer values)."""
+    v = np.asarray(values, dtype=float)
+    c = np.cumsum(np.insert(v, 0, 0.0))
+    n = np.minimum(np.arange(1, len(v) + 1), k)
+    return (c[1:] - c[np.arange(1, len(v) + 1) - n]) / n
+
+
+def dpo_history(history: list, total_steps: int | None = None):
+    """The DPO training metrics (TRL's names) against the step, in four panels (two by two).
+
+    Args:
+        history: `train_dpo`'s list of per-step dicts (possibly a partial one, while training).
+        total_steps: fixes the x range, so a live plot does not rescale as it grows.
+    Summary: {"step", "loss", "rewards/chosen", "rewards/rejected", "rewards/margins",
+    "rewards/accuracies", "eval_rewards/accuracies"}: the last values logged.
+    """
+    steps = [h for h in history if "loss" in h]
+    evals = [h for h in history if "eval_rewards/accuracies" in h]
+    x = np.array([h["step"] for h in steps])
+    fig, axes = _fig(10.0, 5.6, ncols=2, nrows=2, left=0.8, right=1.9, bottom=0.65, top=0.45,
+                     wspace=0.3, hspace=0.45)
+    axes = axes.ravel()  # loss, rewards | margins, accuracies
+
+    def smooth(key, k=8):
+        return trailing_mean([h[key] for h in steps], k)
+
+    if len(x):
+        axes[0].plot(x, smooth("loss"), color=OPT_COLOR, lw=2)
+        axes[1].plot(x, smooth("rewards/chosen"), color=SAFE, lw=2, label="chosen")
+        axes[1].plot(x, smooth("rewards/rejected"), color=RISKY, lw=2, label="rejected")
+        axes[2].plot(x, smooth("rewards/margins"), color="black", lw=2)
+        axes[3].plot(x, smooth("rewards/accuracies"), color="tab:purple", lw=2,
+                     label="train batch")
+    if evals:
+        axes[3].plot([h["step"] for h in evals], [h["eval_rewards/accuracies"] for h in evals],
+                     "o-", color="tab:orange", ms=6, lw=2, label="held-out")
+    axes[0].axhline(np.log(2), color=REF_COLOR, ls="--", lw=1.2)
+    axes[1].axhline(0, color=REF_COLOR, lw=0.8)
+    for ax, title in zip(axes, ("loss (dashed: log 2)", "rewards/chosen, /rejected",
+                                "rewards/margins", "rewards/accuracies")):
+        ax.set_title(title, fontsize=TITLE)
+        if total_steps:
+            ax.set_xlim(0, total_steps)
+    for ax in axes[2:]:
+        ax.set_xlabel("step")
+    axes[0].set_ylim(bottom=0)
+    axes[3].set_ylim(-0.02, 1.02)
+    axes[3].set_yticks([0, 0.5, 1])
+    if len(x):  # legends beside the right-hand panels, clear of the curves
+        _legend_right(axes[1])
+        _legend_right(axes[3])
+    last = steps[-1] if steps else {}
+    summary = {"step": int(last.get("step", 0))}
+    for k in ("loss", "rewards/chosen", "rewards/rejected", "rewards/margins",
+              "rewards/accuracies"):
+        summary[k] = float(last[k]) if k in last else float("nan")
+    summary["eval_rewards/accuracies"] = (float(evals[-1]["eval_rewards/accuracies"])
+                                          if evals else float("nan"))
+    return fig, summary
+
+
+# ---------------------------------------------------------------- 07 Beta and the tether
+
+def beta_tether(beta: float, rows: list):
+    """One policy of a beta sweep on the safe-rate/KL frontier, with Wilson 95% error bars.
+
+    Args:
+        beta: a value in the sweep (the row whose "beta" equals it is marked in red).
+        rows: one dict per model, the reference first with beta None: {"beta", "kl",
+            "safe": rate dict, "broken": rate dict}, where a rate dict is
+            `evaluate.rate(...)`'s {"rate", "lo", "hi", "k", "n"}.
+    Summary: {"beta", "kl", "safe", "broken"} of the marked row (rates as floats).
+    """
+    row = next(r for r in rows[1:] if r["beta"] == beta)
+    kl = np.array([r["kl"] for r in rows])
+
+    def bars(key):  # values and asymmetric Wilson error bars
+        y = np.array([r[key]["rate"] for r in rows])
+        return y, np.array([y - [r[key]["lo"] for r in rows], [r[key]["hi"] for r in rows] - y])
+
+    # One panel, no legend, few texts: the drawing is most of a slider update (goal < 100 ms).
+    fig, ax = _fig(7.4, 3.8, left=0.9, right=0.2, bottom=0.75, top=0.45)
+    y, err = bars("broken")
+    ax.errorbar(kl, y, err, fmt="s", color="tab:brown", ms=5, capsize=3)
+    ax.plot([row["kl"]], [row["broken"]["rate"]], "s", color=RISKY, ms=12, zorder=1)
+    y, err = bars("safe")
+    ax.errorbar(kl, y, err, fmt="o", color="black", ms=5, capsize=3)
+    ax.plot([row["kl"]], [row["safe"]["rate"]], "o", color=RISKY, ms=12, zorder=1)
+    for r, k, top in zip(rows, kl, y + err[1]):  # each point named by its beta, above its bar
+        ax.text(k, top + 0.03, "ref" if r["beta"] is None else f"{r['beta']:g}", ha="center",
+                fontsize=TICK)
+    ax.set(xlabel="KL to the reference (held out, nats)", ylabel="share of replies",
+           ylim=(0, 1), yticks=[0, 0.5, 1], xlim=(-0.05 * kl.max(), 1.08 * kl.max()))
+    ax.set_title(f"safe (black) and broken (brown); red: beta = {beta:g}", fontsize=TITLE)
+    summary = {"beta": float(beta), "kl": float(row["kl"]), "safe": float(row["safe"]["rate"]),
+               "broken": float(row["broken"]["rate"])}
+    return fig, summary
