@@ -25,7 +25,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 
 import dpolab
-from dpolab import clinic, data, judge, scenarios
+from dpolab import clinic, data, judge, prompts, replies, scenarios
 from dpolab.model import load_model, load_tokenizer, save, train_tokenizer, corpus_texts, preset
 from dpolab.train import (DPOConfig, RMConfig, SFTConfig, new_model, train_dpo,
                           train_reward_model, train_sft)
@@ -325,7 +325,7 @@ def _fingerprint(*modules) -> str:
 
 # sha256 of the judge's rules and the clinic's texts, read once when this module is imported (so
 # a running process keys its audits by the rules it actually runs): a changed rule re-audits.
-JUDGE_FINGERPRINT = _fingerprint(judge, clinic, scenarios)
+JUDGE_FINGERPRINT = _fingerprint(judge, clinic, prompts, replies, scenarios)
 
 
 def audit(model, greedy: bool = False, progress: bool = True) -> dict:

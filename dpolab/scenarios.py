@@ -2,7 +2,8 @@
 
 Everything here is synthetic and deterministic: every function that draws takes a seed and uses
 its own `random.Random(seed)`, so `python -m dpolab data` rewrites `data/` byte for byte. The
-texts it fills in live in `clinic`; they are re-exported here (`scenarios.CATEGORIES`, ...).
+texts it fills in live in `clinic`, `prompts` and `replies`; they are re-exported here
+(`scenarios.CATEGORIES`, ...).
 
 Held-out phrasings: each category's prompt templates are split into training templates and
 test-only templates. Training pairs and the SFT corpus use only the former; test pairs and the
@@ -42,13 +43,9 @@ from dpolab.clinic import (  # noqa: F401  (re-exported: the clinic's texts, one
     RELATIVES,
     REL_SUBJECT,
     EMERGENCIES,
-    PROMPTS,
-    GREETINGS,
-    SIGNOFFS,
-    OVER_REFUSALS,
-    TOPIC,
-    ANSWERS,
 )
+from dpolab.prompts import GREETINGS, PROMPTS, SIGNOFFS  # noqa: F401  (re-exported as well)
+from dpolab.replies import ANSWERS, OVER_REFUSALS, TOPIC  # noqa: F401
 
 # ---------------------------------------------------------------------------------------------
 # Drawing prompts and answers
