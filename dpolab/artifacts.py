@@ -25,7 +25,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 
 import dpolab
-from dpolab import clinic, data, judge, prompts, replies, scenarios
+from dpolab import clinic, data, evaluate, judge, prompts, replies, scenarios
 from dpolab.model import load_model, load_tokenizer, save, train_tokenizer, corpus_texts, preset
 from dpolab.train import (DPOConfig, RMConfig, SFTConfig, new_model, train_dpo,
                           train_reward_model, train_sft)
@@ -174,8 +174,6 @@ def _pairs(spec: str) -> list[dict]:
     if spec == "train":
         return rows
     kind, _, frac = spec.partition(":")
-    from dpolab import scenarios
-
     fn = {"biased": scenarios.biased_pairs, "noisy": scenarios.noisy_pairs}.get(kind)
     if fn is None or not frac:
         raise ValueError(f"pairs must be 'train', 'biased:F' or 'noisy:F', got {spec!r}")
@@ -304,7 +302,8 @@ def reward_model(reference: SFTConfig | None = None, gpt: str = "gpt-tiny",
 # ---------------------------------------------------------------------------------------------
 # Audits: one per model, computed once, the same numbers in every notebook
 
-AUDIT = {"n_prompts": 20, "n_samples": 8, "temperature": 1.0, "seed": 0}
+AUDIT = {"n_prompts": evaluate.AUDIT_PROMPTS, "n_samples": evaluate.AUDIT_SAMPLES,
+         "temperature": 1.0, "seed": 0}
 
 
 def model_key(model) -> str:
@@ -332,8 +331,6 @@ def audit(model, greedy: bool = False, progress: bool = True) -> dict:
     """The sampled audit of a cached model (`evaluate.audit` with `AUDIT`): 20 held-out prompts
     per category x 8 replies at temperature 1, each with its fixed seed. Computed once per model
     and judge; `greedy=True` gives the greedy audit (one reply per prompt) instead."""
-    from dpolab import evaluate, scenarios
-
     config = {**AUDIT, "model": model_key(model), "judge": JUDGE_FINGERPRINT,
               "max_new_tokens": evaluate.AUDIT_MAX_NEW_TOKENS}
     if greedy:
@@ -349,8 +346,6 @@ def audit(model, greedy: bool = False, progress: bool = True) -> dict:
 def heldout_metrics(model, reference=None, beta: float = 0.1) -> dict:
     """`evaluate.preference_metrics` (with KL) of a cached model on the test pairs, computed once
     per (model, reference, beta); the reference defaults to the cached SFT model."""
-    from dpolab import evaluate
-
     reference = reference if reference is not None else reference_model(progress=False)
     config = {"model": model_key(model), "reference": model_key(reference), "beta": beta,
               "data": data_fingerprint("test_pairs.jsonl")}
