@@ -1,12 +1,28 @@
-"""`python -m dpolab COMMAND`: the same pipeline as the notebooks, from a terminal."""
+"""`python -m dpolab COMMAND`: the same pipeline as the notebooks, from a terminal.
+
+Bad input (an option out of range, a missing file or model, a broken data file) ends with one
+line on stderr, `python -m dpolab COMMAND: error: ...`, and exit code 2; `--debug` (or
+DPOLAB_DEBUG=1) shows the full traceback instead.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
+from pathlib import Path
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose errors are one line, `PROG: error: MESSAGE`, exit code 2 (no usage block)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dpolab", description=__doc__)
+    parser = _Parser(prog="python -m dpolab", description=__doc__,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("data", help="regenerate data/*.jsonl byte for byte from the seed")
@@ -14,16 +30,61 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
 
     _add_training_commands(sub)
+    for p in sub.choices.values():
+        p.add_argument("--debug", action="store_true",
+                       help="on an error, show the full traceback (or set DPOLAB_DEBUG=1)")
 
     args = parser.parse_args(argv)
-    if args.command in _TRAINING_COMMANDS:
-        return _TRAINING_COMMANDS[args.command](args)
-    if args.command == "data":
-        from dpolab.scenarios import write_dataset
+    command = sub.choices[args.command]
+    _check_options(command, args)
+    return _run(command, args)
 
-        for path, n in write_dataset(args.out, seed=args.seed).items():
-            print(f"{path}: {n} rows")
-    return 0
+
+# ---------------------------------------------------------------------------------------------
+# Bad input: refused before any work starts, or reported in one line when found later
+
+# What each numeric option must satisfy (the limits DPOConfig and dpo_loss enforce for every
+# loss type); options a command does not have are skipped.
+_LIMITS = {
+    "epochs": ("must be >= 1", lambda v: v >= 1),
+    "batch_size": ("must be >= 1", lambda v: v >= 1),
+    "lr": ("must be > 0", lambda v: v > 0),
+    "beta": ("must be > 0", lambda v: v > 0),
+    "label_smoothing": ("must be in [0, 0.5)", lambda v: 0 <= v < 0.5),
+    "rpo_alpha": ("must be >= 0", lambda v: v >= 0),
+}
+_INPUT_FILES = ("corpus", "pairs", "eval_pairs")
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def _check_options(parser: argparse.ArgumentParser, args) -> None:
+    """Refuse out-of-range numbers and input files that do not exist, before anything is loaded."""
+    for dest, (rule, ok) in _LIMITS.items():
+        value = getattr(args, dest, None)
+        if value is not None and not (math.isfinite(value) and ok(value)):
+            parser.error(f"{_flag(dest)} {rule} (got {value})")
+    for dest in _INPUT_FILES:
+        path = getattr(args, dest, None)
+        if path is not None and not Path(path).is_file():
+            parser.error(f"{_flag(dest)}: no such file: {path}")
+
+
+def _run(parser: argparse.ArgumentParser, args) -> int:
+    """Run the command; the package's own errors (a broken data file, a missing model, a diverged
+    run, a missing file) end as one line and exit code 2. Anything else is a bug: traceback."""
+    from dpolab.data import DataError
+    from dpolab.loop import TrainingDiverged
+    from dpolab.model import ModelNotFoundError
+
+    try:
+        return _COMMANDS[args.command](args)
+    except (DataError, ModelNotFoundError, TrainingDiverged, FileNotFoundError) as err:
+        if args.debug or os.environ.get("DPOLAB_DEBUG", "") not in ("", "0"):
+            raise
+        parser.error(f"{err.strerror}: {err.filename}" if getattr(err, "filename", None) else str(err))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -32,13 +93,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def _add_training_commands(sub) -> None:
     from dpolab.losses import LOSS_TYPES
+    from dpolab.model import PRESETS
     from dpolab.train import DPOConfig, RMConfig, SFTConfig
 
     sft, dpo, rm = SFTConfig(), DPOConfig(), RMConfig()
     p = sub.add_parser("sft", help="train the tokenizer and a GPT-2 by supervised fine-tuning")
     p.add_argument("--out", default="runs/sft", help="output folder (default: runs/sft)")
     p.add_argument("--corpus", default=None, help="SFT JSONL (default: data/sft_corpus.jsonl)")
-    p.add_argument("--preset", default="gpt-tiny", help="model size (gpt-tiny, gpt-small)")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="gpt-tiny", help="model size")
     p.add_argument("--epochs", type=int, default=sft.epochs)
     p.add_argument("--lr", type=float, default=sft.lr)
     p.add_argument("--batch-size", type=int, default=sft.batch_size)
@@ -81,6 +143,14 @@ def _pairs_or(path, default):
     from dpolab import data
 
     return data.load_pairs(path) if path else default()
+
+
+def _cmd_data(args) -> int:
+    from dpolab.scenarios import write_dataset
+
+    for path, n in write_dataset(args.out, seed=args.seed).items():
+        print(f"{path}: {n} rows")
+    return 0
 
 
 def _cmd_sft(args) -> int:
@@ -166,4 +236,4 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
-_TRAINING_COMMANDS = {"sft": _cmd_sft, "dpo": _cmd_dpo, "rm": _cmd_rm, "evaluate": _cmd_evaluate}
+_COMMANDS = {"data": _cmd_data, "sft": _cmd_sft, "dpo": _cmd_dpo, "rm": _cmd_rm, "evaluate": _cmd_evaluate}

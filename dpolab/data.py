@@ -141,13 +141,15 @@ def read_jsonl(path, fields) -> list[dict]:
 
     Each line must be a JSON object holding every name in `fields` as a non-empty string of at
     most `MAX_CHARS` characters; where both `chosen` and `rejected` are required they must
-    differ (after stripping). Extra fields are kept. Nothing is skipped: a blank line or an
-    empty file is an error too.
+    differ (after stripping). Extra fields are kept. Only blank lines after the last row are
+    ignored: a blank line between rows, or an empty file, is an error too.
     """
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
     rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             raise DataError(path, number, None, "blank line")
         try:

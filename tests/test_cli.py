@@ -49,8 +49,105 @@ def test_sft_dpo_rm_evaluate(files, capsys):
     assert result["n"] == 16
 
 
-def test_bad_input_is_one_clear_error(files, tmp_path):
+# ---------------------------------------------------------------------------------------------
+# Bad input: one line on stderr, exit code 2, before any work (no model is trained or needed)
+
+
+@pytest.fixture(autouse=True)
+def _no_debug_env(monkeypatch):
+    monkeypatch.delenv("DPOLAB_DEBUG", raising=False)
+
+
+@pytest.fixture
+def pairs(tmp_path):
+    """A small valid pairs file, a blank line after its last row, and one with a blank line inside."""
+    lines = [json.dumps(r) + "\n" for r in data.test_pairs().select(range(3))]
+    for name, text in (("pairs.jsonl", "".join(lines)), ("trailing.jsonl", "".join(lines) + "\n \n"),
+                       ("inner.jsonl", lines[0] + "\n" + "".join(lines[1:]))):
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+def _error(capsys, argv) -> str:
+    """The CLI's answer to bad input: exit code 2 and one line on stderr, returned without its newline."""
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    err = capsys.readouterr().err
+    assert info.value.code == 2, err
+    assert err.count("\n") == 1 and err.endswith("\n") and "Traceback" not in err
+    return err.rstrip("\n")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["dpo", "--beta", "-1"], "python -m dpolab dpo: error: --beta must be > 0 (got -1.0)"),
+    (["dpo", "--label-smoothing", "0.7"],
+     "python -m dpolab dpo: error: --label-smoothing must be in [0, 0.5) (got 0.7)"),
+    (["dpo", "--lr", "0"], "python -m dpolab dpo: error: --lr must be > 0 (got 0.0)"),
+    (["dpo", "--batch-size", "0"], "python -m dpolab dpo: error: --batch-size must be >= 1 (got 0)"),
+    (["dpo", "--rpo-alpha", "-1"], "python -m dpolab dpo: error: --rpo-alpha must be >= 0 (got -1.0)"),
+    (["sft", "--epochs", "0"], "python -m dpolab sft: error: --epochs must be >= 1 (got 0)"),
+    (["rm", "--lr", "inf"], "python -m dpolab rm: error: --lr must be > 0 (got inf)"),
+    (["evaluate", "--beta", "nan"], "python -m dpolab evaluate: error: --beta must be > 0 (got nan)"),
+    (["dpo", "--pairs", "{tmp}/missing.jsonl"],
+     "python -m dpolab dpo: error: --pairs: no such file: {tmp}/missing.jsonl"),
+    (["dpo", "--pairs", "{tmp}/pairs.jsonl", "--eval-pairs", "{tmp}"],
+     "python -m dpolab dpo: error: --eval-pairs: no such file: {tmp}"),
+    (["sft", "--corpus", "{tmp}/missing.jsonl"],
+     "python -m dpolab sft: error: --corpus: no such file: {tmp}/missing.jsonl"),
+    (["sft", "--preset", "huge"],
+     "python -m dpolab sft: error: argument --preset: invalid choice: 'huge' (choose from 'gpt-small', 'gpt-tiny')"),
+], ids=["beta", "label-smoothing", "lr", "batch-size", "rpo-alpha", "sft-epochs", "rm-lr-inf",
+        "evaluate-beta-nan", "pairs", "eval-pairs-folder", "corpus", "preset"])
+def test_bad_options_are_refused_before_any_work(pairs, capsys, monkeypatch, argv, message):
+    from dpolab import cli
+
+    monkeypatch.setattr(cli, "_COMMANDS", {})  # running any command would be a KeyError
+    assert _error(capsys, [a.format(tmp=pairs) for a in argv]) == message.format(tmp=pairs)
+
+
+def test_missing_reference_folder_is_one_line_and_exit_code_2(pairs):
+    none = pairs / "none"
+    out = subprocess.run([sys.executable, "-m", "dpolab", "dpo", "--reference", str(none),
+                          "--pairs", str(pairs / "pairs.jsonl"), "--eval-pairs", str(pairs / "pairs.jsonl")],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.startswith(f"python -m dpolab dpo: error: No tokenizer found at '{none}'")
+    assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+
+
+def test_blank_lines_after_the_last_row_are_accepted(pairs, capsys):
+    # the file loads, so the error is the next step's: no reference model
+    err = _error(capsys, ["dpo", "--reference", str(pairs / "none"), "--pairs", str(pairs / "trailing.jsonl"),
+                          "--eval-pairs", str(pairs / "trailing.jsonl")])
+    assert "No tokenizer found" in err
+
+
+def test_a_blank_line_between_rows_is_named(pairs, capsys):
+    path = pairs / "inner.jsonl"
+    assert _error(capsys, ["dpo", "--pairs", str(path)]) == f"python -m dpolab dpo: error: {path}, line 2: blank line"
+
+
+def test_a_broken_row_is_named(tmp_path, capsys):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"prompt": "p", "chosen": "a"}\n')
-    with pytest.raises(data.DataError, match="line 1.*rejected"):
-        main(["dpo", "--reference", str(tmp_path / "none"), "--out", str(tmp_path / "x"), "--pairs", str(bad)])
+    assert _error(capsys, ["dpo", "--reference", str(tmp_path / "none"), "--out", str(tmp_path / "x"),
+                           "--pairs", str(bad)]).endswith(f"{bad}, line 1, field 'rejected': missing")
+
+
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_debug_shows_the_traceback(pairs, monkeypatch, how):
+    argv = ["dpo", "--pairs", str(pairs / "inner.jsonl")]
+    if how == "flag":
+        argv.append("--debug")
+    else:
+        monkeypatch.setenv("DPOLAB_DEBUG", "1")
+    with pytest.raises(data.DataError, match="line 2: blank line"):
+        main(argv)
+
+
+def test_a_bug_is_not_hidden(monkeypatch):
+    from dpolab import cli
+
+    monkeypatch.setattr(cli, "_COMMANDS", {"data": lambda args: 1 / 0})
+    with pytest.raises(ZeroDivisionError):
+        main(["data"])

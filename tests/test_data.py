@@ -55,6 +55,19 @@ def test_message_format(tmp_path):
         read_jsonl(path, PAIRS_FIELDS)
 
 
+@pytest.mark.parametrize("tail", ["\n", "\n\n", " \n\t\n", "\r\n"])
+def test_blank_lines_after_the_last_row_are_ignored(tmp_path, tail):
+    path = tmp_path / "pairs.jsonl"
+    path.write_text(_row() + "\n" + _row(prompt="Another prompt?") + tail, encoding="utf-8", newline="")
+    assert [r["prompt"] for r in read_jsonl(path, PAIRS_FIELDS)] == [GOOD["prompt"], "Another prompt?"]
+
+
+def test_blank_lines_only_is_an_empty_file(tmp_path):
+    path = _write(tmp_path, ["", "  "])
+    with pytest.raises(DataError, match="no rows"):
+        read_jsonl(path, PAIRS_FIELDS)
+
+
 def test_empty_file_is_an_error(tmp_path):
     path = tmp_path / "empty.jsonl"
     path.write_text("")
