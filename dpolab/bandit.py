@@ -1,7 +1,8 @@
 """The finite-response toy world: prompts with a handful of canned replies.
 
 Each prompt x has K canned replies y with a known reward r(x, y) and a reference probability
-pi_ref(y | x). With so few replies everything the DPO paper derives can be computed exactly:
+pi_ref(y | x). With so few replies everything the DPO paper derives can be computed exactly
+(Eq. N of https://arxiv.org/abs/2305.18290):
 
     Eq. 4   pi*(y|x) = pi_ref(y|x) exp(r(x, y) / beta) / Z(x)       (the KL-tethered optimum)
     Eq. 5   r(x, y)  = beta log pi*(y|x) / pi_ref(y|x) + beta log Z(x)
@@ -211,15 +212,6 @@ def sample_pairs(bandit: Bandit, n_per_prompt: int, sampler: str = "reference",
 
 # ---------------------------------------------------------------- tabular DPO / IPO
 
-def naive_loss(policy_chosen_logps: torch.Tensor, policy_rejected_logps: torch.Tensor) -> torch.Tensor:
-    """The ablation: push chosen up and rejected down, -(log pi(y_w) - log pi(y_l)), no tether.
-
-    Unbounded below: nothing stops the margin, so training runs off. On the GPT-2 the same
-    ablation is `dpo_loss(..., loss_type="unweighted")`, which scales it by beta.
-    """
-    return -(policy_chosen_logps - policy_rejected_logps)
-
-
 @dataclass
 class TrainResult:
     """History of a tabular training run.
@@ -244,8 +236,8 @@ class TrainResult:
 def _pair_loss(logp, ref_logp, prompt, chosen, rejected, beta, loss_type, label_smoothing,
                reference_free):
     pc, pr = logp[prompt, chosen], logp[prompt, rejected]
-    if loss_type == "naive":
-        return naive_loss(pc, pr)
+    if loss_type == "unweighted":  # -(log pi(y_w) - log pi(y_l)): beta 1, no reference
+        beta, reference_free = 1.0, True
     losses, _, _ = dpo_loss(pc, pr, ref_logp[prompt, chosen], ref_logp[prompt, rejected], beta,
                             loss_type=loss_type, label_smoothing=label_smoothing,
                             reference_free=reference_free)
@@ -257,12 +249,16 @@ def train_tabular(bandit: Bandit, beta: float, loss_type: str = "sigmoid", mode:
                   temperature: float = 1.0, n_pairs: int = 2000, batch_size: int = 256,
                   label_smoothing: float = 0.0, reference_free: bool = False, seed: int = 0,
                   record_every: int = 10, init: str = "reference") -> TrainResult:
-    """Train a tabular policy (one logit per prompt and reply) with DPO, IPO, hinge or "naive".
+    """Train a tabular policy (one logit per prompt and reply) with DPO, IPO, hinge or "unweighted".
 
     Args:
         bandit: the toy world.
         beta: tether strength passed to `dpo_loss`.
-        loss_type: "sigmoid" (DPO), "ipo", "hinge" (see `dpo_loss`) or "naive" (`naive_loss`).
+        loss_type: "sigmoid" (DPO), "ipo", "hinge" or "unweighted" (see `dpo_loss`). The
+            unweighted ablation runs here with beta = 1 and no reference (to it they are only a
+            scale and a constant), so `beta` and `reference_free` do not change it: the loss is
+            -(log pi(y_w) - log pi(y_l)), chosen pushed up and rejected down. It is unbounded
+            below: nothing stops the margin, so training runs off.
         mode: "exact" minimizes the expected loss, summing over every reply pair weighted by its
             sampling probability and its Bradley-Terry label probability; "sampled" draws
             n_pairs labelled pairs per prompt once (`sample_pairs`) and takes Adam steps on

@@ -116,16 +116,16 @@ def test_two_reply_margins_deterministic_preferences():
     assert dpo.margin[-1] > 2 * cdpo.margin[-1] and dpo.margin[-1] > dpo.margin[-50] + 0.1  # growing
 
 
-def test_naive_loss_runs_off_while_dpo_settles():
-    naive = B.train_tabular(BANDIT, 0.5, loss_type="naive", steps=1000, lr=0.05)
+def test_unweighted_loss_runs_off_while_dpo_settles():
+    unweighted = B.train_tabular(BANDIT, 0.5, loss_type="unweighted", steps=1000, lr=0.05)
     dpo = B.train_tabular(BANDIT, 0.5, steps=1000, lr=0.05)
-    mid = len(naive.margin) // 2
+    mid = len(unweighted.margin) // 2
     # its gradient never fades (no sigma weight): the margin grows linearly, without bound
-    assert naive.margin[-1] > 1.9 * naive.margin[mid] > 10 * dpo.margin[-1]
+    assert unweighted.margin[-1] > 1.9 * unweighted.margin[mid] > 10 * dpo.margin[-1]
     assert abs(dpo.margin[-1] - dpo.margin[mid]) < 1e-3
-    assert np.max(np.abs(naive.logits)) > 5 * np.max(np.abs(dpo.logits))
+    assert np.max(np.abs(unweighted.logits)) > 5 * np.max(np.abs(dpo.logits))
     # and where it ends up is not where the reward is: lower expected reward than DPO's
-    assert np.mean(B.expected_reward(naive.policy, R)) < np.mean(B.expected_reward(dpo.policy, R))
+    assert np.mean(B.expected_reward(unweighted.policy, R)) < np.mean(B.expected_reward(dpo.policy, R))
 
 
 def test_bad_arguments():
