@@ -17,6 +17,7 @@ from typing import Any, Callable
 import ipywidgets as W
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+from IPython import get_ipython
 from IPython.display import Image, display
 
 
@@ -59,10 +60,7 @@ class Panel(W.VBox):
             control.observe(self._on_change, names="value")
         super().__init__([W.HBox(list(controls.values())), self.readout, self.out])
         self.add_class(css_class)
-        # Everything alive now (models, data, the notebook's state) leaves the cyclic garbage
-        # collector's view: a full collection over it took ~300 ms and now and then landed
-        # inside a slider update. Reference counting frees those objects as before.
-        gc.freeze()
+        _freeze_in_kernel()
         self.update()
 
     def values(self) -> dict[str, Any]:
@@ -85,6 +83,16 @@ class Panel(W.VBox):
         self.figure = fig
         self.last_ms = (time.perf_counter() - t0) * 1e3
         return summary
+
+
+def _freeze_in_kernel() -> None:
+    """In a live kernel, where sliders move: everything alive now (models, data, the notebook's
+    state) leaves the cyclic garbage collector's view. A full collection over it took ~300 ms and
+    now and then landed inside a slider update; reference counting frees those objects as before.
+    Elsewhere (tests, scripts) the process's collector is left as it is."""
+    shell = get_ipython()
+    if shell is not None and getattr(shell, "kernel", None) is not None:
+        gc.freeze()
 
 
 def _png(fig: Figure) -> Image:
