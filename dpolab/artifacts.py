@@ -38,15 +38,11 @@ def cache_dir() -> Path:
     return Path(os.environ.get("DPOLAB_CACHE") or "~/.cache/dpolab").expanduser()
 
 
-def _data_dir() -> Path:
-    return Path(data.DATA_DIR)
-
-
 def data_fingerprint(*names: str) -> str:
     """sha256 (16 hex digits) of the named data files, so edited data rebuilds what used it."""
     h = hashlib.sha256()
     for name in names:
-        path = _data_dir() / name
+        path = data.data_dir() / name
         h.update(name.encode())
         h.update(path.read_bytes() if path.exists() else b"<missing>")
     return h.hexdigest()[:16]

@@ -116,11 +116,15 @@ def collate_pairs(examples: list[dict], pad_token_id: int) -> dict:
 # Files: where they live, what fields they must have, and strict validation on load
 # ---------------------------------------------------------------------------------------------
 
-# The shipped data/ folder next to the package; DPOLAB_DATA points elsewhere.
-DATA_DIR = Path(os.environ.get("DPOLAB_DATA", Path(__file__).resolve().parents[1] / "data"))
+SHIPPED_DATA = Path(__file__).resolve().parents[1] / "data"  # the data/ folder next to the package
 PAIRS_FIELDS = ("prompt", "chosen", "rejected", "category", "rejected_flavor")
 SFT_FIELDS = ("prompt", "response", "category", "kind")
 MAX_CHARS = 2000  # longer than any toy text; a longer field means a broken file
+
+
+def data_dir() -> Path:
+    """Where the data files are: `$DPOLAB_DATA` (read at each call), else `SHIPPED_DATA`."""
+    return Path(os.environ.get("DPOLAB_DATA", SHIPPED_DATA))
 
 
 class DataError(ValueError):
@@ -189,12 +193,12 @@ def load_sft(path) -> datasets.Dataset:
 
 def train_pairs() -> datasets.Dataset:
     """The shipped training pairs, data/train_pairs.jsonl."""
-    return load_pairs(DATA_DIR / "train_pairs.jsonl")
+    return load_pairs(data_dir() / "train_pairs.jsonl")
 
 
 def test_pairs() -> datasets.Dataset:
     """The shipped test pairs (held-out phrasings), data/test_pairs.jsonl."""
-    return load_pairs(DATA_DIR / "test_pairs.jsonl")
+    return load_pairs(data_dir() / "test_pairs.jsonl")
 
 
 test_pairs.__test__ = False  # not a pytest test, despite the name
@@ -202,7 +206,7 @@ test_pairs.__test__ = False  # not a pytest test, despite the name
 
 def sft_corpus() -> datasets.Dataset:
     """The shipped SFT dialogues, data/sft_corpus.jsonl."""
-    return load_sft(DATA_DIR / "sft_corpus.jsonl")
+    return load_sft(data_dir() / "sft_corpus.jsonl")
 
 
 def split(rows: list, test_fraction: float, seed: int = 0) -> tuple[list, list]:

@@ -83,8 +83,8 @@ def test_cached_json(cache):
 
 def test_data_fingerprint_follows_the_files(tmp_path, monkeypatch):
     copy = tmp_path / "data"
-    shutil.copytree(data.DATA_DIR, copy, ignore=shutil.ignore_patterns("*.md"))
-    monkeypatch.setattr(data, "DATA_DIR", copy)
+    shutil.copytree(data.data_dir(), copy, ignore=shutil.ignore_patterns("*.md"))
+    monkeypatch.setenv("DPOLAB_DATA", str(copy))
     before = A.data_fingerprint("train_pairs.jsonl")
     with open(copy / "train_pairs.jsonl", "a") as f:
         f.write(json.dumps({"prompt": "p", "chosen": "a", "rejected": "b", "category": "book",

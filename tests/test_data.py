@@ -102,19 +102,14 @@ def test_shipped_files_load():
     assert train.num_rows >= 2000 and test.num_rows >= 300 and 3000 <= sft.num_rows <= 5000
     assert set(PAIRS_FIELDS) <= set(train.column_names)
     assert set(SFT_FIELDS) <= set(sft.column_names)
-    assert data.DATA_DIR.name == "data" and (data.DATA_DIR / "README.md").exists()
+    assert data.data_dir().name == "data" and (data.data_dir() / "README.md").exists()
 
 
-def test_data_dir_env_override(tmp_path):
-    # a fresh interpreter, so this module's imported names stay untouched
-    import os
-    import subprocess
-    import sys
-
-    env = dict(os.environ, DPOLAB_DATA=str(tmp_path))
-    out = subprocess.run([sys.executable, "-c", "from dpolab.data import DATA_DIR; print(DATA_DIR)"],
-                         env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == str(tmp_path)
+def test_data_dir_env_override(tmp_path, monkeypatch):
+    monkeypatch.setenv("DPOLAB_DATA", str(tmp_path))  # after import: read at each call
+    assert data.data_dir() == tmp_path
+    monkeypatch.delenv("DPOLAB_DATA")
+    assert data.data_dir() == data.SHIPPED_DATA
 
 
 def test_split_is_deterministic_and_complete():

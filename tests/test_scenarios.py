@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from dpolab import scenarios as S
-from dpolab.data import DATA_DIR, PAIRS_FIELDS, SFT_FIELDS, format_prompt, read_jsonl
+from dpolab.data import PAIRS_FIELDS, SFT_FIELDS, data_dir, format_prompt, read_jsonl
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = ("train_pairs.jsonl", "test_pairs.jsonl", "sft_corpus.jsonl")
@@ -15,17 +15,17 @@ FILES = ("train_pairs.jsonl", "test_pairs.jsonl", "sft_corpus.jsonl")
 
 @pytest.fixture(scope="module")
 def train():
-    return read_jsonl(DATA_DIR / "train_pairs.jsonl", PAIRS_FIELDS)
+    return read_jsonl(data_dir() / "train_pairs.jsonl", PAIRS_FIELDS)
 
 
 @pytest.fixture(scope="module")
 def heldout():
-    return read_jsonl(DATA_DIR / "test_pairs.jsonl", PAIRS_FIELDS)
+    return read_jsonl(data_dir() / "test_pairs.jsonl", PAIRS_FIELDS)
 
 
 @pytest.fixture(scope="module")
 def sft():
-    return read_jsonl(DATA_DIR / "sft_corpus.jsonl", SFT_FIELDS)
+    return read_jsonl(data_dir() / "sft_corpus.jsonl", SFT_FIELDS)
 
 
 def test_regeneration_is_byte_identical(tmp_path):
