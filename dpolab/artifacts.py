@@ -19,14 +19,15 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, fields
 from pathlib import Path
 
 import dpolab
 from dpolab import clinic, data, evaluate, judge, prompts, replies, scenarios
-from dpolab.model import load_model, load_tokenizer, save, train_tokenizer, corpus_texts, preset
+from dpolab.atomic import temp_dir_beside
+from dpolab.model import (corpus_texts, load_model, load_tokenizer, no_progress_bars, preset, save,
+                          train_tokenizer)
 from dpolab.train import (DPOConfig, RMConfig, SFTConfig, new_model, train_dpo,
                           train_reward_model, train_sft)
 
@@ -69,11 +70,7 @@ def cached(name: str, config: dict, build_fn: Callable[[Path], None]) -> Path:
     final = entry(name, config)
     if (final / "_entry.json").exists():
         return final
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; entries are ordinary folders
+    tmp = temp_dir_beside(final)
     try:
         build_fn(tmp)
         (tmp / "_entry.json").write_text(json.dumps(
@@ -292,7 +289,8 @@ def reward_model(reference: SFTConfig | None = None, gpt: str = "gpt-tiny",
         save(rm, tok, d / "model")
         (d / "history.json").write_text(json.dumps(h))
     path = cached("reward-model", cfg, build) / "model"
-    return AutoModelForSequenceClassification.from_pretrained(path).eval()
+    with no_progress_bars():
+        return AutoModelForSequenceClassification.from_pretrained(path).eval()
 
 
 # ---------------------------------------------------------------------------------------------

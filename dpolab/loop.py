@@ -22,7 +22,7 @@ import torch
 from safetensors.torch import load_file, load_model, save_file, save_model
 from tqdm.auto import tqdm
 
-from dpolab.model import atomic_dir, atomic_file
+from dpolab.atomic import atomic_dir, atomic_file
 
 Callback = Callable[[int, dict], None]
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -26,16 +24,12 @@ from transformers import (
     PreTrainedModel,
     PreTrainedTokenizerBase,
 )
-
 from transformers.utils import logging as hf_logging
 
+from dpolab.atomic import atomic_dir
 from dpolab.data import format_prompt
 
 EOS = "<|endoftext|>"
-
-# A ~1M-parameter model loads in milliseconds; transformers' per-load progress bars only clutter
-# the notebooks. Our own training loops keep their tqdm bars.
-hf_logging.disable_progress_bar()
 
 
 class ModelNotFoundError(OSError):
@@ -159,12 +153,26 @@ def load_model(name_or_path: str | os.PathLike, dtype: torch.dtype = torch.float
     raises `ModelNotFoundError` with one sentence that says so.
     """
     try:
-        model = AutoModelForCausalLM.from_pretrained(str(name_or_path), dtype=dtype,
-                                                     **_offline(name_or_path))
+        with no_progress_bars():
+            model = AutoModelForCausalLM.from_pretrained(str(name_or_path), dtype=dtype,
+                                                         **_offline(name_or_path))
     except (OSError, ValueError) as err:
         raise ModelNotFoundError(_not_found(name_or_path, "model")) from err
     model.eval()
     return model
+
+
+@contextlib.contextmanager
+def no_progress_bars() -> Iterator[None]:
+    """transformers' progress bars off inside the block, as they were after it: a ~1M-parameter
+    model loads and saves in milliseconds, and a bar each time would only clutter the notebooks."""
+    was = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was:
+            hf_logging.enable_progress_bar()
 
 
 def _offline(name_or_path) -> dict:
@@ -181,57 +189,13 @@ def _not_found(name_or_path, what: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Atomic saving
-
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
-@contextlib.contextmanager
-def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary folder next to `path`; on success it replaces `path` in one rename.
-
-    A crash while writing leaves the previous `path` untouched (and a stray temporary folder).
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
-    os.chmod(tmp, 0o777 & ~_UMASK)
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = None
-    if path.exists():
-        old = path.parent / f".{path.name}.old-{os.getpid()}-{tmp.name[-8:]}"
-        os.replace(path, old)
-    os.replace(tmp, path)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary file name in the same folder; on success `os.replace` it onto `path`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_UMASK)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+# Saving
 
 
 def save(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase | None,
          path: str | os.PathLike) -> Path:
     """Save model (safetensors) and tokenizer to `path` atomically; loads with Auto* alone."""
-    with atomic_dir(path) as tmp:
+    with atomic_dir(path) as tmp, no_progress_bars():
         model.save_pretrained(tmp, safe_serialization=True)
         if tokenizer is not None:
             tokenizer.save_pretrained(tmp)

@@ -6,6 +6,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from dpolab import data
 from dpolab import model as M
+from dpolab.atomic import atomic_dir
 from dpolab.data import format_prompt
 
 
@@ -81,6 +82,22 @@ def test_saved_folder_loads_with_auto_classes_alone(tok, tiny, tmp_path):
     assert M.load_tokenizer(tmp_path / "m").pad_token_id == tok.eos_token_id
 
 
+def test_progress_bars_are_off_inside_load_and_save_only(tok, tiny, tmp_path, capsys):
+    from transformers.utils import logging as hf_logging
+
+    was = hf_logging.is_progress_bar_enabled()
+    hf_logging.enable_progress_bar()
+    try:
+        M.save(tiny, tok, tmp_path / "m")
+        M.load_model(tmp_path / "m")
+        assert hf_logging.is_progress_bar_enabled()  # as before: nothing changed for the process
+    finally:
+        if not was:
+            hf_logging.disable_progress_bar()
+    err = capsys.readouterr().err
+    assert "Loading weights" not in err and "Writing model shards" not in err
+
+
 def test_missing_model_is_one_clear_error(tmp_path):
     with pytest.raises(M.ModelNotFoundError, match="No model found at 'no-such-org/no-such-model'"):
         M.load_model("no-such-org/no-such-model")
@@ -90,10 +107,10 @@ def test_missing_model_is_one_clear_error(tmp_path):
 
 def test_atomic_dir_keeps_old_content_on_crash(tmp_path):
     target = tmp_path / "out"
-    with M.atomic_dir(target) as d:
+    with atomic_dir(target) as d:
         (d / "a.txt").write_text("old")
     with pytest.raises(RuntimeError):
-        with M.atomic_dir(target) as d:
+        with atomic_dir(target) as d:
             (d / "a.txt").write_text("half")
             raise RuntimeError("crash while writing")
     assert (target / "a.txt").read_text() == "old"
