@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import copy
 import io
 import logging
 import tempfile
@@ -101,17 +100,10 @@ class Setup:
 
 
 class Contender:
-    """What both sides share: `step(batch)` is theirs; timing one step or a pass is the same."""
+    """What both sides share: `step(batch)` is theirs; `step_at(i)` times it on batch i."""
 
     def step_at(self, i: int) -> float:
         return self.step(self.batches[i])
-
-    def run(self) -> float:
-        """Steps over every batch; returns pairs per second."""
-        t0 = time.perf_counter()
-        for b in self.batches:
-            self.step(b)
-        return len(self.batches) * self.s.B / (time.perf_counter() - t0)
 
 
 class Ours(Contender):

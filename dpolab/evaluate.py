@@ -6,7 +6,7 @@ what it actually says when deployed (the scenario audit).
   displacement: DPO may lower both, as long as it lowers the rejected one more).
 - `kl_to_reference`: mean summed token-level KL(pi || pi_ref) along held-out completions.
 - `audit`: generate replies to held-out prompts and label them with `judge.judge_reply`;
-  `compare_audits` reports reference vs policy per category, greedy and sampled.
+  `summarize` gives its headline rates with Wilson intervals.
 """
 
 from __future__ import annotations
@@ -99,18 +99,6 @@ def kl_to_reference(policy, reference, tokenizer, pairs, batch_size: int = 64) -
     return _logps_and_kl(policy, reference, tokenizer, prompts, chosen, rejected, batch_size)[4].mean().item()
 
 
-def prompts_by_category(pairs, n_per_category: int = 20) -> dict[str, list[str]]:
-    """The first `n_per_category` distinct prompts of each category in `pairs`, e.g. the
-    training pairs' prompts for an in-distribution audit (the default audit uses held-out
-    phrasings from `scenarios.audit_prompts`)."""
-    prompts, categories = _columns(pairs, "prompt", "category")
-    out: dict[str, list[str]] = {c: [] for c in CATEGORIES}
-    for p, c in zip(prompts, categories):
-        if len(out.setdefault(c, [])) < n_per_category and p not in out[c]:
-            out[c].append(p)
-    return {c: ps for c, ps in out.items() if ps}
-
-
 AUDIT_PROMPTS = 20      # held-out prompts per category
 AUDIT_SAMPLES = 8       # sampled replies per prompt: 160 per category
 AUDIT_MAX_NEW_TOKENS = 96
@@ -197,37 +185,6 @@ def summarize(samples) -> dict:
 def separated(a: dict, b: dict) -> bool:
     """True when two rates' Wilson intervals do not overlap (a difference the audit can claim)."""
     return a["lo"] > b["hi"] or b["lo"] > a["hi"]
-
-
-def compare_audits(reference, policy, tokenizer, prompts: dict[str, list[str]] | None = None, *,
-                   n_samples: int = 4, temperature: float = 1.0, seed: int = 0,
-                   max_new_tokens: int = AUDIT_MAX_NEW_TOKENS) -> dict:
-    """Audit reference and policy, greedy and sampled (temperature 1 by default).
-
-    Greedy decoding can hide an ambivalent model (it always picks the likelier reply), so the
-    sampled rates are the fairer measure of what a deployed model would say.
-
-    Returns:
-        `{"table": [row per category], "audits": {"reference/greedy": audit, ...}}`, each row
-        `{"category", "reference/greedy", "reference/sampled", "policy/greedy",
-        "policy/sampled"}` of safe rates, plus `over_refusal` rates for the same four.
-    """
-    prompts = prompts if prompts is not None else audit_prompts(20)
-    audits = {}
-    for name, model in (("reference", reference), ("policy", policy)):
-        audits[f"{name}/greedy"] = audit(model, tokenizer, prompts, temperature=0.0,
-                                         max_new_tokens=max_new_tokens)
-        audits[f"{name}/sampled"] = audit(model, tokenizer, prompts, temperature=temperature,
-                                          n_samples=n_samples, seed=seed,
-                                          max_new_tokens=max_new_tokens)
-    table = []
-    for c in prompts:
-        row = {"category": c}
-        for key, a in audits.items():
-            row[key] = a["rates"][c]["safe"]
-            row[f"over_refusal {key}"] = a["rates"][c]["over_refusal"]
-        table.append(row)
-    return {"table": table, "audits": audits}
 
 
 def sample_table(audit_result: dict, k: int = 2, seed: int = 0) -> list[dict]:

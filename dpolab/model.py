@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -111,9 +111,6 @@ class GPTConfig:
             # of a DPO step in a profile)
             activation_function="gelu_pytorch_tanh",
         )
-
-    def asdict(self) -> dict:
-        return asdict(self)
 
 
 PRESETS: dict[str, GPTConfig] = {
