@@ -10,10 +10,11 @@ that both sides feed the model identical `input_ids` and completion masks). Same
 Two ways of timing, each with and without cached reference log-probs:
 
 * step: one optimizer step on a pre-collated batch, repeated over `--steps` batches.
-    - dpolab: concatenated forward of the 2B rows (`dpolab.logprobs`), `dpolab.losses.dpo_loss`,
-      the same metrics `train_dpo` logs, backward, clipping, `AdamW.step`. With a cached reference
-      its log-probs come with the batch (computed once beforehand, as `train_dpo` does); without,
-      the step also runs the reference forward under `torch.no_grad()`.
+    - dpolab: `dpolab.train.dpo_step`, the step `train_dpo` runs (concatenated forward of the 2B
+      rows, `dpo_loss`, the metrics it logs; plain DPO, `rpo_alpha=0`, as TRL's default), then
+      backward, clipping, `AdamW.step`. With a cached reference its log-probs come with the batch
+      (computed once beforehand, as `train_dpo` does); without, the step also runs the reference
+      forward under `torch.no_grad()`.
     - TRL: `trainer.training_step(model, inputs)` (forward, loss, metrics, backward) on a batch from
       TRL's own collator, then `accelerator.clip_grad_norm_`, `optimizer.step()`,
       `lr_scheduler.step()`, `model.zero_grad()`: what `Trainer`'s inner loop does per step.
@@ -48,8 +49,8 @@ import torch
 from dpolab import artifacts
 from dpolab.data import collate_pairs, format_prompt, tokenize_pairs
 from dpolab.logprobs import concatenated_forward
-from dpolab.losses import dpo_loss
-from dpolab.model import load_model, new_model, preset, save
+from dpolab.model import context_length, load_model, new_model, preset, save
+from dpolab.train import DPOConfig, dpo_step, train_dpo
 
 BETA, LR, CLIP = 0.1, 1e-4, 1.0
 
@@ -74,7 +75,7 @@ class Setup:
         self.prompts = [r["prompt"] for r in rows]
         self.chosen = [r["chosen"] for r in rows]
         self.rejected = [r["rejected"] for r in rows]
-        n_ctx = self.fresh().config.n_positions
+        n_ctx = context_length(self.fresh())
         self.max_length = n_ctx
         self.examples = tokenize_pairs(self.tok, self.prompts, self.chosen, self.rejected, n_ctx)
         self.batches = [collate_pairs(self.examples[i:i + batch_size], self.tok.pad_token_id)
@@ -111,6 +112,7 @@ class Ours(Contender):
 
     def __init__(self, setup: Setup, cached: bool):
         self.s, self.cached = setup, cached
+        self.config = DPOConfig(beta=BETA, rpo_alpha=0.0)
         self.policy, self.reference = setup.fresh(), setup.fresh()
         for p in self.reference.parameters():
             p.requires_grad_(False)
@@ -123,20 +125,12 @@ class Ours(Contender):
                     b["ref_chosen_logps"], b["ref_rejected_logps"] = concatenated_forward(self.reference, b)
 
     def loss(self, batch) -> torch.Tensor:
-        if self.cached:
-            ref_w, ref_l = batch["ref_chosen_logps"], batch["ref_rejected_logps"]
-        else:
+        if not self.cached:
             with torch.no_grad():
                 ref_w, ref_l = concatenated_forward(self.reference, batch)
-        policy_w, policy_l = concatenated_forward(self.policy, batch)
-        losses, r_w, r_l = dpo_loss(policy_w, policy_l, ref_w, ref_l, beta=BETA)
-        # the metrics train_dpo logs every step
-        self.metrics = {"rewards/chosen": r_w.mean().item(), "rewards/rejected": r_l.mean().item(),
-                        "rewards/margins": (r_w - r_l).mean().item(),
-                        "rewards/accuracies": (r_w > r_l).float().mean().item(),
-                        "logps/chosen": policy_w.detach().mean().item(),
-                        "logps/rejected": policy_l.detach().mean().item()}
-        return losses.mean()
+            batch = {**batch, "ref_chosen_logps": ref_w, "ref_rejected_logps": ref_l}
+        loss, self.metrics = dpo_step(self.policy, batch, self.config)  # train_dpo's own step
+        return loss
 
     def step(self, batch) -> float:
         loss = self.loss(batch)
@@ -150,11 +144,9 @@ class Ours(Contender):
 
 def ours_loop(setup: Setup) -> float:
     """`train_dpo` for one epoch; pairs/s from the end of step 1 to the end of the last step."""
-    from dpolab.train import DPOConfig, train_dpo
-
     stamps: list[float] = []
-    config = DPOConfig(beta=BETA, lr=LR, batch_size=setup.B, epochs=1, warmup_steps=1,
-                       grad_clip=CLIP, weight_decay=0.0, seed=len(stamps))
+    config = DPOConfig(beta=BETA, rpo_alpha=0.0, lr=LR, batch_size=setup.B, epochs=1,
+                       warmup_steps=1, grad_clip=CLIP, weight_decay=0.0, seed=len(stamps))
     train_dpo(setup.fresh(), setup.fresh(), setup.tok, setup.rows, config, progress=False,
               callback=lambda step, record: stamps.append(time.perf_counter()))
     return (len(stamps) - 1) * setup.B / (stamps[-1] - stamps[0])

@@ -23,13 +23,18 @@ from collections.abc import Callable
 from dataclasses import asdict, fields
 from pathlib import Path
 
+import torch
+from safetensors.torch import load_file, save_file
+from transformers import AutoModelForSequenceClassification
+
 import dpolab
 from dpolab import clinic, data, evaluate, judge, prompts, replies, scenarios
 from dpolab.atomic import temp_dir_beside
-from dpolab.model import (corpus_texts, load_model, load_tokenizer, no_progress_bars, preset, save,
-                          train_tokenizer)
-from dpolab.train import (DPOConfig, RMConfig, SFTConfig, new_model, train_dpo,
-                          train_reward_model, train_sft)
+from dpolab.data import columns, tokenize_pairs
+from dpolab.logprobs import tokenized_pair_logps
+from dpolab.model import (context_length, corpus_texts, load_model, load_tokenizer, new_model,
+                          no_progress_bars, preset, save, train_tokenizer)
+from dpolab.train import DPOConfig, RMConfig, SFTConfig, train_dpo, train_reward_model, train_sft
 
 TOKENIZER_VOCAB = 4096
 
@@ -182,17 +187,11 @@ def reference_logps(ref_dir: Path, rows: list[dict]):
     exactly what `train_dpo` would compute) and looked up by (prompt, reply) text. None when a
     row's text is not among the shipped pairs.
     """
-    import torch
-    from safetensors.torch import load_file, save_file
-
-    from dpolab.data import tokenize_pairs
-    from dpolab.train import _context, _reference_logps
-
     def build(d: Path):
         tok, ref, shipped = load_tokenizer(ref_dir), load_model(ref_dir), train_rows()
-        examples = tokenize_pairs(tok, *([r[k] for r in shipped] for k in ("prompt", "chosen", "rejected")),
-                                  _context(ref, None))
-        w, l = _reference_logps(ref, examples, tok.pad_token_id)
+        examples = tokenize_pairs(tok, *columns(shipped, "prompt", "chosen", "rejected"),
+                                  context_length(ref))
+        w, l = tokenized_pair_logps(ref, examples, tok.pad_token_id)
         save_file({"chosen": w.contiguous(), "rejected": l.contiguous()}, str(d / "logps.safetensors"))
     entry_dir = cached("reference-logps", {"reference": ref_dir.parent.name,
                                            "data": data_fingerprint("train_pairs.jsonl")}, build)
@@ -276,8 +275,6 @@ def sft_chosen_baseline(reference: SFTConfig | None = None, gpt: str = "gpt-tiny
 def reward_model(reference: SFTConfig | None = None, gpt: str = "gpt-tiny",
                  config: RMConfig | None = None, progress: bool = True):
     """The explicit Bradley-Terry reward model (GPT-2 body from the reference + scalar head)."""
-    from transformers import AutoModelForSequenceClassification
-
     config = config or RMConfig()
     ref_dir = reference_dir(reference, gpt, progress)
     cfg = {"rm": asdict(config), "reference": _reference_config(reference, gpt),

@@ -21,6 +21,25 @@ def format_prompt(prompt: str) -> str:
     return PROMPT_TEMPLATE.format(prompt=prompt)
 
 
+def columns(rows, *names: str) -> list[list]:
+    """The named columns of a `datasets.Dataset`, a dict of lists or a list of dicts, as lists;
+    a missing column raises a ValueError that names it (and, for a list, the row)."""
+    if isinstance(rows, dict) or hasattr(rows, "column_names"):
+        have = rows.keys() if isinstance(rows, dict) else rows.column_names
+        _require(names, have)
+        return [list(rows[n]) for n in names]
+    rows = list(rows)
+    for i, r in enumerate(rows):
+        _require(names, r.keys(), f" (row {i})")
+    return [[r[n] for r in rows] for n in names]
+
+
+def _require(names, have, where: str = "") -> None:
+    for n in names:
+        if n not in have:
+            raise ValueError(f"missing column {n!r}{where}: expected {', '.join(names)}")
+
+
 # ---------------------------------------------------------------------------------------------
 # Tokenization with prompt masking and EOS, and collation (the layout TRL's DPOTrainer uses).
 
@@ -79,6 +98,12 @@ def tokenize_pairs(tokenizer, prompts: list[str], chosen: list[str], rejected: l
         p = _fit_prompt(p, max(len(w), len(l)), max_length, f"pair {i}")
         out.append({"prompt_ids": p, "chosen_ids": w, "rejected_ids": l})
     return out
+
+
+def pair_lengths(examples: list[dict]) -> list[int]:
+    """Tokens in each pair of `tokenize_pairs`: prompt + the longer completion (its padded row)."""
+    return [len(e["prompt_ids"]) + max(len(e["chosen_ids"]), len(e["rejected_ids"]))
+            for e in examples]
 
 
 def _pad(seqs: list[list[int]], value: int):

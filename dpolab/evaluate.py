@@ -3,7 +3,8 @@ what it actually says when deployed (the scenario audit).
 
 - `preference_metrics`: implicit-reward accuracy and margins on any pairs, plus the mean
   log-likelihood of chosen and rejected replies under policy and reference (likelihood
-  displacement: DPO may lower both, as long as it lowers the rejected one more).
+  displacement, Razin et al., 2024, https://arxiv.org/abs/2410.08847: DPO may lower both, as
+  long as it lowers the rejected one more).
 - `kl_to_reference`: mean summed token-level KL(pi || pi_ref) along held-out completions.
 - `audit`: generate replies to held-out prompts and label them with `judge.judge_reply`;
   `summarize` gives its headline rates with Wilson intervals.
@@ -18,12 +19,12 @@ from collections import Counter
 
 import torch
 
-from dpolab.data import collate_pairs, tokenize_pairs
-from dpolab.logprobs import completion_log_softmax, pair_logps
-from dpolab.model import generate
+from dpolab.data import collate_pairs, columns, pair_lengths, tokenize_pairs
 from dpolab.judge import LABELS, judge_reply
+from dpolab.logprobs import completion_log_softmax, kl_along_completions, pair_logps
+from dpolab.losses import implicit_rewards, reward_metrics
+from dpolab.model import context_length, generate
 from dpolab.scenarios import CATEGORIES, audit_prompts
-from dpolab.train import _columns, _context, _pair_lengths, kl_along_completions
 
 # Categories where a wrong reply can hurt someone, and ones where refusing is the failure.
 SAFETY_CATEGORIES = ("medication", "preparation", "emergency", "pressure")
@@ -44,22 +45,17 @@ def preference_metrics(policy, reference, tokenizer, pairs, beta: float = 0.1,
         `policy_chosen_logps`, `policy_rejected_logps`, `reference_chosen_logps`,
         `reference_rejected_logps`, `chosen_rewards`, `rejected_rewards`.
     """
-    prompts, chosen, rejected = _columns(pairs, "prompt", "chosen", "rejected")
+    prompts, chosen, rejected = columns(pairs, "prompt", "chosen", "rejected")
     if kl:
         pw, pl, rw, rl, kls = _logps_and_kl(policy, reference, tokenizer, prompts, chosen, rejected,
                                             batch_size)
     else:
         pw, pl = pair_logps(policy, tokenizer, prompts, chosen, rejected, batch_size)
         rw, rl = pair_logps(reference, tokenizer, prompts, chosen, rejected, batch_size)
-    r_w, r_l = beta * (pw - rw), beta * (pl - rl)  # r_hat = beta * log(pi / pi_ref)
-    out = {
-        "rewards/accuracies": (r_w > r_l).float().mean().item(),
-        "rewards/margins": (r_w - r_l).mean().item(),
-        "rewards/chosen": r_w.mean().item(), "rewards/rejected": r_l.mean().item(),
-        "logps/chosen": pw.mean().item(), "logps/rejected": pl.mean().item(),
-        "ref_logps/chosen": rw.mean().item(), "ref_logps/rejected": rl.mean().item(),
-        "n": len(prompts),
-    }
+    r_w, r_l = implicit_rewards(pw, pl, rw, rl, beta)  # r_hat = beta * log(pi / pi_ref)
+    out = {**reward_metrics(r_w, r_l, pw, pl),
+           "ref_logps/chosen": rw.mean().item(), "ref_logps/rejected": rl.mean().item(),
+           "n": len(prompts)}
     if kl:
         out["kl"] = kls.mean().item()
     if per_pair:
@@ -74,8 +70,8 @@ def _logps_and_kl(policy, reference, tokenizer, prompts, chosen, rejected, batch
     the per-pair KL (mean of the chosen and rejected completions'). Five (N,) tensors."""
     policy.eval()
     reference.eval()
-    examples = tokenize_pairs(tokenizer, prompts, chosen, rejected, _context(policy, None))
-    lengths = _pair_lengths(examples)
+    examples = tokenize_pairs(tokenizer, prompts, chosen, rejected, context_length(policy))
+    lengths = pair_lengths(examples)
     order = sorted(range(len(examples)), key=lengths.__getitem__)
     out = torch.zeros(5, len(examples))     # rows: pw, pl, rw, rl, kl; batches of similar length
     for i in range(0, len(order), batch_size):
@@ -95,7 +91,7 @@ def kl_to_reference(policy, reference, tokenizer, pairs, batch_size: int = 64) -
     forcing, exact over the vocabulary), and the two are averaged per prompt: the same estimate
     as `eval_kl` in the DPO history. It is 0 when policy = reference.
     """
-    prompts, chosen, rejected = _columns(pairs, "prompt", "chosen", "rejected")
+    prompts, chosen, rejected = columns(pairs, "prompt", "chosen", "rejected")
     return _logps_and_kl(policy, reference, tokenizer, prompts, chosen, rejected, batch_size)[4].mean().item()
 
 

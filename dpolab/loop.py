@@ -1,6 +1,6 @@
 """The loop every trainer shares, and its checkpoints.
 
-`_fit`: seeded batch order (rows of similar length together), AdamW with a linear warm-up then a
+`fit`: seeded batch order (rows of similar length together), AdamW with a linear warm-up then a
 constant or cosine learning rate, gradient clipping, a `tqdm` progress bar, one metrics dict per
 step, a `callback(step, metrics)` hook, a NaN/inf guard (`TrainingDiverged`), and atomic
 safetensors checkpoints from which training resumes exactly (weights, optimizer state, RNG and
@@ -29,33 +29,6 @@ Callback = Callable[[int, dict], None]
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite; the message names the step and the last checkpoint."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Inputs
-
-
-def _columns(rows, *names: str) -> list[list]:
-    """Columns of a `datasets.Dataset`, a dict of lists or a list of dicts."""
-    if isinstance(rows, dict) or hasattr(rows, "column_names"):
-        have = rows.keys() if isinstance(rows, dict) else rows.column_names
-        _require(names, have)
-        return [list(rows[n]) for n in names]
-    rows = list(rows)
-    for i, r in enumerate(rows):
-        _require(names, r.keys(), f" (row {i})")
-    return [[r[n] for r in rows] for n in names]
-
-
-def _require(names, have, where: str = "") -> None:
-    for n in names:
-        if n not in have:
-            raise ValueError(f"missing column {n!r}{where}: expected {', '.join(names)}")
-
-
-def _context(model, max_length: int | None) -> int:
-    n_ctx = getattr(model.config, "n_positions", None) or model.config.max_position_embeddings
-    return min(max_length or n_ctx, n_ctx)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,7 +122,7 @@ def _batches(lengths: list[int], batch_size: int, seed: int, group: int = 50) ->
     return [batches[i] for i in torch.randperm(len(batches), generator=gen).tolist()]
 
 
-def _fit(model, lengths: list[int], make_batch: Callable, step_fn: Callable, config, *, desc: str,
+def fit(model, lengths: list[int], make_batch: Callable, step_fn: Callable, config, *, desc: str,
          callback: Callback | None, checkpoint_dir, resume: bool, stop_after: int | None,
          progress: bool, eval_fn: Callable | None = None, eval_every: int = 0,
          train_mode: bool = True) -> list[dict]:

@@ -1,8 +1,12 @@
 """The DPO loss and its variants, as pure functions of summed sequence log-probs.
 
-Notation follows the paper (Rafailov et al., 2023): y_w is the chosen reply, y_l the rejected
-one, pi_theta the policy being trained, pi_ref the frozen reference, beta the tether strength
-(larger beta = tighter tether = closer to the reference).
+Notation follows the paper (Rafailov et al., 2023, https://arxiv.org/abs/2305.18290; "Eq. N"
+below is its equation N): y_w is the chosen reply, y_l the rejected one, pi_theta the policy
+being trained, pi_ref the frozen reference, beta the tether strength (larger beta = tighter
+tether = closer to the reference). The variants: IPO (Azar et al., 2023,
+https://arxiv.org/abs/2310.12036), conservative DPO (Mitchell, 2023,
+https://ericmitchell.ai/cdpo.pdf), a SLiC-style hinge (Zhao et al., 2023,
+https://arxiv.org/abs/2305.10425) and the unweighted ablation.
 """
 
 from __future__ import annotations
@@ -62,7 +66,7 @@ def dpo_loss(
         reference_chosen_logps: log pi_ref(y_w | x), shape (B,).
         reference_rejected_logps: log pi_ref(y_l | x), shape (B,).
         beta: tether strength, > 0. Larger beta keeps the policy closer to the reference.
-        loss_type: "sigmoid" (DPO, Eq. 7), "ipo" (squared loss toward 1 / (2 beta)),
+        loss_type: "sigmoid" (DPO, Eq. 7), "ipo" (IPO: squared loss toward 1 / (2 beta)),
             "hinge" (SLiC-style max(0, 1 - beta h)) or "unweighted" (the ablation -beta h:
             DPO's gradient with every pair's weight fixed at 1; the reference only adds a
             constant, so nothing stops the margin from growing).
@@ -84,7 +88,7 @@ def dpo_loss(
         losses = (-F.logsigmoid(beta * logits) * (1 - label_smoothing)
                   - F.logsigmoid(-beta * logits) * label_smoothing)
     elif loss_type == "ipo":
-        # IPO (Azar et al., 2023): regress h onto the finite target 1 / (2 beta).
+        # IPO: regress h onto the finite target 1 / (2 beta).
         losses = (logits - 1 / (2 * beta)) ** 2
     elif loss_type == "hinge":
         losses = torch.relu(1 - beta * logits)
@@ -122,3 +126,23 @@ def gradient_weight(chosen_rewards: torch.Tensor, rejected_rewards: torch.Tensor
 def preference_accuracy(chosen_rewards: torch.Tensor, rejected_rewards: torch.Tensor) -> torch.Tensor:
     """Fraction of pairs with r_hat(chosen) > r_hat(rejected), strict: 0.0 when policy = reference."""
     return (chosen_rewards > rejected_rewards).float().mean()
+
+
+def reward_metrics(chosen_rewards: torch.Tensor, rejected_rewards: torch.Tensor,
+                   chosen_logps: torch.Tensor | None = None,
+                   rejected_logps: torch.Tensor | None = None, prefix: str = "") -> dict[str, float]:
+    """A batch's reward metrics under TRL's names, as batch means (floats).
+
+    `rewards/chosen`, `rewards/rejected`, `rewards/margins` (mean of chosen - rejected) and
+    `rewards/accuracies` (`preference_accuracy`), plus `logps/chosen` and `logps/rejected` when
+    the summed log-probs are given; every key starts with `prefix` ("eval_" on held-out pairs,
+    as TRL names them). The rewards may be implicit (`implicit_rewards`) or a reward model's.
+    """
+    out = {"rewards/chosen": chosen_rewards.mean().item(),
+           "rewards/rejected": rejected_rewards.mean().item(),
+           "rewards/margins": (chosen_rewards - rejected_rewards).mean().item(),
+           "rewards/accuracies": preference_accuracy(chosen_rewards, rejected_rewards).item()}
+    if chosen_logps is not None:
+        out["logps/chosen"] = chosen_logps.detach().mean().item()
+        out["logps/rejected"] = rejected_logps.detach().mean().item()
+    return {prefix + k: v for k, v in out.items()}

@@ -138,6 +138,13 @@ def new_model(tokenizer: PreTrainedTokenizerBase, config: GPTConfig | str = "gpt
     return model
 
 
+def context_length(model, max_length: int | None = None) -> int:
+    """The model's context (`n_positions`, or `max_position_embeddings`), or `max_length` if shorter."""
+    cfg = model.config
+    n_ctx = getattr(cfg, "n_positions", None) or getattr(cfg, "max_position_embeddings", None)
+    return min(max_length or n_ctx, n_ctx)
+
+
 def n_params(model: torch.nn.Module) -> int:
     """Number of distinct parameters (tied embeddings counted once)."""
     return sum(p.numel() for p in model.parameters())
@@ -233,8 +240,7 @@ def generate(
     single = isinstance(prompts, str)
     prompts = [prompts] if single else list(prompts)
     eos = tokenizer.eos_token_id
-    n_ctx = model.config.n_positions if hasattr(model.config, "n_positions") else \
-        model.config.max_position_embeddings
+    n_ctx = context_length(model)
     was_training = model.training
     model.eval()
     out: list[str] = []

@@ -9,7 +9,8 @@ import numpy as np
 from matplotlib import transforms
 from matplotlib.patches import Patch
 
-from dpolab.plots import LABEL, LABEL_COLORS, OPT_COLOR, REF_COLOR, RISKY, SAFE, TICK, TITLE, _fig, _legend_above, _legend_right
+from dpolab.plots import (LABEL, LABEL_COLORS, OPT_COLOR, REF_COLOR, RISKY, SAFE, TICK, TITLE,
+                          legend_above, legend_right, new_figure)
 
 
 # ---------------------------------------------------------------- 08 The hidden reward
@@ -31,8 +32,8 @@ def reward_ranking(prompt: str, table: dict):
     imp, exp = np.asarray(row["implicit"], float), np.asarray(row["explicit"], float)
     order = np.argsort(-imp)                          # best implicit reward on top
     y = np.arange(len(labels))[::-1]
-    fig, (ax, ax2) = _fig(10.0, 1.3 + 0.5 * len(labels), ncols=2, left=1.9, bottom=0.5,
-                          top=0.5, wspace=0.12)
+    fig, (ax, ax2) = new_figure(10.0, 1.3 + 0.5 * len(labels), ncols=2, left=1.9, bottom=0.5,
+                                top=0.5, wspace=0.12)
     colors = [SAFE if labels[k] == "safe" else RISKY for k in order]  # green: the safe reply
     ax.barh(y, imp[order], color=colors)
     ax.set_yticks(y, [labels[k] for k in order])
@@ -65,14 +66,14 @@ def reviewer_bias(bias: float, grid: dict, categories=("medication", "emergency"
     k = float(levels[np.argmin(np.abs(levels - bias))])
     row = grid[_key(grid, k)]
     base = grid[_key(grid, float(levels[0]))]
-    fig, (ax, ax2) = _fig(10.0, 4.0, ncols=2, left=0.9, right=2.3, bottom=0.7, top=0.55)
+    fig, (ax, ax2) = new_figure(10.0, 4.0, ncols=2, left=0.9, right=2.3, bottom=0.7, top=0.55)
     x = np.arange(len(categories))
     ax.bar(x, [row[f"safe/{c}"] for c in categories], 0.6, color=SAFE, label=f"bias {k:.2f}")
     ax.bar(x, [base[f"safe/{c}"] for c in categories], 0.6, fill=False, edgecolor="black",
            lw=1.5, label=f"bias {levels[0]:.2f}")
     ax.set_xticks(x, categories)
     ax.set(ylim=(0, 1.05), yticks=[0, 0.5, 1], ylabel="safe replies")
-    _legend_above(ax, ncol=2)
+    legend_above(ax, ncol=2)
     # Right: one colour per category (none of them green, which means "this level" on the left).
     palette = ("tab:blue", "tab:orange", "tab:purple", "tab:brown", "tab:pink", "tab:olive")
     for i, c in enumerate(categories):
@@ -83,7 +84,7 @@ def reviewer_bias(bias: float, grid: dict, categories=("medication", "emergency"
     ax2.axvline(k, color=RISKY, lw=1.5)
     ax2.set(xlabel="reviewer bias", ylim=(0, 1.05), yticks=[0, 0.5, 1])
     ax2.set_title("every level (red: this one)", fontsize=TITLE)
-    _legend_right(ax2)
+    legend_right(ax2)
     summary = {"bias": k, **{f"safe/{c}": float(row[f"safe/{c}"]) for c in categories},
                "accuracy": float(row["accuracy"])}
     return fig, summary
@@ -105,7 +106,7 @@ def audit_rates(rates: dict, title: str = "", ax=None):
     """
     fig = None
     if ax is None:
-        fig, ax = _fig(10.0, 4.0, right=2.4, bottom=1.1)
+        fig, ax = new_figure(10.0, 4.0, right=2.4, bottom=1.1)
     else:  # an axes of the caller's figure: give it the same text sizes
         ax.tick_params(labelsize=TICK)
         ax.yaxis.label.set_size(LABEL)
@@ -124,7 +125,7 @@ def audit_rates(rates: dict, title: str = "", ax=None):
     spec = ax.get_subplotspec()
     if spec is None or spec.is_first_col():  # one y label per row of panels
         ax.set_ylabel("share of replies")
-    _legend_right(ax)
+    legend_right(ax)
     ax.set_title(title, fontsize=TITLE)
     return fig if fig is not None else ax.figure, {c: float(rates[c]["safe"]) for c in cats}
 
@@ -139,10 +140,10 @@ def token_logps(tokens: list, title: str = ""):
     """
     text = [t for t, _ in tokens]
     v = np.array([lp for _, lp in tokens], dtype=float)
-    fig, ax = _fig(10.0, 4.4, left=0.9, right=1.9, bottom=1.2, top=0.45)
+    fig, ax = new_figure(10.0, 4.4, left=0.9, right=1.9, bottom=1.2, top=0.45)
     colors = [RISKY if x < -2.0 else (OPT_COLOR if x < -0.5 else SAFE) for x in v]
     ax.bar(np.arange(len(v)), v, color=colors, width=0.8)
-    _legend_right(ax, handles=[Patch(color=SAFE, label="above -0.5"),
+    legend_right(ax, handles=[Patch(color=SAFE, label="above -0.5"),
                                Patch(color=OPT_COLOR, label="-2 to -0.5"),
                                Patch(color=RISKY, label="below -2")], title="log p")
     labels = [repr(t)[1:-1] if t != "<|endoftext|>" else "EOS" for t in text]
@@ -182,8 +183,8 @@ def dpo_history(history: list, total_steps: int | None = None):
     steps = [h for h in history if "loss" in h]
     evals = [h for h in history if "eval_rewards/accuracies" in h]
     x = np.array([h["step"] for h in steps])
-    fig, axes = _fig(10.0, 5.6, ncols=2, nrows=2, left=0.8, right=1.9, bottom=0.65, top=0.45,
-                     wspace=0.3, hspace=0.45)
+    fig, axes = new_figure(10.0, 5.6, ncols=2, nrows=2, left=0.8, right=1.9, bottom=0.65,
+                           top=0.45, wspace=0.3, hspace=0.45)
     axes = axes.ravel()  # loss, rewards | margins, accuracies
 
     def smooth(key, k=8):
@@ -212,8 +213,8 @@ def dpo_history(history: list, total_steps: int | None = None):
     axes[3].set_ylim(-0.02, 1.02)
     axes[3].set_yticks([0, 0.5, 1])
     if len(x):  # legends beside the right-hand panels, clear of the curves
-        _legend_right(axes[1])
-        _legend_right(axes[3])
+        legend_right(axes[1])
+        legend_right(axes[3])
     last = steps[-1] if steps else {}
     summary = {"step": int(last.get("step", 0))}
     for k in ("loss", "rewards/chosen", "rewards/rejected", "rewards/margins",
@@ -244,7 +245,7 @@ def beta_tether(beta: float, rows: list):
         return y, np.array([y - [r[key]["lo"] for r in rows], [r[key]["hi"] for r in rows] - y])
 
     # One panel, no legend, few texts: the drawing is most of a slider update (goal < 100 ms).
-    fig, ax = _fig(7.4, 3.8, left=0.9, right=0.2, bottom=0.75, top=0.45)
+    fig, ax = new_figure(7.4, 3.8, left=0.9, right=0.2, bottom=0.75, top=0.45)
     y, err = bars("broken")
     ax.errorbar(kl, y, err, fmt="s", color="tab:brown", ms=5, capsize=3)
     ax.plot([row["kl"]], [row["broken"]["rate"]], "s", color=RISKY, ms=12, zorder=1)

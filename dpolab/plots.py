@@ -2,6 +2,8 @@
 style: values in, `(figure, summary dict)` out. The trained model's figures (05-09) are in
 `modelplots`, on the same style.
 
+"Eq. N" is equation N of the DPO paper, https://arxiv.org/abs/2305.18290.
+
 Each function draws one small matplotlib Figure (created directly, not through pyplot, so it is
 never shown twice and needs no closing) and returns the numbers a reader or a test would want.
 `dpolab.widgets.panel` wraps them into sliders; nothing here trains or samples. Anything costly
@@ -25,9 +27,9 @@ RC = {"figure.dpi": DPI, "font.size": LABEL, "axes.titlesize": TITLE, "axes.labe
       "xtick.labelsize": TICK, "ytick.labelsize": TICK, "legend.fontsize": LEGEND}
 
 
-def _fig(width: float, height: float, ncols: int = 1, nrows: int = 1, left: float = 1.0,
-         right: float = 0.25, bottom: float = 0.75, top: float = 0.5, wspace: float = 0.3,
-         hspace: float = 0.4):
+def new_figure(width: float, height: float, ncols: int = 1, nrows: int = 1, left: float = 1.0,
+               right: float = 0.25, bottom: float = 0.75, top: float = 0.5, wspace: float = 0.3,
+               hspace: float = 0.4):
     """A figure of nrows x ncols axes. Margins are in inches, so the text around the axes fits
     whatever the figure size (no tight-layout pass: it would lay every text out twice)."""
     fig = Figure(figsize=(width, height), dpi=DPI)
@@ -42,14 +44,14 @@ def _fig(width: float, height: float, ncols: int = 1, nrows: int = 1, left: floa
     return fig, axes
 
 
-def _legend_above(ax, ncol: int, **kw):
+def legend_above(ax, ncol: int, **kw):
     """A legend in the strip above the axes, right-aligned, where it cannot cover data."""
     return ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=ncol, fontsize=LEGEND,
                      frameon=False, borderaxespad=0.2, handlelength=1.2, columnspacing=1.0,
                      title_fontsize=LEGEND, **kw)
 
 
-def _legend_right(ax, **kw):
+def legend_right(ax, **kw):
     """A legend outside the axes, on their right (the figure leaves a margin for it)."""
     return ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=LEGEND,
                      frameon=False, borderaxespad=0.0, handlelength=1.2, title_fontsize=LEGEND,
@@ -71,7 +73,7 @@ def bt_gap(gap: float):
     """
     p = float(_bt.preference_prob(gap, 0.0))
     g = np.linspace(-6, 6, 121)
-    fig, ax = _fig(6.4, 3.3, bottom=0.7)
+    fig, ax = new_figure(6.4, 3.3, bottom=0.7)
     ax.plot(g, _bt.preference_prob(g, 0.0), color=OPT_COLOR, lw=2)
     ax.plot([gap], [p], "o", color=RISKY, ms=9)
     ax.axhline(0.5, color=REF_COLOR, lw=0.8)
@@ -94,7 +96,7 @@ def bt_noise(temperature: float, sweep: dict, true_rewards, labels):
     fit, target = sweep["fits"][k], sweep["targets"][k]
     truth = np.asarray(true_rewards, float) - np.mean(true_rewards)
     x = np.arange(len(fit))
-    fig, ax = _fig(7.6, 3.7, bottom=0.85, top=0.55)
+    fig, ax = new_figure(7.6, 3.7, bottom=0.85, top=0.55)
     ax.bar(x - 0.2, target, 0.4, color=REF_COLOR, label="planted (r - mean r) / T")
     ax.bar(x + 0.2, fit, 0.4, color=OPT_COLOR, label="fitted")
     ax.axhline(0, color="black", lw=0.8)
@@ -102,7 +104,7 @@ def bt_noise(temperature: float, sweep: dict, true_rewards, labels):
     top = 1.1 * max(np.abs(sweep["fits"]).max(), np.abs(sweep["targets"]).max())
     ax.set(ylabel="reward (mean zero)", ylim=(-top, top))  # one scale for every T
     ax.set_title(f"reviewer temperature T = {t:.3g}", fontsize=TITLE, loc="left")
-    _legend_above(ax, ncol=2)
+    legend_above(ax, ncol=2)
     summary = {"temperature": t, "agreement": float(sweep["agreement"][k]),
                "fit_error": float(np.max(np.abs(fit * t - truth))),
                "fit_gap": float(fit[0] - fit[1])}
@@ -125,13 +127,13 @@ def tether(beta: float, reference: str, worlds: dict, frontiers: dict):
     ref, r = world.reference_probs[0], world.rewards[0]
     pi = _bandit.optimal_policy(ref, r, beta)
     er, kl = float(_bandit.expected_reward(pi, r)), float(_bandit.kl(pi, ref))
-    fig, (ax, ax2) = _fig(10.0, 3.9, ncols=2, left=0.9, bottom=0.85, top=0.55, wspace=0.32)
+    fig, (ax, ax2) = new_figure(10.0, 3.9, ncols=2, left=0.9, bottom=0.85, top=0.55, wspace=0.32)
     x = np.arange(len(pi))
     ax.bar(x - 0.2, ref, 0.4, color=REF_COLOR, label="reference")
     ax.bar(x + 0.2, pi, 0.4, color=OPT_COLOR, label=f"optimum, beta = {beta:.3g}")
     ax.set_xticks(x, _short(world.labels))
     ax.set(ylim=(0, 1), yticks=[0, 0.5, 1], ylabel="probability")
-    _legend_above(ax, ncol=2)
+    legend_above(ax, ncol=2)
     f = frontiers[reference]
     ax2.plot(f["kl"], f["reward"], color=OPT_COLOR, lw=2)
     ax2.plot([kl], [er], "o", color=RISKY, ms=9)
@@ -155,7 +157,7 @@ def dpo_run(beta: float, runs: dict, world):
     b = float(betas[np.argmin(np.abs(np.log(betas) - np.log(beta)))])
     run = runs[b]
     opt = _bandit.optimal_policy(world.reference_probs, world.rewards, b)
-    fig, (ax, ax2) = _fig(10.0, 3.9, ncols=2, left=0.9, bottom=0.9, top=0.55, wspace=0.25)
+    fig, (ax, ax2) = new_figure(10.0, 3.9, ncols=2, left=0.9, bottom=0.9, top=0.55, wspace=0.25)
     # Colour = reply (the tick labels on the right say which); the exact optimum is dashed on
     # the left and an outline on the right, so no colour means two things.
     colors = [SAFE, RISKY, "tab:orange", "tab:purple", "tab:brown"]
@@ -172,7 +174,7 @@ def dpo_run(beta: float, runs: dict, world):
     for tick, color in zip(ax2.get_xticklabels(), colors):
         tick.set_color(color)  # the reply's colour in the left panel: no legend needed
     ax2.set(ylim=(0, 1), yticks=[0, 0.5, 1])
-    _legend_above(ax2, ncol=3)
+    legend_above(ax2, ncol=3)
     return fig, {"beta": b, "tv": _bandit.total_variation(run.policy, opt),
                  "kl": float(np.mean(_bandit.kl(run.policy, world.reference_probs))),
                  "p_safe": float(run.policy[0, 0]), "optimum_p_safe": float(opt[0, 0])}
@@ -237,7 +239,7 @@ def pair_counts(rows: list[dict], column: str = "rejected_flavor"):
     values = list(dict.fromkeys(r[column] for r in rows))
     counts = {v: [sum(1 for r in rows if r["category"] == c and r[column] == v) for c in categories]
               for v in values}
-    fig, ax = _fig(10.0, 4.2, right=2.6, bottom=1.15)
+    fig, ax = new_figure(10.0, 4.2, right=2.6, bottom=1.15)
     x = np.arange(len(categories))
     bottom = np.zeros(len(categories))
     for v in values:  # a flavour has the colour it has in every audit chart of the series
@@ -247,7 +249,7 @@ def pair_counts(rows: list[dict], column: str = "rejected_flavor"):
     ax.set_xticks(x, categories, rotation=30, ha="right", rotation_mode="anchor")
     ax.set_ylabel("pairs")
     ax.set_title(f"pairs per category, by {column}", fontsize=TITLE)
-    _legend_right(ax)
+    legend_right(ax)
     summary = {"pairs": len(rows), "categories": len(categories)}
     summary.update({v: int(sum(counts[v])) for v in values})
     return fig, summary

@@ -112,8 +112,8 @@ def test_reference_logps_are_computed_once_and_looked_up_by_text(cache, tmp_path
 
     from dpolab import logprobs, scenarios
     from dpolab.data import tokenize_pairs
+    from dpolab.logprobs import tokenized_pair_logps
     from dpolab.model import new_model, preset, save
-    from dpolab.train import _reference_logps
 
     artifacts = A
     tok = artifacts.tokenizer()
@@ -124,7 +124,7 @@ def test_reference_logps_are_computed_once_and_looked_up_by_text(cache, tmp_path
     cols = lambda rows: [[r[k] for r in rows] for k in ("prompt", "chosen", "rejected")]
     w, l = artifacts.reference_logps(ref_dir, shipped)
     # the shipped pairs: exactly what train_dpo would compute itself
-    want_w, want_l = _reference_logps(ref, tokenize_pairs(tok, *cols(shipped), 128), tok.pad_token_id)
+    want_w, want_l = tokenized_pair_logps(ref, tokenize_pairs(tok, *cols(shipped), 128), tok.pad_token_id)
     assert torch.equal(w, want_w) and torch.equal(l, want_l)
     # a biased set swaps chosen and rejected on some rows; the lookup follows the swap
     biased = scenarios.biased_pairs(shipped, 0.5)

@@ -6,7 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dpolab.losses import dpo_loss, dpo_logits, gradient_weight, implicit_rewards, preference_accuracy
+from dpolab.losses import (dpo_loss, dpo_logits, gradient_weight, implicit_rewards,
+                           preference_accuracy, reward_metrics)
 
 
 def logps(seed, n=32):
@@ -132,3 +133,16 @@ def test_losses_agree_with_bce_on_logits():
     h = dpo_logits(pc, pr, rc, rr)
     bce = F.binary_cross_entropy_with_logits(0.7 * h, torch.ones_like(h), reduction="none")
     torch.testing.assert_close(dpo_loss(pc, pr, rc, rr, 0.7)[0], bce)
+
+
+def test_reward_metrics_use_trl_names_and_one_prefix():
+    w = torch.tensor([1.0, -2.0, 0.5])
+    l = torch.tensor([0.0, -1.0, 0.5])
+    m = reward_metrics(w, l)
+    assert m == {"rewards/chosen": pytest.approx(-0.5 / 3), "rewards/rejected": pytest.approx(-0.5 / 3),
+                 "rewards/margins": 0.0, "rewards/accuracies": pytest.approx(1 / 3)}  # ties lose
+    pw, pl = torch.tensor([-3.0, -5.0, -4.0], requires_grad=True), torch.tensor([-6.0, -2.0, -1.0])
+    e = reward_metrics(w, l, pw, pl, prefix="eval_")
+    assert set(e) == {f"eval_{k}" for k in m} | {"eval_logps/chosen", "eval_logps/rejected"}
+    assert e["eval_logps/chosen"] == -4.0 and e["eval_logps/rejected"] == -3.0
+    assert all(isinstance(v, float) for v in e.values())

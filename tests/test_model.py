@@ -82,6 +82,12 @@ def test_saved_folder_loads_with_auto_classes_alone(tok, tiny, tmp_path):
     assert M.load_tokenizer(tmp_path / "m").pad_token_id == tok.eos_token_id
 
 
+def test_context_length_is_the_model_context_or_a_shorter_limit(tiny):
+    n_ctx = tiny.config.n_positions
+    assert M.context_length(tiny) == n_ctx == M.context_length(tiny, 10 * n_ctx)
+    assert M.context_length(tiny, 10) == 10
+
+
 def test_progress_bars_are_off_inside_load_and_save_only(tok, tiny, tmp_path, capsys):
     from transformers.utils import logging as hf_logging
 

@@ -239,7 +239,7 @@ def test_given_reference_logps_replace_the_reference_pass(tok, pairs):
     reference.transformer.register_forward_hook(lambda mod, args, out: calls.append(1))
     examples = data.tokenize_pairs(tok, *[[r[k] for r in pairs] for k in ("prompt", "chosen", "rejected")],
                                    reference.config.n_positions)
-    known = T._reference_logps(reference, examples, tok.pad_token_id)
+    known = L.tokenized_pair_logps(reference, examples, tok.pad_token_id)
     n_pass = len(calls)
     h_given = T.train_dpo(policy, reference, tok, pairs, dpo_cfg(), progress=False, reference_logps=known)
     assert len(calls) == n_pass  # the reference never ran during that training
