@@ -1,7 +1,7 @@
 """Bradley-Terry preferences: probabilities, simulated reviewers, maximum-likelihood rewards.
 
-The model (Bradley and Terry, 1952; Eq. 1 of the DPO paper): a reviewer shown replies a and b
-prefers a with probability
+The model (Bradley and Terry, 1952; Eq. 1 of the DPO paper, https://arxiv.org/abs/2305.18290):
+a reviewer shown replies a and b prefers a with probability
 
     P(a > b) = exp(r_a) / (exp(r_a) + exp(r_b)) = sigma(r_a - r_b).
 

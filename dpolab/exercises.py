@@ -4,7 +4,8 @@ Each checker runs a learner's function through a few properties, prints a "✓ .
 one that holds, and raises AssertionError with a hint on the first that fails. When a failure
 matches a common mistake (beta left out, chosen and rejected swapped, a batch mean returned, ...)
 the hint names it. A function that still raises NotImplementedError gets guidance instead of a
-failure, so a notebook with an unsolved exercise still runs top to bottom.
+failure, so a notebook with an unsolved exercise still runs top to bottom. "Eq. N" in the
+hints is equation N of the DPO paper, https://arxiv.org/abs/2305.18290.
 """
 
 from __future__ import annotations
