@@ -45,7 +45,7 @@ SFT_MIX = {
 }
 N_TRAIN_PER_CATEGORY = 260
 N_TEST_PER_CATEGORY = 40
-N_SFT_PER_CATEGORY = 450
+N_SFT_PER_CATEGORY = 1350
 
 # ---------------------------------------------------------------------------------------------
 # Slot values

@@ -171,12 +171,14 @@ def trailing_mean(values, k: int = 8) -> np.ndarray:
     return (c[1:] - c[np.arange(1, len(v) + 1) - n]) / n
 
 
-def dpo_history(history: list, total_steps: int | None = None):
+def dpo_history(history: list, total_steps: int | None = None, rpo_alpha: float = 0.0):
     """The DPO training metrics (TRL's names) against the step, in four panels (two by two).
 
     Args:
         history: `train_dpo`'s list of per-step dicts (possibly a partial one, while training).
         total_steps: fixes the x range, so a live plot does not rescale as it grows.
+        rpo_alpha: the run's NLL weight; when it is not 0 the loss panel splits the logged loss
+            into its DPO term (which starts at log 2) and the anchor, alpha x `nll_loss`.
     Summary: {"step", "loss", "rewards/chosen", "rewards/rejected", "rewards/margins",
     "rewards/accuracies", "eval_rewards/accuracies"}: the last values logged.
     """
@@ -190,8 +192,15 @@ def dpo_history(history: list, total_steps: int | None = None):
     def smooth(key, k=8):
         return trailing_mean([h[key] for h in steps], k)
 
-    if len(x):
+    anchored = rpo_alpha != 0 and all("nll_loss" in h for h in steps)
+    if len(x) and anchored:
+        anchor = rpo_alpha * trailing_mean([h["nll_loss"] for h in steps], 8)
+        axes[0].plot(x, smooth("loss") - anchor, color=OPT_COLOR, lw=2, label="DPO term")
+        axes[0].plot(x, anchor, color="tab:brown", lw=2, label="anchor")
+        axes[0].legend(loc="upper right", frameon=False)
+    elif len(x):
         axes[0].plot(x, smooth("loss"), color=OPT_COLOR, lw=2)
+    if len(x):
         axes[1].plot(x, smooth("rewards/chosen"), color=SAFE, lw=2, label="chosen")
         axes[1].plot(x, smooth("rewards/rejected"), color=RISKY, lw=2, label="rejected")
         axes[2].plot(x, smooth("rewards/margins"), color="black", lw=2)
@@ -202,7 +211,8 @@ def dpo_history(history: list, total_steps: int | None = None):
                      "o-", color="tab:orange", ms=6, lw=2, label="held-out")
     axes[0].axhline(np.log(2), color=REF_COLOR, ls="--", lw=1.2)
     axes[1].axhline(0, color=REF_COLOR, lw=0.8)
-    for ax, title in zip(axes, ("loss (dashed: log 2)", "rewards/chosen, /rejected",
+    loss_title = "loss terms (dashed: log 2)" if anchored else "loss (dashed: log 2)"
+    for ax, title in zip(axes, (loss_title, "rewards/chosen, /rejected",
                                 "rewards/margins", "rewards/accuracies")):
         ax.set_title(title, fontsize=TITLE)
         if total_steps:

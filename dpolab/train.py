@@ -29,7 +29,7 @@ class SFTConfig:
     """Supervised fine-tuning: next-token cross-entropy on response + EOS tokens only."""
 
     lr: float = 3e-3
-    epochs: int = 5
+    epochs: int = 2  # over 12,150 dialogues: 760 steps (3x the data at 2 epochs beat 5 epochs of 4,050)
     batch_size: int = 32
     warmup_steps: int = 20
     schedule: str = "cosine"  # after warm-up: "cosine" decay to lr / 10, or "constant"

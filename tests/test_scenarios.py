@@ -42,7 +42,7 @@ def test_another_seed_gives_other_data(tmp_path):
 
 def test_counts(train, heldout, sft):
     assert len(train) >= 2000 and len(heldout) >= 300
-    assert 3000 <= len(sft) <= 5000
+    assert len(sft) == 9 * S.N_SFT_PER_CATEGORY >= 10_000
     for rows in (train, heldout):
         per_category = Counter(r["category"] for r in rows)
         assert set(per_category) == set(S.CATEGORIES)
