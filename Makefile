@@ -51,11 +51,11 @@ bench: install
 demo: install
 	$(PY) tools/demo.py --port $(PORT)
 
-# Handouts: execute every notebook and write self-contained HTML (outputs and widget state) to html/.
+# Handouts: execute every notebook and write HTML (outputs and widget state) to html/. The widget
+# manager, require.js and MathJax come from the npm registry (pinned, cached in .cache/npm) into
+# html/_static/, so the pages work offline; without npm one line says so and they use CDN links.
 html: install
-	$(VENV)/bin/jupyter nbconvert --to html --execute --output-dir html --embed-images \
-	  --ExecutePreprocessor.timeout=1800 --ExecutePreprocessor.store_widget_state=True \
-	  notebooks/[0-9][0-9]_*.ipynb
+	$(PY) tools/handouts.py --output-dir html
 
 clean:
 	rm -rf .cache html test-artifacts benchmarks/results
