@@ -4,15 +4,19 @@ JupyterLab: open a notebook, Run All Cells from the menu, move the first slider 
 the keyboard (End), wait for the readout the *kernel* computes, then ask the same kernel (over
 its websocket) what the panel should show for the slider's new value and compare readout and
 plot image with what the page shows. Voila: every notebook that builds a `dpolab.widgets` panel
-is rendered as an app; the same keyboard move must change the readout and the plot.
+is rendered as an app; the same keyboard move must change the readout and the plot. Handouts:
+`make html`'s build of one notebook, opened from disk with every network request refused, must
+still show its slider and the figure (the widget manager is served from beside the page).
 
 Element screenshots are saved in test-artifacts/browser/. Without /usr/bin/chromium (or the
-browser named by env DPOLAB_CHROMIUM) the tests skip locally and fail under CI (env CI set).
+browser named by env DPOLAB_CHROMIUM) the tests skip locally and fail under CI (env CI set); so
+does the handout test if npm cannot fetch the widget manager.
 """
 
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import os
 import re
@@ -24,6 +28,7 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -573,6 +578,94 @@ def test_voila_app_slider_changes_readout(browser, voila, path):
         raise
     finally:
         page.close()
+
+
+# ---------------------------------------------------------------- handouts (make html)
+
+# Built and opened offline: a notebook that needs no trained model (executes in about 12 s).
+HANDOUT_NOTEBOOK = "00"
+# a refused request of these kinds could keep a widget, its figure or the math from rendering
+NEEDED_KINDS = {"script", "stylesheet", "font", "xhr", "fetch"}
+
+
+def _handouts():
+    """tools/handouts.py, the module `make html` runs (imported once)."""
+    if "handouts" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("handouts", ROOT / "tools" / "handouts.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["handouts"] = module  # before running it: its dataclass looks itself up there
+        spec.loader.exec_module(module)
+    return sys.modules["handouts"]
+
+
+@pytest.mark.browser
+def test_handout_renders_slider_and_figure_offline(browser, tmp_path):
+    hits = sorted(NB_DIR.glob(f"{HANDOUT_NOTEBOOK}_*.ipynb"))
+    assert hits and panel_classes(hits[0]), f"notebook {HANDOUT_NOTEBOOK} with a panel is missing"
+    path, css = hits[0], panel_classes(hits[0])[0]
+    t0 = time.monotonic()
+    lines: list[str] = []
+    if not _handouts().build([path], tmp_path, log=lines.append):
+        msg = "; ".join(lines)  # npm missing or the registry unreachable
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    built = time.monotonic() - t0
+    page_file = tmp_path / f"{path.stem}.html"
+    scripts = re.findall(r"<script[^>]*\ssrc=\"([^\"]+)\"", page_file.read_text())
+    assert scripts and not [s for s in scripts if urlparse(s).scheme], scripts
+
+    refused: list[tuple[str, str]] = []
+
+    def offline(route):
+        if urlparse(route.request.url).scheme in ("file", "data", "blob"):
+            route.continue_()
+        else:
+            refused.append((route.request.resource_type, route.request.url))
+            route.abort("internetdisconnected")
+
+    page = browser.new_page()
+    page.route("**/*", offline)
+    try:
+        page.goto(page_file.as_uri(), wait_until="load")
+        # .widget-subarea exists only once the widget manager has rendered the saved state
+        panel = page.locator(f".widget-subarea .{css}").first
+        panel.locator(".widget-slider .noUi-handle").first.wait_for(timeout=30_000)
+        page.wait_for_function(
+            """sel => { const i = document.querySelector(sel);
+                        if (!i || !i.complete || !i.naturalWidth) return false;
+                        const r = i.getBoundingClientRect(); return r.width > 0 && r.height > 0; }""",
+            arg=f".widget-subarea .{css}-plot img", timeout=30_000)
+        readout = _text(page.locator(f".{css}-readout").first)
+        assert readout, "the saved readout is empty"
+        page.wait_for_function("() => document.querySelector('.MathJax_CHTML')", timeout=30_000)
+        panel.scroll_into_view_if_needed()
+        _shot(panel, f"handout-{path.stem}")
+    except BaseException:
+        page.screenshot(path=str(SHOTS / f"handout-{path.stem}-failure.png"), full_page=True)
+        print(f"network requests refused: {refused}")
+        raise
+    finally:
+        page.close()
+    print(f"{page_file.name}: built in {built:.1f} s; slider, figure and math rendered offline; "
+          f"readout {readout!r}; {len(refused)} network request(s) refused: {refused}")
+    needed = [r for r in refused if r[0] in NEEDED_KINDS]
+    assert not needed, f"the page asked the network for {needed}"
+
+
+def test_handouts_without_npm_still_write_pages(tmp_path, monkeypatch):
+    """No npm: one line says the pages are not offline, and nbconvert runs with its CDN links."""
+    handouts = _handouts()
+    commands = []
+    monkeypatch.setattr(handouts.shutil, "which", lambda name: None)
+    monkeypatch.setattr(handouts.subprocess, "run", lambda cmd, **kw: commands.append(cmd))
+    lines: list[str] = []
+    nb = NB_DIR / "00_start_here.ipynb"
+    assert handouts.build([nb], tmp_path / "html", cache=tmp_path / "npm", log=lines.append) is False
+    assert len(lines) == 1 and "NOT OFFLINE" in lines[0] and "npm not found" in lines[0], lines
+    (cmd,) = commands
+    assert "--execute" in cmd and str(nb) in cmd
+    assert not [a for a in cmd if a.startswith("--HTMLExporter.")], cmd
 
 
 def test_panel_detection_finds_roots(tmp_path):
