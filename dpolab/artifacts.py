@@ -215,7 +215,10 @@ def policy_dir(reference: SFTConfig | None = None, gpt: str = "gpt-tiny", pairs:
     """
     config = _dpo_config(dpo)
     ref_dir = reference_dir(reference, gpt, progress)
-    cfg = {"dpo": asdict(config), "reference": _reference_config(reference, gpt), "pairs": pairs,
+    dpo_cfg = asdict(config)
+    if config.loss_type != "simpo":
+        del dpo_cfg["simpo_gamma"]  # read by SimPO alone: the other runs keep the keys they had
+    cfg = {"dpo": dpo_cfg, "reference": _reference_config(reference, gpt), "pairs": pairs,
            "data": data_fingerprint("train_pairs.jsonl", "test_pairs.jsonl")}
 
     def build(d: Path):

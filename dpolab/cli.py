@@ -52,6 +52,7 @@ _LIMITS = {
     "beta": ("must be > 0", lambda v: v > 0),
     "label_smoothing": ("must be in [0, 0.5)", lambda v: 0 <= v < 0.5),
     "rpo_alpha": ("must be >= 0", lambda v: v >= 0),
+    "simpo_gamma": ("must be >= 0", lambda v: v >= 0),
 }
 _INPUT_FILES = ("corpus", "pairs", "eval_pairs")
 
@@ -117,6 +118,8 @@ def _add_training_commands(sub) -> None:
     p.add_argument("--reference-free", action="store_true")
     p.add_argument("--rpo-alpha", type=float, default=dpo.rpo_alpha,
                    help=f"weight of the chosen reply's NLL (RPO; 0 is plain DPO; default {dpo.rpo_alpha})")
+    p.add_argument("--simpo-gamma", type=float, default=dpo.simpo_gamma,
+                   help=f"SimPO's target margin (--loss-type simpo only; default {dpo.simpo_gamma})")
     p.add_argument("--lr", type=float, default=dpo.lr)
     p.add_argument("--epochs", type=int, default=dpo.epochs)
     p.add_argument("--batch-size", type=int, default=dpo.batch_size)
@@ -181,6 +184,7 @@ def _cmd_dpo(args) -> int:
 
     config = DPOConfig(beta=args.beta, loss_type=args.loss_type, label_smoothing=args.label_smoothing,
                        reference_free=args.reference_free, rpo_alpha=args.rpo_alpha,
+                       simpo_gamma=args.simpo_gamma,
                        lr=args.lr, epochs=args.epochs,
                        batch_size=args.batch_size, seed=args.seed)
     pairs = _pairs_or(args.pairs, data.train_pairs)  # bad data fails before any model loads

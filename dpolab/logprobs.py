@@ -66,6 +66,15 @@ def per_token_logps(model, input_ids: torch.Tensor, attention_mask: torch.Tensor
     return F.pad(out, (1, 0))                                              # (N, T)
 
 
+def completion_lengths(completion_mask: torch.Tensor) -> torch.Tensor:
+    """|y|: how many completion tokens each row's summed log-prob runs over; (N, T) -> (N,).
+
+    The positions where `completion_mask[:, 1:]` is 1, as in `per_token_logps`: token 0 has
+    nothing before it to predict it, so it never counts.
+    """
+    return completion_mask[:, 1:].sum(-1)
+
+
 @torch.no_grad()
 def completion_log_softmax(model, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
     """The whole next-token distribution along each completion, and each row's summed log-prob.

@@ -16,12 +16,12 @@ import torch.nn.functional as F
 from transformers import GPT2ForSequenceClassification
 
 from dpolab.data import collate_pairs, collate_sft, columns, pair_lengths, tokenize_pairs, tokenize_sft
-from dpolab.logprobs import (completion_log_softmax, concatenated_forward, kl_along_completions,
-                             per_token_logps, tokenized_pair_logps)
+from dpolab.logprobs import (completion_lengths, completion_log_softmax, concatenated_forward,
+                             kl_along_completions, per_token_logps, tokenized_pair_logps)
 from dpolab.loop import (  # noqa: F401  (the checkpoint API, reached through train as before)
     Callback, TrainingDiverged, fit, has_checkpoint, latest_checkpoint, load_checkpoint,
     save_checkpoint)
-from dpolab.losses import LOSS_TYPES, dpo_loss, implicit_rewards, reward_metrics
+from dpolab.losses import check_options, dpo_loss, implicit_rewards, reward_metrics
 from dpolab.model import GPTConfig, context_length, corpus_texts, new_model, train_tokenizer
 
 @dataclass
@@ -61,6 +61,8 @@ class DPOConfig:
     # loss_weights=[1, rpo_alpha] and averages over all the batch's chosen tokens at once (long
     # replies weigh more there). 0 is plain DPO.
     rpo_alpha: float = 4.0
+    # SimPO's target margin gamma (loss_type="simpo"; TRL's CPOConfig calls it simpo_gamma too).
+    simpo_gamma: float = 0.5
     lr: float = 3e-4
     epochs: int = 1
     batch_size: int = 16
@@ -75,10 +77,7 @@ class DPOConfig:
     save_every: int = 50
 
     def __post_init__(self):
-        if self.loss_type not in LOSS_TYPES:
-            raise ValueError(f"unknown loss_type {self.loss_type!r}; choose one of {LOSS_TYPES}")
-        if not self.beta > 0:
-            raise ValueError(f"beta must be > 0, got {self.beta!r}")
+        check_options(self.beta, self.label_smoothing, self.loss_type, self.simpo_gamma)
 
 
 @dataclass
@@ -105,7 +104,7 @@ def sft_loss(model, batch: dict) -> tuple[torch.Tensor, int]:
     """Mean negative log-likelihood over the completion tokens of the batch; returns (loss, n_tokens)."""
     mask = batch["completion_mask"]
     logps = per_token_logps(model, batch["input_ids"], batch["attention_mask"], mask)
-    n = int(mask[:, 1:].sum())
+    n = int(completion_lengths(mask).sum())
     return -logps.sum() / max(n, 1), n
 
 
@@ -167,18 +166,21 @@ def dpo_step(policy, batch: dict, config: DPOConfig) -> tuple[torch.Tensor, dict
     reference's log-probs (`ref_chosen_logps`, `ref_rejected_logps`, each (B,)).
 
     The loss is the pairs' mean `dpo_loss`, plus `config.rpo_alpha` x the chosen replies' mean
-    NLL per token (RPO); the metrics are `losses.reward_metrics` (and `nll_loss` with RPO).
+    NLL per token (RPO); the metrics are `losses.reward_metrics` (and `nll_loss` with RPO). The
+    replies' lengths |y| (what the length-normalized losses and RPO divide by) are counted from
+    the completion mask exactly as the log-probs are summed (`logprobs.completion_lengths`).
     """
     policy_w, policy_l = concatenated_forward(policy, batch)
+    len_w, len_l = completion_lengths(batch["completion_mask"]).chunk(2)  # (B,) each
     losses, r_w, r_l = dpo_loss(policy_w, policy_l, batch["ref_chosen_logps"],
                                 batch["ref_rejected_logps"], beta=config.beta,
                                 loss_type=config.loss_type, label_smoothing=config.label_smoothing,
-                                reference_free=config.reference_free)
+                                reference_free=config.reference_free, chosen_lengths=len_w,
+                                rejected_lengths=len_l, simpo_gamma=config.simpo_gamma)
     metrics = reward_metrics(r_w, r_l, policy_w, policy_l)
     loss = losses.mean()
     if config.rpo_alpha:
-        n_tokens = batch["completion_mask"][:len(policy_w)].sum(-1).clamp(min=1)  # (B,)
-        nll = (-policy_w / n_tokens).mean()       # mean over pairs of the chosen NLL per token
+        nll = (-policy_w / len_w.clamp(min=1)).mean()  # mean over pairs of the chosen NLL per token
         loss = loss + config.rpo_alpha * nll
         metrics["nll_loss"] = nll.item()
     return loss, metrics

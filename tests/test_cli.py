@@ -85,6 +85,7 @@ def _error(capsys, argv) -> str:
     (["dpo", "--lr", "0"], "python -m dpolab dpo: error: --lr must be > 0 (got 0.0)"),
     (["dpo", "--batch-size", "0"], "python -m dpolab dpo: error: --batch-size must be >= 1 (got 0)"),
     (["dpo", "--rpo-alpha", "-1"], "python -m dpolab dpo: error: --rpo-alpha must be >= 0 (got -1.0)"),
+    (["dpo", "--simpo-gamma", "-0.5"], "python -m dpolab dpo: error: --simpo-gamma must be >= 0 (got -0.5)"),
     (["sft", "--epochs", "0"], "python -m dpolab sft: error: --epochs must be >= 1 (got 0)"),
     (["rm", "--lr", "inf"], "python -m dpolab rm: error: --lr must be > 0 (got inf)"),
     (["evaluate", "--beta", "nan"], "python -m dpolab evaluate: error: --beta must be > 0 (got nan)"),
@@ -96,7 +97,7 @@ def _error(capsys, argv) -> str:
      "python -m dpolab sft: error: --corpus: no such file: {tmp}/missing.jsonl"),
     (["sft", "--preset", "huge"],
      "python -m dpolab sft: error: argument --preset: invalid choice: 'huge' (choose from 'gpt-small', 'gpt-tiny')"),
-], ids=["beta", "label-smoothing", "lr", "batch-size", "rpo-alpha", "sft-epochs", "rm-lr-inf",
+], ids=["beta", "label-smoothing", "lr", "batch-size", "rpo-alpha", "simpo-gamma", "sft-epochs", "rm-lr-inf",
         "evaluate-beta-nan", "pairs", "eval-pairs-folder", "corpus", "preset"])
 def test_bad_options_are_refused_before_any_work(pairs, capsys, monkeypatch, argv, message):
     from dpolab import cli

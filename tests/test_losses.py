@@ -1,12 +1,13 @@
 """dpo_loss and friends against closed forms and properties, not against themselves."""
 
 import math
+import re
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from dpolab.losses import (dpo_loss, dpo_logits, gradient_weight, implicit_rewards,
+from dpolab.losses import (LOSS_TYPES, dpo_loss, dpo_logits, gradient_weight, implicit_rewards,
                            preference_accuracy, reward_metrics)
 
 
@@ -146,3 +147,117 @@ def test_reward_metrics_use_trl_names_and_one_prefix():
     assert set(e) == {f"eval_{k}" for k in m} | {"eval_logps/chosen", "eval_logps/rejected"}
     assert e["eval_logps/chosen"] == -4.0 and e["eval_logps/rejected"] == -3.0
     assert all(isinstance(v, float) for v in e.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# Length-normalized DPO (`sigmoid_norm`), robust DPO, SimPO
+
+
+def lengths(seed, n=32):
+    g = torch.Generator().manual_seed(seed)
+    return [torch.randint(1, 40, (n,), generator=g) for _ in range(2)]
+
+
+def test_new_losses_closed_forms():
+    t = lambda *v: torch.tensor(v, dtype=torch.float64)  # noqa: E731
+    # h_w = -4 - (-6) = 2 over 2 tokens, h_l = -9 - (-6) = -3 over 3: per-token margin 1 - (-1) = 2
+    pc, pr, rc, rr, lc, lr = t(-4.0), t(-9.0), t(-6.0), t(-6.0), t(2.0), t(3.0)
+    norm = dpo_loss(pc, pr, rc, rr, 0.5, "sigmoid_norm", chosen_lengths=lc, rejected_lengths=lr)[0]
+    assert norm.item() == pytest.approx(math.log1p(math.exp(-0.5 * 2)))
+    # robust on the summed h = 2 - (-3) = 5, beta 0.2, eps 0.2:
+    # ((1 - eps) log(1 + e^{-beta h}) - eps log(1 + e^{beta h})) / (1 - 2 eps), negative here
+    robust = dpo_loss(pc, pr, rc, rr, 0.2, "robust", label_smoothing=0.2)[0]
+    assert robust.item() == pytest.approx((0.8 * math.log1p(math.exp(-1)) - 0.2 * math.log1p(math.e)) / 0.6)
+    # SimPO ignores rc, rr: log pi per token -4/2 - (-9/3) = 1; beta 2, gamma 0.5: -log sigma(2 - 0.5)
+    simpo = dpo_loss(pc, pr, rc, rr, 2.0, "simpo", chosen_lengths=lc, rejected_lengths=lr)[0]
+    assert simpo.item() == pytest.approx(math.log1p(math.exp(-1.5)))
+
+
+def test_sigmoid_norm_is_sigmoid_at_length_one_and_invariant_to_splitting_a_reply():
+    pc, pr, rc, rr = logps(10)
+    lc, lr = lengths(10)
+    one = torch.ones_like(lc)
+    norm = lambda *a, **k: dpo_loss(*a, 0.3, "sigmoid_norm", **k)[0]  # noqa: E731
+    torch.testing.assert_close(norm(pc, pr, rc, rr, chosen_lengths=one, rejected_lengths=one),
+                               dpo_loss(pc, pr, rc, rr, 0.3)[0])
+    # the same log-ratio per token over k times the tokens: h and |y| scaled together
+    k_w, k_l = torch.randint(2, 5, (2, len(pc)), generator=torch.Generator().manual_seed(1))
+    pc_split, pr_split = rc + k_w * (pc - rc), rr + k_l * (pr - rr)
+    torch.testing.assert_close(norm(pc_split, pr_split, rc, rr, chosen_lengths=k_w * lc,
+                                    rejected_lengths=k_l * lr),
+                               norm(pc, pr, rc, rr, chosen_lengths=lc, rejected_lengths=lr))
+    assert not torch.allclose(dpo_loss(pc_split, pr_split, rc, rr, 0.3)[0],
+                              dpo_loss(pc, pr, rc, rr, 0.3)[0])  # the summed DPO loss is not
+
+
+@pytest.mark.parametrize("eps", [0.0, 0.1, 0.25, 0.45])
+def test_robust_is_unbiased_under_label_flips(eps):
+    # a label flipped w.p. eps swaps y_w and y_l (h -> -h); the expected loss is the clean one
+    pc, pr, rc, rr = logps(11)
+    robust = dpo_loss(pc, pr, rc, rr, 0.4, "robust", label_smoothing=eps)[0]
+    flipped = dpo_loss(pr, pc, rr, rc, 0.4, "robust", label_smoothing=eps)[0]
+    h = (pc - pr) - (rc - rr)
+    torch.testing.assert_close((1 - eps) * robust + eps * flipped, torch.log1p(torch.exp(-0.4 * h)))
+
+
+def test_simpo_ignores_the_reference_and_at_gamma_0_is_reference_free_sigmoid_norm():
+    pc, pr, rc, rr = logps(12)
+    lc, lr = lengths(12)
+    kw = dict(chosen_lengths=lc, rejected_lengths=lr)
+    simpo = dpo_loss(pc, pr, rc, rr, 2.5, "simpo", **kw)[0]
+    torch.testing.assert_close(dpo_loss(pc, pr, rr, rc * 3, 2.5, "simpo", **kw)[0], simpo)
+    torch.testing.assert_close(
+        dpo_loss(pc, pr, rc, rr, 2.5, "simpo", simpo_gamma=0.0, **kw)[0],
+        dpo_loss(pc, pr, rc, rr, 2.5, "sigmoid_norm", reference_free=True, **kw)[0])
+    assert torch.all(simpo > dpo_loss(pc, pr, rc, rr, 2.5, "simpo", simpo_gamma=0.0, **kw)[0])
+
+
+@pytest.mark.parametrize("loss_type, eps", [("robust", 0.0), ("robust", 0.3), ("sigmoid_norm", 0.0),
+                                           ("simpo", 0.0)])
+def test_raising_the_chosen_reply_lowers_the_loss(loss_type, eps):
+    # (robust for any eps; label smoothing on the others pushes back once the margin is large)
+    pc, pr, rc, rr = logps(13, n=16)
+    lc, lr = lengths(13, n=16)
+    a, b = pc.clone().requires_grad_(True), pr.clone().requires_grad_(True)
+    losses, r_w, r_l = dpo_loss(a, b, rc, rr, 0.5, loss_type, label_smoothing=eps,
+                                chosen_lengths=lc, rejected_lengths=lr)
+    losses.sum().backward()
+    assert torch.all(a.grad < 0) and torch.all(b.grad > 0)
+    # the reported rewards are DPO's implicit rewards whatever the loss
+    torch.testing.assert_close((r_w, r_l), implicit_rewards(pc, pr, rc, rr, 0.5))
+
+
+@pytest.mark.parametrize("loss_type", [t for t in LOSS_TYPES if t not in ("sigmoid_norm", "simpo")])
+def test_lengths_do_not_change_the_other_losses(loss_type):
+    pc, pr, rc, rr = logps(14)
+    lc, lr = lengths(14)
+    plain = dpo_loss(pc, pr, rc, rr, 0.2, loss_type, label_smoothing=0.1)[0]
+    assert torch.equal(dpo_loss(pc, pr, rc, rr, 0.2, loss_type, label_smoothing=0.1,
+                                chosen_lengths=lc, rejected_lengths=lr)[0], plain)
+
+
+@pytest.mark.parametrize("loss_type", ["sigmoid_norm", "simpo"])
+@pytest.mark.parametrize("chosen, rejected, match", [
+    (None, None, "pass chosen_lengths and rejected_lengths"),
+    ("ok", None, "pass chosen_lengths and rejected_lengths"),
+    ("ok", "one_empty", "rejected_lengths has 0"),
+    ("negative", "ok", "chosen_lengths has -2"),
+    ("nan", "ok", "chosen_lengths has nan"),
+])
+def test_missing_or_empty_lengths_raise_naming_the_loss_type(loss_type, chosen, rejected, match):
+    pc, pr, rc, rr = logps(15)
+    ok = torch.full((32,), 5)
+    value = {None: None, "ok": ok, "one_empty": ok.index_fill(0, torch.tensor([3]), 0),
+             "negative": torch.full((32,), -2), "nan": torch.full((32,), float("nan"))}
+    with pytest.raises(ValueError, match=f"loss_type '{loss_type}'.*{match}"):
+        dpo_loss(pc, pr, rc, rr, 0.1, loss_type, chosen_lengths=value[chosen],
+                 rejected_lengths=value[rejected])
+    with pytest.raises(ValueError, match=re.escape("chosen_lengths must have the log-probs' shape (32,)")):
+        dpo_loss(pc, pr, rc, rr, 0.1, loss_type, chosen_lengths=ok[:-1], rejected_lengths=ok)
+
+
+@pytest.mark.parametrize("gamma", [-0.1, float("inf"), float("nan")])
+def test_bad_simpo_gamma_raises(gamma):
+    pc, pr, rc, rr = logps(16)
+    with pytest.raises(ValueError, match="simpo_gamma must be finite and >= 0"):
+        dpo_loss(pc, pr, rc, rr, loss_type="simpo", simpo_gamma=gamma)

@@ -116,16 +116,40 @@ def test_reference_log_probs_are_computed_once(tok, pairs):
     assert all(not p.requires_grad for p in reference.parameters())
 
 
-@pytest.mark.parametrize("loss_type", ["sigmoid", "ipo", "hinge"])
+@pytest.mark.parametrize("loss_type", ["sigmoid", "ipo", "hinge", "robust", "simpo"])
 def test_loss_types_and_options_train(tok, pairs, loss_type):
     policy, reference = small(tok), small(tok)
+    smoothing = 0.1 if loss_type in ("sigmoid", "robust") else 0.0
     h = T.train_dpo(policy, reference, tok, pairs,
-                    dpo_cfg(loss_type=loss_type, label_smoothing=0.1 if loss_type == "sigmoid" else 0.0),
-                    progress=False)
+                    dpo_cfg(loss_type=loss_type, label_smoothing=smoothing), progress=False)
     assert all(torch.isfinite(torch.tensor(r["loss"])) for r in h)
     h = T.train_dpo(small(tok), reference, tok, pairs, dpo_cfg(reference_free=True),
                     progress=False, stop_after=2)
     assert len(h) == 2
+
+
+@pytest.mark.parametrize("loss_type", ["sigmoid_norm", "simpo"])
+def test_dpo_step_divides_by_the_number_of_log_probs_summed(tok, pairs, loss_type):
+    """|y| in dpo_step is the count of per-token log-probs that the summed log-prob adds up. The
+    first pair's prompt is emptied: its first reply token has nothing before it, so no log-prob,
+    and must not count (though the completion mask marks it)."""
+    examples = data.tokenize_pairs(tok, *data.columns(pairs[:4], "prompt", "chosen", "rejected"))
+    examples[0] = {**examples[0], "prompt_ids": []}
+    batch = data.collate_pairs(examples, tok.pad_token_id)
+    policy, reference = small(tok).eval(), small(tok, seed=1).eval()
+    with torch.no_grad():
+        tokens = L.per_token_logps(policy, batch["input_ids"], batch["attention_mask"],
+                                   batch["completion_mask"])               # (2B, T), 0 off-completion
+        batch["ref_chosen_logps"], batch["ref_rejected_logps"] = L.concatenated_forward(reference, batch)
+    counted = (tokens != 0).sum(-1)                                         # (2B,)
+    replies = [e[k] for k in ("chosen_ids", "rejected_ids") for e in examples]
+    assert counted.tolist() == [len(r) - (i % 4 == 0) for i, r in enumerate(replies)]
+
+    loss, _ = T.dpo_step(policy, batch, dpo_cfg(loss_type=loss_type, beta=0.5, simpo_gamma=0.3))
+    ref = torch.cat([batch["ref_chosen_logps"], batch["ref_rejected_logps"]])
+    per_token = (tokens.sum(-1) - (0.0 if loss_type == "simpo" else ref)) / counted
+    z = 0.5 * (per_token[:4] - per_token[4:]) - (0.3 if loss_type == "simpo" else 0.0)
+    assert loss.item() == pytest.approx(torch.log1p(torch.exp(-z)).mean().item(), abs=1e-6)
 
 
 def test_bad_options_and_input_raise_clearly(tok, pairs):
@@ -133,6 +157,8 @@ def test_bad_options_and_input_raise_clearly(tok, pairs):
         T.DPOConfig(loss_type="kto")
     with pytest.raises(ValueError, match="beta must be > 0"):
         T.DPOConfig(beta=0)
+    with pytest.raises(ValueError, match="simpo_gamma must be finite and >= 0"):
+        T.DPOConfig(loss_type="simpo", simpo_gamma=-0.5)
     with pytest.raises(ValueError, match="missing column 'rejected'"):
         T.train_dpo(small(tok), small(tok), tok, [{"prompt": "a", "chosen": "b"}], progress=False)
     with pytest.raises(ValueError, match="leaves no room for the prompt"):
