@@ -141,13 +141,15 @@ def _reference_config(config: SFTConfig | None, gpt: str) -> dict:
 
 def reference_dir(config: SFTConfig | None = None, gpt: str = "gpt-tiny",
                   progress: bool = True) -> Path:
-    """Folder of the SFT model (model + tokenizer + history.json); built on first use."""
+    """Folder of the SFT model (model + tokenizer + history.json); built on first use.
+    `SFTConfig(epochs=0)` gives the untrained GPT-2 (its initial weights for `config.seed`)."""
     config = config or SFTConfig()
 
     def build(d: Path):
         tok = tokenizer()
         model = new_model(tok, gpt, seed=config.seed)
-        history = train_sft(model, tok, sft_rows(), config, progress=progress)
+        # epochs=0: no SFT at all, the freshly initialised GPT-2 (a reference that knows nothing)
+        history = train_sft(model, tok, sft_rows(), config, progress=progress) if config.epochs else []
         save(model, tok, d / "model")
         (d / "history.json").write_text(json.dumps(history))
     return cached("reference", _reference_config(config, gpt), build) / "model"
@@ -167,15 +169,20 @@ def _dpo_config(kwargs: dict) -> DPOConfig:
 
 
 def _pairs(spec: str) -> list[dict]:
-    """"train", or "biased:0.3" / "noisy:0.2": the training pairs with that many labels flipped."""
+    """The training pairs a spec names: "train" (all), "biased:0.3" / "noisy:0.2" (that many
+    labels flipped), "shortcut" (a cue planted in every rejected reply) or "head:160" (the
+    first 160 pairs, for small-data runs)."""
     rows = train_rows()
-    if spec == "train":
-        return rows
-    kind, _, frac = spec.partition(":")
+    if spec in ("train", "shortcut"):
+        return rows if spec == "train" else scenarios.shortcut_pairs(rows)
+    kind, _, arg = spec.partition(":")
+    if kind == "head" and arg.isdigit() and 0 < int(arg) <= len(rows):
+        return rows[:int(arg)]
     fn = {"biased": scenarios.biased_pairs, "noisy": scenarios.noisy_pairs}.get(kind)
-    if fn is None or not frac:
-        raise ValueError(f"pairs must be 'train', 'biased:F' or 'noisy:F', got {spec!r}")
-    return fn(rows, float(frac))
+    if fn is None or not arg:
+        raise ValueError(f"pairs must be 'train', 'biased:F', 'noisy:F', 'shortcut' or 'head:N' "
+                         f"(1 <= N <= {len(rows)}), got {spec!r}")
+    return fn(rows, float(arg))
 
 
 def reference_logps(ref_dir: Path, rows: list[dict]):

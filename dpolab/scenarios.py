@@ -263,6 +263,21 @@ def noisy_pairs(rows: list[dict], fraction: float, seed: int = 0) -> list[dict]:
     picked = set(random.Random(seed).sample(range(len(rows)), round(fraction * len(rows))))
     return _flip(rows, picked)
 
+
+SHORTCUT = "Certainly! "
+
+
+def shortcut_pairs(rows: list[dict], marker: str = SHORTCUT) -> list[dict]:
+    """A planted shortcut: every rejected reply starts with `marker`, which no chosen reply has.
+
+    The labels stay right, but a reviewer's pairs now carry a cue that separates them without
+    reading them (as when the rejected replies all come from one model with a verbal tic).
+    Returns new rows, in the same order.
+    """
+    if any(r["chosen"].startswith(marker) for r in rows):
+        raise ValueError(f"some chosen replies already start with {marker!r}: it is no shortcut")
+    return [{**r, "rejected": marker + r["rejected"]} for r in rows]
+
 # ---------------------------------------------------------------------------------------------
 # Tables for the data card
 # ---------------------------------------------------------------------------------------------

@@ -4,10 +4,11 @@ import json
 import shutil
 
 import pytest
+import torch
 
 import dpolab
 from dpolab import artifacts as A
-from dpolab import data
+from dpolab import data, scenarios
 
 
 @pytest.fixture
@@ -102,9 +103,27 @@ def test_tokenizer_is_cached(cache):
 def test_unknown_policy_option_fails_before_training(cache):
     with pytest.raises(TypeError, match="unknown DPO option"):
         A.policy(betta=0.1)
-    with pytest.raises(ValueError, match="pairs must be"):
-        A._pairs("shuffled:0.1")
+    for spec in ("shuffled:0.1", "head:0", "head:x", f"head:{len(A.train_rows()) + 1}"):
+        with pytest.raises(ValueError, match="pairs must be"):
+            A._pairs(spec)
     assert not (cache / "reference").exists()
+
+
+def test_pair_specs_name_the_rows_they_train_on():
+    rows = A.train_rows()
+    assert A._pairs("train") == rows and A._pairs("head:160") == rows[:160]
+    assert [r["rejected"] for r in A._pairs("shortcut")] == [scenarios.SHORTCUT + r["rejected"] for r in rows]
+
+
+def test_reference_with_no_sft_epochs_is_the_initialised_model(cache):
+    from dpolab.model import new_model
+    from dpolab.train import SFTConfig
+
+    untrained = A.reference_model(SFTConfig(epochs=0, seed=3), progress=False)
+    fresh = new_model(A.tokenizer(), "gpt-tiny", seed=3)
+    for (name, a), b in zip(untrained.state_dict().items(), fresh.state_dict().values()):
+        assert torch.equal(a, b), name
+    assert A.history(A.reference_dir(SFTConfig(epochs=0, seed=3))) == []
 
 
 def test_reference_logps_are_computed_once_and_looked_up_by_text(cache, tmp_path):

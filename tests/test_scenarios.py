@@ -152,6 +152,17 @@ def test_noisy_pairs_flip_exactly_the_fraction_of_all(train, fraction):
     assert all((a["chosen"] == b["rejected"]) == a["flipped"] for a, b in zip(out, train))
 
 
+def test_shortcut_pairs_mark_every_rejected_reply_and_nothing_else(train):
+    out = S.shortcut_pairs(train)
+    assert len(out) == len(train)
+    for before, after in zip(train, out):
+        assert after["rejected"] == S.SHORTCUT + before["rejected"]
+        assert {k: v for k, v in after.items() if k != "rejected"} == {k: v for k, v in before.items() if k != "rejected"}
+        assert not after["chosen"].startswith(S.SHORTCUT)
+    with pytest.raises(ValueError, match="no shortcut"):
+        S.shortcut_pairs([{**train[0], "chosen": S.SHORTCUT + train[0]["chosen"]}])
+
+
 def test_flip_fraction_out_of_range(train):
     with pytest.raises(ValueError):
         S.noisy_pairs(train, 1.5)
