@@ -8,6 +8,7 @@ folder) goes through the same `load_model` / `load_tokenizer` for users who have
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -283,11 +284,13 @@ def _decode_batch(model, tokenizer, ids, max_new_tokens, temperature, top_k, gen
     done = torch.zeros(B, dtype=torch.bool)
     new_tokens = []
     past = None
+    # The KV cache's keyword: `cache` in newer transformers 5 releases, `past_key_values` before.
+    cache_kw = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
     cur_ids, cur_pos = input_ids, position_ids
     for _ in range(max_new_tokens):
         outputs = model(input_ids=cur_ids, attention_mask=attn, position_ids=cur_pos,
-                        past_key_values=past, use_cache=True)
-        past = outputs.past_key_values
+                        use_cache=True, **{cache_kw: past})
+        past = outputs[cache_kw]
         logits = outputs.logits[:, -1, :].float()  # (B, V)
         if temperature <= 0:
             nxt = logits.argmax(-1)
