@@ -127,9 +127,7 @@ def test_reference_with_no_sft_epochs_is_the_initialised_model(cache):
 
 
 def test_reference_logps_are_computed_once_and_looked_up_by_text(cache, tmp_path):
-    import torch
-
-    from dpolab import logprobs, scenarios
+    from dpolab import logprobs
     from dpolab.data import tokenize_pairs
     from dpolab.logprobs import tokenized_pair_logps
     from dpolab.model import new_model, preset, save
