@@ -271,6 +271,23 @@ def _sample(probs: torch.Tensor, gen) -> torch.Tensor:
 
 
 def _decode_batch(model, tokenizer, ids, max_new_tokens, temperature, top_k, gen, eos):
+    texts = []
+    for row in sample_ids(model, tokenizer, ids, max_new_tokens, temperature, top_k, gen):
+        ended = bool(row) and row[-1] == eos
+        texts.append((tokenizer.decode(row[:-1] if ended else row, skip_special_tokens=True), ended))
+    return texts
+
+
+@torch.no_grad()
+def sample_ids(model, tokenizer, ids: list[list[int]], max_new_tokens: int, temperature: float = 1.0,
+               top_k: int | None = None, gen=None) -> list[list[int]]:
+    """Continue each row of prompt token ids, in one left-padded batch with the KV cache.
+
+    Returns the new token ids of each row, up to and including its first EOS (a row without
+    EOS stopped at `max_new_tokens`). `gen` is a torch.Generator, or one per row.
+    """
+    eos = tokenizer.eos_token_id
+    gen = torch.Generator().manual_seed(0) if gen is None else gen
     B = len(ids)
     T = max(len(x) for x in ids)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
@@ -309,10 +326,4 @@ def _decode_batch(model, tokenizer, ids, max_new_tokens, temperature, top_k, gen
         cur_pos = cur_pos[:, -1:] + 1
         attn = torch.cat([attn, torch.ones((B, 1), dtype=torch.long)], dim=1)
     gen_ids = torch.stack(new_tokens, dim=1).tolist() if new_tokens else [[] for _ in range(B)]
-    texts = []
-    for row in gen_ids:
-        ended = eos in row
-        if ended:
-            row = row[:row.index(eos)]
-        texts.append((tokenizer.decode(row, skip_special_tokens=True), ended))
-    return texts
+    return [row[:row.index(eos) + 1] if eos in row else row for row in gen_ids]

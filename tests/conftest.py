@@ -24,3 +24,20 @@ def pytest_collection_modifyitems(config, items):
         return 0
 
     items.sort(key=rank)  # stable: keeps file order within each group
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tiny_lm_dir(tmp_path_factory):
+    """A tiny GPT-2 (2 layers, 64 dims) and a 512-token tokenizer trained on 600 SFT dialogues,
+    saved to a real local folder (TRL reloads models by path). Untrained: for peer checks."""
+    from dpolab import data
+    from dpolab import model as M
+
+    folder = tmp_path_factory.mktemp("tiny") / "lm"
+    tok = M.train_tokenizer(M.corpus_texts(data.sft_corpus().select(range(600))), vocab_size=512)
+    model = M.new_model(tok, M.preset("gpt-tiny", n_layer=2, n_head=2, n_embd=64, n_positions=256), seed=0)
+    M.save(model, tok, folder)
+    return folder

@@ -28,13 +28,10 @@ BETA = 0.1
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory):
+def setup(tiny_lm_dir):
     from trl import DPOConfig, DPOTrainer
 
-    folder = tmp_path_factory.mktemp("trl") / "tiny"
-    tok = M.train_tokenizer(M.corpus_texts(data.sft_corpus().select(range(600))), vocab_size=512)
-    model = M.new_model(tok, M.preset("gpt-tiny", n_layer=2, n_head=2, n_embd=64, n_positions=256), seed=0)
-    M.save(model, tok, folder)  # TRL reloads models by path: give it a real local folder
+    folder = tiny_lm_dir
     rows = data.train_pairs().select(range(8)).to_list()
     ds = Dataset.from_list([{"prompt": format_prompt(r["prompt"]), "chosen": r["chosen"],
                              "rejected": r["rejected"]} for r in rows])
@@ -89,12 +86,12 @@ def test_logps_and_loss_match_trl(setup):
 
 
 @pytest.fixture(scope="module")
-def moved(setup):
+def moved(setup, tiny_lm_dir):
     """The policy moved off the reference (TRL's and ours alike), TRL's batch, and our summed
     log-probs on it: (batch, (policy_w, policy_l), (ref_w, ref_l)), each tensor (B,)."""
     trainer, model, tok, rows = setup
     batch = trainer.data_collator([dict(r) for r in trainer.train_dataset])
-    ref = M.load_model(trainer.args.output_dir.replace("out", "tiny"))
+    ref = M.load_model(tiny_lm_dir)
     with torch.no_grad():
         for p in trainer.model.parameters():
             p.add_(0.02 * torch.randn(p.shape, generator=torch.Generator().manual_seed(p.numel())))
