@@ -237,3 +237,17 @@ def policy(progress: bool = True, **rl):
 def history(**rl) -> list[dict]:
     """The per-step metrics of `policy(**rl)` (training it first if needed)."""
     return artifacts.history(policy_dir(**rl))
+
+
+def heldout_proxy(model) -> float:
+    """The reward model's mean score of a cached model's audit replies (held-out prompts,
+    sampled at temperature 1): the proxy, read on the same replies as the gold audit. Cached."""
+    rm = artifacts.reward_model(progress=False)
+    config = {"model": artifacts.model_key(model), "reward_model": artifacts.model_key(rm),
+              "judge": artifacts.JUDGE_FINGERPRINT}
+
+    def compute():
+        samples = artifacts.audit(model)["samples"]
+        tok = load_tokenizer(model.name_or_path)
+        return score(rm, tok, [s["prompt"] for s in samples], [s["reply"] for s in samples]).mean().item()
+    return artifacts.cached_json("proxy-score", config, compute)
