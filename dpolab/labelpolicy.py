@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from dpolab import artifacts
+from dpolab import artifacts, labels
 from dpolab.evaluate import preference_metrics
 from dpolab.model import load_model, load_tokenizer, save
 from dpolab.train import DPOConfig, train_dpo
@@ -123,8 +123,44 @@ def disagreements(model, rows: list[dict], pairs: list[dict], reference=None) ->
     against = [r for r in rows if not r.get("skip") and r["chosen"] != known[r["pair_id"]]["chosen"]]
     if not against:
         return []
-    r = implicit_rewards(model, against, reference)
+    reference = reference if reference is not None else artifacts.reference_model(progress=False)
+    config = {"model": artifacts.model_key(model), "reference": artifacts.model_key(reference),
+              "labels": labels_key(against), "order": [r["pair_id"] for r in against]}
+
+    def compute():
+        r = implicit_rewards(model, against, reference)
+        return [r["chosen"].tolist(), r["rejected"].tolist()]
+    r_w, r_l = artifacts.cached_json("label-rewards", config, compute)  # computed once per model
     return [{"pair_id": row["pair_id"], "category": row["category"], "prompt": row["prompt"],
              "yours": row["chosen"], "clinic": row["rejected"], "r_yours": w, "r_clinic": l,
              "margin": w - l}
-            for row, w, l in zip(against, r["chosen"].tolist(), r["rejected"].tolist())]
+            for row, w, l in zip(against, r_w, r_l)]
+
+
+def prepare(progress: bool = True) -> dict:
+    """Build (once) what notebook 12 reads from the cache, saying what it builds and how long it
+    took: the reference and the default policy (notebooks 05 and 06), the careful and the
+    confidence-loving presets' policies on the 40-pair queue with their audits, and the policy of
+    the demonstration class's majority vote; plus every held-out evaluation. Returns the models.
+    """
+    import time
+
+    queue = labels.queue()
+    vote = labels.majority_vote({n: labels.preset_labels(p, queue) for n, p in labels.DEMO_CLASS.items()},
+                                queue)
+    steps = {"reference": lambda: artifacts.reference_model(progress=progress),
+             "default policy": lambda: artifacts.policy(progress=progress),
+             "careful": lambda: policy(labels.preset_labels("careful", queue), progress),
+             "likes_confidence": lambda: policy(labels.preset_labels("likes_confidence", queue), progress),
+             "demo class": lambda: policy(vote, progress)}
+    models = {}
+    for name, build in steps.items():
+        t0 = time.perf_counter()
+        models[name] = model = build()
+        if name != "demo class":
+            artifacts.audit(model, progress=progress)
+        if name != "reference":
+            artifacts.heldout_metrics(model)
+        if progress:
+            print(f"notebook 12 needs {name}: ready ({time.perf_counter() - t0:.1f} s)", flush=True)
+    return models

@@ -330,6 +330,20 @@ def majority_vote(by_reviewer: dict[str, list[dict]], pairs: list[dict]) -> list
     return out
 
 
+# A demonstration class for classroom mode, while no real class has handed in its files.
+DEMO_CLASS = {"ana": "careful", "ben": "careful", "chen": "hates_refusals", "dev": "likes_confidence",
+              "eli": "coin_flip"}
+
+
+def demo_class(folder, pairs: list[dict]) -> Path:
+    """Write one label file per `DEMO_CLASS` learner into `folder` (those missing only)."""
+    folder = Path(folder)
+    for learner, preset in DEMO_CLASS.items():
+        if not (folder / f"{learner}.jsonl").exists():
+            write_labels(folder / f"{learner}.jsonl", preset_labels(preset, pairs))
+    return folder
+
+
 def agreement_with(rows: list[dict], pairs: list[dict]) -> float:
     """Share of the labelled (non-skip) rows that agree with the shipped (careful) label."""
     known = {p["pair_id"]: p for p in pairs}

@@ -19,11 +19,11 @@ import time
 from typing import Callable
 
 import ipywidgets as W
-from IPython.display import display
 
 from dpolab import labelpolicy, labels
 
 KEYS = {"1": "A", "2": "B", "0": "skip"}
+HINT = "keys: 1 = A is better, 2 = B is better, 0 = skip, with the mouse pointer over this box"
 
 _STYLE = """<style>
 .dpolab-labeller-card {font-family: sans-serif; font-size: 17px; max-width: 1100px}
@@ -74,6 +74,7 @@ class Labeller(W.VBox):
         super().__init__([self.counter, self.card, W.HBox(list(self.buttons.values())), self.status])
         self.add_class(css_class)
         self._keys = _key_events(self, self._on_key)
+        self.status.value = HINT if self._keys is not None else ""
         self.redraw()
 
     @property
@@ -98,7 +99,7 @@ class Labeller(W.VBox):
         self.redraw()
         self.last_ms = (time.perf_counter() - t0) * 1e3
         self.status.value = (f"saved to <code>{html.escape(str(self.store.path))}</code> "
-                             f"({self.last_ms:.0f} ms)")
+                             f"({self.last_ms:.0f} ms) &middot; {HINT}")
         return row
 
     def _on_key(self, event: dict) -> None:
@@ -189,6 +190,3 @@ def labeller(path=None, pairs: list[dict] | None = None) -> Labeller:
     pairs = pairs if pairs is not None else labels.queue()
     return Labeller(labels.LabelStore(path or labels.label_path("you"), pairs))
 
-
-def show(widget) -> None:
-    display(widget)

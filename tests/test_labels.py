@@ -135,8 +135,9 @@ def test_merge_reports_the_bad_file(tmp_path, queue):
     (folder / "broken.jsonl").write_text(json.dumps(labels.label_row(queue[0], "chosen")) + "\n{oops\n")
     with pytest.raises(DataError, match=r"broken\.jsonl, line 2: malformed JSON"):
         labels.merge(folder, queue)
+    (tmp_path / "empty").mkdir()
     with pytest.raises(DataError, match="no \\*.jsonl"):
-        labels.merge(tmp_path / "empty", queue) if (tmp_path / "empty").mkdir() is None else None
+        labels.merge(tmp_path / "empty", queue)
     plain = labels.write_labels(tmp_path / "one.jsonl", [{**labels.label_row(queue[0], "chosen"),
                                                          "reviewer": None}])
     with pytest.raises(DataError, match="reviewer"):
