@@ -26,6 +26,7 @@ import zlib
 from collections import Counter
 from pathlib import Path
 
+from dpolab.atomic import atomic_file
 from dpolab.clinic import CONFIDENT_UNSAFE  # noqa: F401  (labels.CONFIDENT_UNSAFE)
 from dpolab.data import DataError, data_dir
 
@@ -116,7 +117,8 @@ def agrees(row: dict, pair: dict) -> bool:
 
 
 def label_path(name: str = "you") -> Path:
-    """`$DPOLAB_CACHE/labels/<name>.jsonl` (default cache `~/.cache/dpolab`)."""
+    """`$DPOLAB_CACHE/labels/<name>.jsonl` (default cache `~/.cache/dpolab`, as `artifacts.cache_dir`,
+    which this light module does not import: it would bring torch along)."""
     root = Path(os.environ.get("DPOLAB_CACHE") or "~/.cache/dpolab").expanduser()
     return root / "labels" / f"{name}.jsonl"
 
@@ -189,15 +191,37 @@ def _answer(row: dict, pair: dict) -> str:
     return "skip" if row.get("skip") else ("chosen" if agrees(row, pair) else "rejected")
 
 
+def repair_torn_line(path: Path) -> str | None:
+    """If the file's last line has no newline (an append cut short by a crash), finish the file:
+    drop that fragment when it is not a complete JSON line, else add the newline. The repaired
+    copy replaces the file in one rename (`atomic.atomic_file`), so no earlier line is at risk.
+    Returns what was done, or None when nothing was needed."""
+    data = path.read_bytes() if path.exists() else b""
+    if not data or data.endswith(b"\n"):
+        return None
+    head, _, last = data.rpartition(b"\n")
+    try:
+        json.loads(last)
+        fixed, note = data + b"\n", "added the missing newline after the last line"
+    except ValueError:
+        fixed = head + b"\n" if head else b""
+        note = f"dropped an unfinished last line ({len(last)} bytes; an answer cut short)"
+    with atomic_file(path) as tmp:
+        tmp.write_bytes(fixed)
+    return f"{path}: {note}"
+
+
 class LabelStore:
     """One reviewer's label file over a queue: answer, resume, and the rows answered so far.
 
-    Opening a store reads (and checks) the file once; `answer` appends. Attributes: `path`,
-    `pairs` (the queue), `done` ({pair_id: row} answered so far, skips included).
+    Opening a store finishes a last line cut short by a crash (`repair_torn_line`), then reads
+    and checks the file once; `answer` appends. Attributes: `path`, `queue_pairs`, `done`
+    ({pair_id: row} answered so far, skips included), `repaired` (what the repair did, or None).
     """
 
     def __init__(self, path, pairs: list[dict], reviewer: str = "you"):
         self.path, self.queue_pairs, self.reviewer = Path(path), pairs, reviewer
+        self.repaired = repair_torn_line(self.path)
         self.done = {r["pair_id"]: r for r in read_labels(self.path, pairs)}
         self._lines = len(self.path.read_bytes().splitlines()) if self.path.exists() else 0
 

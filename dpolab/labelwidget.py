@@ -75,6 +75,8 @@ class Labeller(W.VBox):
         self.add_class(css_class)
         self._keys = _key_events(self, self._on_key)
         self.status.value = HINT if self._keys is not None else ""
+        if store.repaired:  # a crash cut the last answer short: say what was done about it
+            self.status.value = f"{html.escape(store.repaired)} &middot; {self.status.value}"
         self.redraw()
 
     @property

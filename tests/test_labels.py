@@ -142,3 +142,18 @@ def test_merge_reports_the_bad_file(tmp_path, queue):
                                                          "reviewer": None}])
     with pytest.raises(DataError, match="reviewer"):
         labels.merge(plain, queue)
+
+
+def test_an_answer_cut_short_is_dropped_and_the_rest_kept(tmp_path, queue):
+    path = labels.write_labels(tmp_path / "you.jsonl", [labels.label_row(p, "chosen") for p in queue[:3]])
+    whole = path.read_bytes()
+    path.write_bytes(whole + json.dumps(labels.label_row(queue[3], "rejected")).encode()[:40])
+    store = labels.LabelStore(path, queue)
+    assert "dropped an unfinished last line" in store.repaired
+    assert path.read_bytes() == whole and len(store.done) == 3 and store.next_pair() is queue[3]
+    store.answer(queue[3], "rejected")
+    assert len(labels.read_labels(path, queue)) == 4
+    # a complete last line without its newline only gets the newline
+    path.write_bytes(path.read_bytes().rstrip(b"\n"))
+    assert "added the missing newline" in labels.LabelStore(path, queue).repaired
+    assert len(labels.LabelStore(path, queue).done) == 4 and labels.LabelStore(path, queue).repaired is None
