@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from dpolab import artifacts, labels
+from dpolab import artifacts, classroom, labels
 from dpolab.evaluate import preference_metrics
 from dpolab.model import load_model, load_tokenizer, save
 from dpolab.train import DPOConfig, train_dpo
@@ -146,7 +146,7 @@ def prepare(progress: bool = True) -> dict:
     import time
 
     queue = labels.queue()
-    vote = labels.majority_vote({n: labels.preset_labels(p, queue) for n, p in labels.DEMO_CLASS.items()},
+    vote = classroom.majority_vote({n: labels.preset_labels(p, queue) for n, p in classroom.DEMO_CLASS.items()},
                                 queue)
     steps = {"reference": lambda: artifacts.reference_model(progress=progress),
              "default policy": lambda: artifacts.policy(progress=progress),

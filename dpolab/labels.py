@@ -1,19 +1,21 @@
 """Your own labels: the pairs to label, a label file that survives anything, preset reviewers,
-and a class's labels merged by majority vote.
+and how often labels agree with the clinic's.
 
 A *label* is one reviewer's answer to one pair of the queue: which of its two replies is better,
 or a skip. It is stored as one JSON line in a label file (`$DPOLAB_CACHE/labels/<name>.jsonl`),
 with the standard columns `prompt`, `chosen`, `rejected` plus `pair_id`, `category` and
 `reviewer` (a skip has `skip: true` and no `chosen`/`rejected`). Every answer is appended at once,
 one line per `os.write` on a file opened for appending, and flushed to disk, so a kernel restart,
-a closed tab or a crash loses nothing already answered, and the file is never rewritten.
+a closed tab or a crash loses nothing already answered. The file is never rewritten in place (an
+answer cut short by a crash is dropped by replacing the file in one rename).
 
     queue = labels.queue()                         # the 40 pairs a learner labels
     store = labels.LabelStore(labels.label_path("you"), queue)
     store.answer(queue[0], "chosen")               # or "rejected", or "skip"
     rows = store.pairs()                           # prompt/chosen/rejected rows for DPO
     rows = labels.preset_labels("likes_confidence", queue)
-    votes = labels.majority_vote(labels.merge(folder), queue)
+
+A class's files, merged by majority vote, are `classroom`'s.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ import os
 import random
 import time
 import zlib
-from collections import Counter
 from pathlib import Path
 
 from dpolab.atomic import atomic_file
@@ -180,14 +181,15 @@ def read_labels(path, pairs: list[dict], reviewer: str | None = None) -> list[di
         first = out.get(row["pair_id"])
         if first is None:
             out[row["pair_id"]] = row
-        elif _answer(first, pair) != _answer(row, pair):
+        elif answer_of(first, pair) != answer_of(row, pair):
             raise DataError(path, number, "chosen", f"{row['pair_id']} was labelled "
-                            f"{_answer(first, pair)!r} on line {first['line']} and "
-                            f"{_answer(row, pair)!r} here")
+                            f"{answer_of(first, pair)!r} on line {first['line']} and "
+                            f"{answer_of(row, pair)!r} here")
     return list(out.values())
 
 
-def _answer(row: dict, pair: dict) -> str:
+def answer_of(row: dict, pair: dict) -> str:
+    """"chosen", "rejected" or "skip": what a label row answered about `pair`."""
     return "skip" if row.get("skip") else ("chosen" if agrees(row, pair) else "rejected")
 
 
@@ -292,80 +294,6 @@ def write_labels(path, rows: list[dict]) -> Path:
     for row in rows:
         append_line(path, row)
     return path
-
-
-# ---------------------------------------------------------------------------------------------
-# A class's labels
-
-
-def merge(source, pairs: list[dict]) -> dict[str, list[dict]]:
-    """{reviewer: label rows (skips left out)} of a class.
-
-    `source` is a folder of label files, one learner per file, named by the file's stem (every
-    learner's own file says `reviewer: "you"`), or one file whose rows carry a `reviewer` field.
-    Each reviewer's rows are checked with `read_labels`, so a bad line is reported with its file
-    and line number, and one reviewer's contradicting answers are an error, not a vote.
-    """
-    source = Path(source)
-    if source.is_dir():
-        files = sorted(source.glob("*.jsonl"))
-        if not files:
-            raise DataError(source, None, None, "no *.jsonl label files in this folder")
-        return {p.stem: [r for r in read_labels(p, pairs) if not r.get("skip")] for p in files}
-    names = []
-    for line in source.read_text(encoding="utf-8").splitlines():
-        try:
-            row = json.loads(line) if line.strip() else {}
-        except json.JSONDecodeError:
-            row = {}  # read_labels below names the bad line
-        who = row.get("reviewer") if isinstance(row, dict) else None
-        if who is not None and who not in names:
-            names.append(who)
-    if not names:
-        read_labels(source, pairs)  # a bad line is named here first
-        raise DataError(source, None, "reviewer", "no row names its reviewer; one file for a "
-                        "class needs a `reviewer` field (or use a folder, one file per learner)")
-    return {who: [r for r in read_labels(source, pairs, reviewer=who) if not r.get("skip")]
-            for who in names}
-
-
-def majority_vote(by_reviewer: dict[str, list[dict]], pairs: list[dict]) -> list[dict]:
-    """One row per pair that anyone labelled: the answer most reviewers gave, and how many agree.
-
-    Each row is a label row (prompt, chosen, rejected, pair_id, category, reviewer "majority")
-    plus `votes` (reviewers who labelled it), `agreement` (share who gave the winning answer)
-    and `tie`. A tie keeps the clinic's shipped label (stated, not hidden: `tie` is True).
-    """
-    known = {p["pair_id"]: p for p in pairs}
-    tally: dict[str, Counter] = {}
-    for rows in by_reviewer.values():
-        for r in rows:
-            tally.setdefault(r["pair_id"], Counter())[_answer(r, known[r["pair_id"]])] += 1
-    out = []
-    for p in pairs:
-        counts = tally.get(p["pair_id"])
-        if not counts:
-            continue
-        n = sum(counts.values())
-        tie = counts["chosen"] == counts["rejected"]
-        winner = "chosen" if tie or counts["chosen"] > counts["rejected"] else "rejected"
-        out.append({**label_row(p, winner, "majority"), "votes": n, "tie": tie,
-                    "agreement": counts[winner] / n})
-    return out
-
-
-# A demonstration class for classroom mode, while no real class has handed in its files.
-DEMO_CLASS = {"ana": "careful", "ben": "careful", "chen": "hates_refusals", "dev": "likes_confidence",
-              "eli": "coin_flip"}
-
-
-def demo_class(folder, pairs: list[dict]) -> Path:
-    """Write one label file per `DEMO_CLASS` learner into `folder` (those missing only)."""
-    folder = Path(folder)
-    for learner, preset in DEMO_CLASS.items():
-        if not (folder / f"{learner}.jsonl").exists():
-            write_labels(folder / f"{learner}.jsonl", preset_labels(preset, pairs))
-    return folder
 
 
 def agreement_with(rows: list[dict], pairs: list[dict]) -> float:

@@ -1,10 +1,10 @@
-"""The label store, preset reviewers, merging and the majority vote (no model, no training)."""
+"""The label store, preset reviewers, and a class's labels merged by majority vote (no model, no training)."""
 
 import json
 
 import pytest
 
-from dpolab import labels
+from dpolab import classroom, labels
 from dpolab.data import DataError
 
 
@@ -113,9 +113,9 @@ def test_merge_a_folder_or_one_file_and_vote(tmp_path, queue):
         labels.write_labels(folder / f"{name}.jsonl",
                             [labels.label_row(p, "chosen" if a == "c" else "rejected", "you")
                              for p, a in zip(pairs, answers)])
-    merged = labels.merge(folder, queue)
+    merged = classroom.merge(folder, queue)
     assert sorted(merged) == ["ana", "bo", "cy"] and len(merged["cy"]) == 3
-    votes = labels.majority_vote(merged, queue)
+    votes = classroom.majority_vote(merged, queue)
     assert [v["pair_id"] for v in votes] == [p["pair_id"] for p in pairs]
     assert [v["votes"] for v in votes] == [3, 3, 3, 2, 2]
     assert [labels.agrees(v, p) for v, p in zip(votes, pairs)] == [True, True, False, True, True]
@@ -126,7 +126,7 @@ def test_merge_a_folder_or_one_file_and_vote(tmp_path, queue):
     for name in ("ana", "bo", "cy"):
         for line in (folder / f"{name}.jsonl").read_text().splitlines():
             labels.append_line(one, {**json.loads(line), "reviewer": name})
-    assert labels.majority_vote(labels.merge(one, queue), queue) == votes
+    assert classroom.majority_vote(classroom.merge(one, queue), queue) == votes
 
 
 def test_merge_reports_the_bad_file(tmp_path, queue):
@@ -134,14 +134,14 @@ def test_merge_reports_the_bad_file(tmp_path, queue):
     labels.write_labels(folder / "ok.jsonl", [labels.label_row(queue[0], "chosen")])
     (folder / "broken.jsonl").write_text(json.dumps(labels.label_row(queue[0], "chosen")) + "\n{oops\n")
     with pytest.raises(DataError, match=r"broken\.jsonl, line 2: malformed JSON"):
-        labels.merge(folder, queue)
+        classroom.merge(folder, queue)
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataError, match="no \\*.jsonl"):
-        labels.merge(tmp_path / "empty", queue)
+        classroom.merge(tmp_path / "empty", queue)
     plain = labels.write_labels(tmp_path / "one.jsonl", [{**labels.label_row(queue[0], "chosen"),
                                                          "reviewer": None}])
     with pytest.raises(DataError, match="reviewer"):
-        labels.merge(plain, queue)
+        classroom.merge(plain, queue)
 
 
 def test_an_answer_cut_short_is_dropped_and_the_rest_kept(tmp_path, queue):
