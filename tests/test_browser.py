@@ -7,6 +7,9 @@ plot image with what the page shows. Voila: every notebook that builds a `dpolab
 is rendered as an app; the same keyboard move must change the readout and the plot. Handouts:
 `make html`'s build of one notebook, opened from disk with every network request refused, must
 still show its slider and the figure (the widget manager is served from beside the page).
+Notebook 12: label five pairs with the keys 1 and 2 in JupyterLab and in its Voila app, see the
+counter move and the five rows in the label file, then reload and see the counter resume (what
+the notebook reads from the cache is built first by a fixture, never inside a page).
 
 Element screenshots are saved in test-artifacts/browser/. Without /usr/bin/chromium (or the
 browser named by env DPOLAB_CHROMIUM) the tests skip locally and fail under CI (env CI set); so
