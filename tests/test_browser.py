@@ -729,6 +729,7 @@ def _label_by_keyboard(page, path: Path, queue: list[dict]) -> None:
 
 
 @pytest.mark.browser
+@pytest.mark.timeout(3600)  # from an empty cache the fixture first trains the reference (minutes)
 def test_jupyterlab_labels_by_keyboard_and_resumes(browser, lab, reviewer_ready):
     path, queue = reviewer_ready
     path.unlink(missing_ok=True)
@@ -768,6 +769,7 @@ def test_jupyterlab_labels_by_keyboard_and_resumes(browser, lab, reviewer_ready)
 
 
 @pytest.mark.browser
+@pytest.mark.timeout(3600)
 def test_voila_labels_by_keyboard_and_resumes(browser, voila, reviewer_ready):
     path, queue = reviewer_ready
     path.unlink(missing_ok=True)
