@@ -17,6 +17,7 @@ from pathlib import Path
 from dpolab.data import DataError
 from dpolab.labels import answer_of, label_row, preset_labels, read_labels, write_labels
 
+
 def merge(source, pairs: list[dict]) -> dict[str, list[dict]]:
     """{reviewer: label rows (skips left out)} of a class.
 
