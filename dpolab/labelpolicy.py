@@ -1,6 +1,6 @@
 """A DPO policy trained on your own labels: the recipe for a small set, cached by the labels.
 
-A learner's 40 labels are a set 60 times smaller than the shipped 2,340 pairs, so one epoch
+A learner's 40 labels are a set about 60 times smaller than the shipped 2,340 pairs, so one epoch
 would barely move the model. The recipe below keeps the series' default run (DPO at beta 0.1
 with the NLL anchor on the chosen reply, learning rate 3e-4, from the cached reference and its
 cached log-probs) and only changes the schedule: smaller batches and several epochs, so 40
@@ -31,7 +31,7 @@ EPOCHS = 8      # passes over a small label set (see `config`)
 BATCH = 8       # pairs per step: 40 labels -> 5 steps an epoch, 40 steps in all
 
 
-def config(n_labels: int) -> DPOConfig:
+def config() -> DPOConfig:
     """The series' default DPO run, rescheduled for a small set: `EPOCHS` epochs of `BATCH`."""
     return DPOConfig(epochs=EPOCHS, batch_size=BATCH, warmup_steps=5, eval_every=10_000)
 
@@ -62,7 +62,7 @@ def policy_dir(rows: list[dict], progress: bool = True, callback=None) -> Path:
         raise TooFewLabels(f"{len(rows)} label(s) so far: label at least {MIN_LABELS} pairs "
                            f"(skips do not count) before training on them")
     rows.sort(key=lambda r: (r["prompt"], r["chosen"]))  # the key ignores order; so does training
-    cfg, ref_dir = config(len(rows)), artifacts.reference_dir(progress=progress)
+    cfg, ref_dir = config(), artifacts.reference_dir(progress=progress)
 
     def build(d: Path):
         tok = load_tokenizer(ref_dir)
@@ -77,7 +77,7 @@ def policy_dir(rows: list[dict], progress: bool = True, callback=None) -> Path:
 
 
 def _key(rows: list[dict], ref_dir: Path) -> dict:
-    return {"labels": labels_key(rows), "n": len(rows), "dpo": asdict(config(len(rows))),
+    return {"labels": labels_key(rows), "n": len(rows), "dpo": asdict(config()),
             "reference": ref_dir.parent.name}
 
 
