@@ -7,6 +7,9 @@ plot image with what the page shows. Voila: every notebook that builds a `dpolab
 is rendered as an app; the same keyboard move must change the readout and the plot. Handouts:
 `make html`'s build of one notebook, opened from disk with every network request refused, must
 still show its slider and the figure (the widget manager is served from beside the page).
+Notebook 12: label five pairs with the keys 1 and 2 in JupyterLab and in its Voila app, see the
+counter move and the five rows in the label file, then reload and see the counter resume (what
+the notebook reads from the cache is built first by a fixture, never inside a page).
 
 Element screenshots are saved in test-artifacts/browser/. Without /usr/bin/chromium (or the
 browser named by env DPOLAB_CHROMIUM) the tests skip locally and fail under CI (env CI set); so
@@ -676,3 +679,125 @@ def test_panel_detection_finds_roots(tmp_path):
     path = tmp_path / "99_x.ipynb"
     path.write_text(json.dumps(nb))
     assert panel_classes(path) == ["dpolab-tether", "dpolab-bias"]
+
+
+# ---------------------------------------------------------------- notebook 12: label by keyboard
+
+REVIEWER_NOTEBOOK = NB_DIR / "12_you_are_the_reviewer.ipynb"
+LABEL_KEYS = ["1", "2", "1", "1", "2"]  # five labels: A, B, A, A, B
+
+
+@pytest.fixture(scope="module")
+def reviewer_ready():
+    """Everything notebook 12 reads from the cache, built here through the package (with its
+    progress printed), so that no page ever trains; then the learner's label file path."""
+    from dpolab import labelpolicy, labels
+
+    t0 = time.monotonic()
+    labelpolicy.prepare(progress=True)
+    print(f"notebook 12's models and audits ready in {time.monotonic() - t0:.1f} s", flush=True)
+    return labels.label_path("you"), labels.queue()
+
+
+def _counter(page) -> str:
+    return _text(page.locator(".dpolab-labeller-counter").first)
+
+
+def _wait_counter(page, n: int, timeout: int = 30_000) -> None:
+    page.wait_for_function(
+        "want => { const el = document.querySelector('.dpolab-labeller-counter');"
+        " return !!el && el.innerText.replace(/\\u00a0/g, ' ').trim().startsWith(want); }",
+        arg=f"{n} of 40", timeout=timeout)
+
+
+def _label_by_keyboard(page, path: Path, queue: list[dict]) -> None:
+    """Press the five keys with the pointer over the card; check the counter and the file."""
+    from dpolab import labels
+
+    _wait_counter(page, 0)
+    card = page.locator(".dpolab-labeller-card").first
+    card.scroll_into_view_if_needed()
+    for i, key in enumerate(LABEL_KEYS, start=1):
+        card.hover()  # ipyevents listens to the keyboard while the pointer is over the widget
+        page.keyboard.press(key)
+        _wait_counter(page, i)
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [r["pair_id"] for r in rows] == [p["pair_id"] for p in queue[:5]]
+    for row, pair, key in zip(rows, queue, LABEL_KEYS):
+        want = labels.label_row(pair, labels.answer_for(pair, {"1": "A", "2": "B"}[key]))
+        assert (row["chosen"], row["rejected"]) == (want["chosen"], want["rejected"])
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(3600)  # from an empty cache the fixture first trains the reference (minutes)
+def test_jupyterlab_labels_by_keyboard_and_resumes(browser, lab, reviewer_ready):
+    path, queue = reviewer_ready
+    path.unlink(missing_ok=True)
+    lab.clear_sessions()
+    page = browser.new_page()
+    name = REVIEWER_NOTEBOOK.name
+
+    def open_and_run():
+        page.goto(f"{lab.base}/lab/tree/{name}?reset&token={TOKEN}", wait_until="domcontentloaded")
+        page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=90_000)
+        _run_all_cells(page)
+        page.locator(".dpolab-labeller-counter").first.wait_for(timeout=KERNEL_WAIT_MS)
+        page.wait_for_function(  # every cell has run: the keys reach an idle kernel
+            """() => {
+                const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];
+                return p.length && p.every(e => !e.innerText.includes('*'))
+                    && /\\[\\d+\\]/.test(p[p.length - 1].innerText);
+            }""", timeout=KERNEL_WAIT_MS)
+        _no_errors(page)
+
+    try:
+        open_and_run()
+        _label_by_keyboard(page, path, queue)
+        _shot(page.locator(".dpolab-labeller").first, "lab-12-labelled")
+        lab.clear_sessions()          # the kernel goes: what is left is the file
+        page.reload(wait_until="domcontentloaded")
+        open_and_run()
+        _wait_counter(page, 5)
+        assert _counter(page).startswith("5 of 40")
+        assert len(path.read_text().splitlines()) == 5
+    except Exception:
+        page.screenshot(path=str(SHOTS / "lab-12-failure.png"), full_page=True)
+        raise
+    finally:
+        page.close()
+        lab.clear_sessions()
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(3600)
+def test_voila_labels_by_keyboard_and_resumes(browser, voila, reviewer_ready):
+    path, queue = reviewer_ready
+    path.unlink(missing_ok=True)
+    page = browser.new_page()
+    url = f"{voila.url}/voila/render/{REVIEWER_NOTEBOOK.name}"
+    try:
+        for attempt, labelled in ((1, 0), (2, 5)):
+            mark = voila.mark()
+            if attempt == 1:
+                page.goto(url, wait_until="commit", timeout=VOILA_WAIT_S * 1000)
+            else:
+                page.reload(wait_until="commit", timeout=VOILA_WAIT_S * 1000)
+            t0 = time.monotonic()
+            while not page.locator(".dpolab-labeller-counter").count():
+                if voila.errors_since(mark):
+                    pytest.fail(f"Voila could not execute a cell:\n{voila.errors_since(mark)}")
+                if time.monotonic() - t0 > VOILA_WAIT_S:
+                    pytest.fail(f"no labelling desk after {VOILA_WAIT_S} s")
+                page.wait_for_timeout(500)
+            assert page.locator(".jp-InputArea-editor, .CodeMirror, .cm-editor").count() == 0
+            _wait_counter(page, labelled)
+            if attempt == 1:
+                _label_by_keyboard(page, path, queue)
+                _shot(page.locator(".dpolab-labeller").first, "voila-12-labelled")
+        assert _counter(page).startswith("5 of 40")   # a fresh kernel, resumed from the file
+        assert len(path.read_text().splitlines()) == 5
+    except BaseException:
+        page.screenshot(path=str(SHOTS / "voila-12-failure.png"), full_page=True)
+        raise
+    finally:
+        page.close()

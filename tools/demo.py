@@ -2,7 +2,8 @@
 
     python tools/demo.py [--port 8866]
 
-Prints one URL per notebook that builds a `dpolab.widgets` panel, then runs Voila on notebooks/
+Prints one URL per notebook that builds a `dpolab.widgets` panel or a `dpolab.labelwidget` desk
+(notebook 12: label pairs, train on them, classroom mode), then runs Voila on notebooks/
 until Ctrl-C. Each page load starts a fresh kernel and runs the notebook top to bottom; trained
 models come from the cache (DPOLAB_CACHE, default ~/.cache/dpolab), so only the very first load of
 05-09 trains.
@@ -22,12 +23,14 @@ NOTEBOOKS = ROOT / "notebooks"
 
 
 def slider_notebooks() -> list[Path]:
-    """Notebooks whose code builds a dpolab.widgets panel (a `panel(` or `pair_browser(` call)."""
+    """Notebooks whose code builds a dpolab.widgets panel (a `panel(` or `pair_browser(` call)
+    or a labelling desk (`labeller(`, `Trainer(`)."""
     found = []
     for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
         cells = json.loads(path.read_text())["cells"]
         code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
-        if re.search(r"\b(panel|pair_browser)\(", code) and '"dpolab-' in code:
+        if re.search(r"\b(panel|pair_browser)\(", code) and '"dpolab-' in code \
+                or re.search(r"\blabelwidget\.(labeller|Trainer)\(", code):
             found.append(path)
     return found
 
