@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import io
+import itertools
 import time
 import weakref
 from typing import Any, Callable
@@ -43,14 +44,23 @@ class Panel(W.VBox):
     `fn` may also return any other displayable object (e.g. `IPython.display.HTML`) in place of
     the figure; it is shown in the same output area.
 
+    With `prerender=True` (selection controls only: Dropdown, ToggleButtons, SelectionSlider)
+    the figure of every combination of options is drawn when the panel is built, and a change
+    shows the stored picture: for a figure too costly to draw within 100 ms. `fn` still runs on
+    every change, so `summary` and `figure` are always the current ones.
+
     Attributes:
         summary: the dict the last call returned (what kernel tests assert on).
         figure: the last Figure (its artists hold the plotted data; an updater's figure is the
             same object every time), or None.
+        pictures: {tuple of control values: PNG}, the prerendered pictures (else empty).
         last_ms: wall time of the last update in milliseconds.
     """
 
-    def __init__(self, fn: Callable[..., tuple[Any, dict]], css_class: str, **controls: W.Widget):
+    def __init__(self, fn: Callable[..., tuple[Any, dict]], css_class: str,
+                 prerender: bool = False, **controls: W.Widget):
+        if prerender and not all(hasattr(c, "_options_values") for c in controls.values()):
+            raise TypeError("prerender needs selection controls (Dropdown, SelectionSlider, ...)")
         self.fn = fn
         self.css_class = css_class
         self.controls = controls
@@ -60,12 +70,15 @@ class Panel(W.VBox):
         self.readout.add_class(f"{css_class}-readout")
         self.summary: dict = {}
         self.figure = None
+        self.pictures: dict[tuple, Image] = {}
         self.last_ms = 0.0
         for name, control in controls.items():
             control.add_class(f"{css_class}-{name.replace('_', '-')}")
             control.observe(self._on_change, names="value")
         super().__init__([W.HBox(list(controls.values())), self.readout, self.out])
         self.add_class(css_class)
+        if prerender:
+            self._prerender()
         _freeze_in_kernel()
         self.update()
 
@@ -75,14 +88,26 @@ class Panel(W.VBox):
     def _on_change(self, _change=None) -> None:
         self.update()
 
+    def _prerender(self) -> None:
+        """Draw the picture for every combination of the controls' options, once."""
+        choices = [c._options_values for c in self.controls.values()]  # values, not labels
+        for combination in itertools.product(*choices):
+            fig, _ = self.fn(**dict(zip(self.controls, combination)))
+            self.pictures[combination] = _png(fig)
+
     def update(self) -> dict:
         """Recompute from the current control values; returns the new summary."""
         t0 = time.perf_counter()
-        fig, summary = self.fn(**self.values())
+        values = self.values()
+        fig, summary = self.fn(**values)
         self.summary = summary
         self.readout.value = readout_html(summary)
         if fig is not None:  # a matplotlib Figure, or anything IPython can display (e.g. HTML)
-            shown = _png(fig) if isinstance(fig, Figure) else fig
+            shown = self.pictures.get(tuple(values.values())) if self.pictures else None
+            if shown is None:
+                shown = _png(fig) if isinstance(fig, Figure) else fig
+            elif isinstance(fig, Figure):
+                plt.close(fig)  # as _png does: a pyplot figure is not kept open
             with self.out:
                 self.out.clear_output(wait=True)
                 display(shown)
@@ -137,9 +162,11 @@ def _png(fig: Figure) -> Image:
 _BACKGROUNDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # figure -> (size, pixels)
 
 
-def panel(fn: Callable[..., tuple[Any, dict]], css_class: str, **controls: W.Widget) -> Panel:
-    """Wrap `fn` with `controls` (keyword = argument name of fn) under CSS class `css_class`."""
-    return Panel(fn, css_class, **controls)
+def panel(fn: Callable[..., tuple[Any, dict]], css_class: str, prerender: bool = False,
+          **controls: W.Widget) -> Panel:
+    """Wrap `fn` with `controls` (keyword = argument name of fn) under CSS class `css_class`;
+    `prerender`: draw every combination of the controls' options now (see `Panel`)."""
+    return Panel(fn, css_class, prerender, **controls)
 
 
 def find(css_class: str) -> W.Widget:
