@@ -1,6 +1,8 @@
 """The trained model's figures (notebooks 05-09): audits, per-token log-probs, DPO training
 curves, the beta sweep, reviewer bias and reward rankings. Pure functions on the style of
-`plots`: values in, `(figure, summary dict)` out; nothing here trains or samples.
+`plots`: values in, `(figure, summary dict)` out; nothing here trains or samples. A figure behind
+a slider also has its `<name>_updater`, which builds it once and then moves only what changes
+(see `plots`).
 """
 
 from __future__ import annotations
@@ -10,10 +12,49 @@ from matplotlib import transforms
 from matplotlib.patches import Patch
 
 from dpolab.plots import (LABEL, LABEL_COLORS, OPT_COLOR, REF_COLOR, RISKY, SAFE, TICK, TITLE,
-                          legend_above, legend_right, new_figure)
+                          animate, legend_above, legend_right, new_figure)
 
 
 # ---------------------------------------------------------------- 08 The hidden reward
+
+def reward_ranking_updater(table: dict):
+    """Build `reward_ranking`'s figure once, tall enough for the prompt with the most candidates;
+    returns draw(prompt) -> (figure, summary). A new prompt brings new bars, names and scales, so
+    a change redraws the whole figure: only building it is saved."""
+    from scipy.stats import spearmanr
+
+    most = max(len(row["labels"]) for row in table.values())
+    fig, (ax, ax2) = new_figure(10.0, 1.3 + 0.5 * most, ncols=2, left=1.9, bottom=0.5, top=0.5,
+                                wspace=0.12)
+    pad = 0.05 * (most - 0.2)  # autoscale's margins around bars 0.8 high at y = 0 .. most - 1
+    for a, title in ((ax, "implicit: beta log pi/pi_ref"), (ax2, "explicit: reward model")):
+        a.axvline(0, color="black", lw=0.8)
+        a.set_title(title, fontsize=TITLE)
+        a.set_ylim(-0.4 - pad, most - 0.6 + pad)
+    shown = []
+
+    def draw(prompt: str):
+        row = table[prompt]
+        labels = list(row["labels"])
+        imp, exp = np.asarray(row["implicit"], float), np.asarray(row["explicit"], float)
+        order = np.argsort(-imp)                          # best implicit reward on top
+        y = np.arange(most - len(labels), most)[::-1]     # from the top slot down
+        colors = [SAFE if labels[k] == "safe" else RISKY for k in order]  # green: the safe reply
+        for container in shown:  # the last prompt's bars
+            container.remove()
+        shown[:] = [ax.barh(y, imp[order], color=colors), ax2.barh(y, exp[order], color=colors)]
+        ax.set_yticks(y, [labels[k] for k in order])
+        ax2.set_yticks(y, [])
+        for a in (ax, ax2):
+            a.relim()
+            a.autoscale_view(scaley=False)
+        rho = float(spearmanr(imp, exp).statistic)
+        return fig, {"prompt": prompt[:40] + ("..." if len(prompt) > 40 else ""),
+                     "top_implicit": labels[int(np.argmax(imp))],
+                     "top_explicit": labels[int(np.argmax(exp))], "spearman": rho}
+
+    return draw
+
 
 def reward_ranking(prompt: str, table: dict):
     """Candidate replies to one new prompt, ranked by the implicit reward, beside the explicit one.
@@ -25,28 +66,7 @@ def reward_ranking(prompt: str, table: dict):
     Summary: {"prompt", "top_implicit", "top_explicit", "spearman"}: the best candidate under
     each reward and the rank correlation of the two rewards over the candidates.
     """
-    from scipy.stats import spearmanr
-
-    row = table[prompt]
-    labels = list(row["labels"])
-    imp, exp = np.asarray(row["implicit"], float), np.asarray(row["explicit"], float)
-    order = np.argsort(-imp)                          # best implicit reward on top
-    y = np.arange(len(labels))[::-1]
-    fig, (ax, ax2) = new_figure(10.0, 1.3 + 0.5 * len(labels), ncols=2, left=1.9, bottom=0.5,
-                                top=0.5, wspace=0.12)
-    colors = [SAFE if labels[k] == "safe" else RISKY for k in order]  # green: the safe reply
-    ax.barh(y, imp[order], color=colors)
-    ax.set_yticks(y, [labels[k] for k in order])
-    ax.axvline(0, color="black", lw=0.8)
-    ax.set_title("implicit: beta log pi/pi_ref", fontsize=TITLE)
-    ax2.barh(y, exp[order], color=colors)
-    ax2.set_yticks(y, [])
-    ax2.axvline(0, color="black", lw=0.8)
-    ax2.set_title("explicit: reward model", fontsize=TITLE)
-    rho = float(spearmanr(imp, exp).statistic)
-    return fig, {"prompt": prompt[:40] + ("..." if len(prompt) > 40 else ""),
-                 "top_implicit": labels[int(np.argmax(imp))],
-                 "top_explicit": labels[int(np.argmax(exp))], "spearman": rho}
+    return reward_ranking_updater({prompt: table[prompt]})(prompt)
 
 
 # ---------------------------------------------------------------- 09 Deployment trade-offs
@@ -130,6 +150,49 @@ def audit_rates(rates: dict, title: str = "", ax=None):
     return fig if fig is not None else ax.figure, {c: float(rates[c]["safe"]) for c in cats}
 
 
+def token_logps_updater():
+    """Build `token_logps`'s figure once; returns draw(tokens, title="") -> (figure, summary).
+
+    A change reuses the bars and the token labels (one of each per token of the longest reply
+    drawn so far; those past this reply's end are hidden) and fits the axes to this reply, as a
+    new figure would, so the whole figure is drawn again: it saves building it, not drawing it.
+    """
+    fig, ax = new_figure(10.0, 4.4, left=0.9, right=1.9, bottom=1.2, top=0.45)
+    legend_right(ax, handles=[Patch(color=SAFE, label="above -0.5"),
+                               Patch(color=OPT_COLOR, label="-2 to -0.5"),
+                               Patch(color=RISKY, label="below -2")], title="log p")
+    ax.set_xticks([])
+    ax.set_ylabel("log p(token)")
+    ax.axhline(0, color="black", lw=0.8)
+    heading = ax.set_title("", fontsize=LABEL, loc="left")  # a reply's text: long, a size smaller
+    # token labels as plain texts under the axis: a third cheaper to draw than one tick per token
+    under = transforms.blended_transform_factory(ax.transData, ax.transAxes)
+    bars, texts = [], []
+
+    def draw(tokens: list, title: str = ""):
+        v = np.array([lp for _, lp in tokens], dtype=float)
+        labels = [repr(t)[1:-1] if t != "<|endoftext|>" else "EOS" for t, _ in tokens]
+        new = np.arange(len(bars), len(v))  # positions no reply so far reached
+        bars.extend(ax.bar(new, np.zeros(len(new)), width=0.8))
+        texts.extend(ax.text(x, -0.02, "", rotation=90, fontsize=10, ha="center", va="top",
+                             transform=under) for x in new)
+        for x, (bar, text) in enumerate(zip(bars, texts)):
+            bar.set_visible(x < len(v))
+            text.set_visible(x < len(v))
+            if x < len(v):
+                bar.set_height(v[x])
+                bar.set_facecolor(RISKY if v[x] < -2.0 else (OPT_COLOR if v[x] < -0.5 else SAFE))
+                text.set_text(labels[x])
+        # what autoscaling gives: a 5% margin below the lowest bar, none above 0 (log p <= 0)
+        ax.set(xlim=(-0.7, len(v) - 0.3), ylim=(1.05 * v.min() if v.min() < 0 else -1.0, 0.0))
+        heading.set_text(title)
+        k = int(np.argmin(v))
+        return fig, {"tokens": len(v), "logp": float(v.sum()), "lowest": labels[k],
+                     "eos_logp": float(v[-1])}
+
+    return draw
+
+
 def token_logps(tokens: list, title: str = ""):
     """One bar per completion token: its log-prob under the model (EOS last).
 
@@ -138,26 +201,7 @@ def token_logps(tokens: list, title: str = ""):
     Summary: {"tokens", "logp" (the sum: the sequence log-prob), "lowest" (the least likely
     token), "eos_logp"}.
     """
-    text = [t for t, _ in tokens]
-    v = np.array([lp for _, lp in tokens], dtype=float)
-    fig, ax = new_figure(10.0, 4.4, left=0.9, right=1.9, bottom=1.2, top=0.45)
-    colors = [RISKY if x < -2.0 else (OPT_COLOR if x < -0.5 else SAFE) for x in v]
-    ax.bar(np.arange(len(v)), v, color=colors, width=0.8)
-    legend_right(ax, handles=[Patch(color=SAFE, label="above -0.5"),
-                               Patch(color=OPT_COLOR, label="-2 to -0.5"),
-                               Patch(color=RISKY, label="below -2")], title="log p")
-    labels = [repr(t)[1:-1] if t != "<|endoftext|>" else "EOS" for t in text]
-    ax.set_xticks([])
-    # token labels as plain texts under the axis: a third cheaper to draw than one tick per token
-    under = transforms.blended_transform_factory(ax.transData, ax.transAxes)
-    for x, label in enumerate(labels):
-        ax.text(x, -0.02, label, rotation=90, fontsize=10, ha="center", va="top", transform=under)
-    ax.set(ylabel="log p(token)", xlim=(-0.7, len(v) - 0.3))
-    ax.axhline(0, color="black", lw=0.8)
-    ax.set_title(title, fontsize=LABEL, loc="left")  # a reply's text: long, so a size smaller
-    k = int(np.argmin(v))
-    return fig, {"tokens": len(v), "logp": float(v.sum()), "lowest": labels[k],
-                 "eos_logp": float(v[-1])}
+    return token_logps_updater()(tokens, title)
 
 
 # ---------------------------------------------------------------- 06 The direct update
@@ -237,6 +281,41 @@ def dpo_history(history: list, total_steps: int | None = None, rpo_alpha: float 
 
 # ---------------------------------------------------------------- 07 Beta and the tether
 
+def beta_tether_updater(rows: list):
+    """Build `beta_tether`'s figure once; returns draw(beta) -> (figure, summary), which moves
+    the red markers and the title."""
+    kl = np.array([r["kl"] for r in rows])
+
+    def bars(key):  # values and asymmetric Wilson error bars
+        y = np.array([r[key]["rate"] for r in rows])
+        return y, np.array([y - [r[key]["lo"] for r in rows], [r[key]["hi"] for r in rows] - y])
+
+    fig, ax = new_figure(7.4, 3.8, left=0.9, right=0.2, bottom=0.75, top=0.45)
+    y, err = bars("broken")
+    ax.errorbar(kl, y, err, fmt="s", color="tab:brown", ms=5, capsize=3)
+    (broken_dot,) = ax.plot([], [], "s", color=RISKY, ms=12, zorder=1)  # under the black points
+    y, err = bars("safe")
+    ax.errorbar(kl, y, err, fmt="o", color="black", ms=5, capsize=3)
+    (safe_dot,) = ax.plot([], [], "o", color=RISKY, ms=12, zorder=1)
+    for r, k, top in zip(rows, kl, y + err[1]):  # each point named by its beta, above its bar
+        ax.text(k, top + 0.03, "ref" if r["beta"] is None else f"{r['beta']:g}", ha="center",
+                fontsize=TICK)
+    ax.set(xlabel="KL to the reference (held out, nats)", ylabel="share of replies",
+           ylim=(0, 1), yticks=[0, 0.5, 1], xlim=(-0.05 * kl.max(), 1.08 * kl.max()))
+    title = ax.set_title("", fontsize=TITLE)
+    animate(ax, title)  # the error bars too, so the red markers stay under the black points
+
+    def draw(beta: float):
+        row = next(r for r in rows[1:] if r["beta"] == beta)
+        broken_dot.set_data([row["kl"]], [row["broken"]["rate"]])
+        safe_dot.set_data([row["kl"]], [row["safe"]["rate"]])
+        title.set_text(f"safe (black) and broken (brown); red: beta = {beta:g}")
+        return fig, {"beta": float(beta), "kl": float(row["kl"]),
+                     "safe": float(row["safe"]["rate"]), "broken": float(row["broken"]["rate"])}
+
+    return draw
+
+
 def beta_tether(beta: float, rows: list):
     """One policy of a beta sweep on the safe-rate/KL frontier, with Wilson 95% error bars.
 
@@ -247,27 +326,4 @@ def beta_tether(beta: float, rows: list):
             `evaluate.rate(...)`'s {"rate", "lo", "hi", "k", "n"}.
     Summary: {"beta", "kl", "safe", "broken"} of the marked row (rates as floats).
     """
-    row = next(r for r in rows[1:] if r["beta"] == beta)
-    kl = np.array([r["kl"] for r in rows])
-
-    def bars(key):  # values and asymmetric Wilson error bars
-        y = np.array([r[key]["rate"] for r in rows])
-        return y, np.array([y - [r[key]["lo"] for r in rows], [r[key]["hi"] for r in rows] - y])
-
-    # One panel, no legend, few texts: the drawing is most of a slider update (goal < 100 ms).
-    fig, ax = new_figure(7.4, 3.8, left=0.9, right=0.2, bottom=0.75, top=0.45)
-    y, err = bars("broken")
-    ax.errorbar(kl, y, err, fmt="s", color="tab:brown", ms=5, capsize=3)
-    ax.plot([row["kl"]], [row["broken"]["rate"]], "s", color=RISKY, ms=12, zorder=1)
-    y, err = bars("safe")
-    ax.errorbar(kl, y, err, fmt="o", color="black", ms=5, capsize=3)
-    ax.plot([row["kl"]], [row["safe"]["rate"]], "o", color=RISKY, ms=12, zorder=1)
-    for r, k, top in zip(rows, kl, y + err[1]):  # each point named by its beta, above its bar
-        ax.text(k, top + 0.03, "ref" if r["beta"] is None else f"{r['beta']:g}", ha="center",
-                fontsize=TICK)
-    ax.set(xlabel="KL to the reference (held out, nats)", ylabel="share of replies",
-           ylim=(0, 1), yticks=[0, 0.5, 1], xlim=(-0.05 * kl.max(), 1.08 * kl.max()))
-    ax.set_title(f"safe (black) and broken (brown); red: beta = {beta:g}", fontsize=TITLE)
-    summary = {"beta": float(beta), "kl": float(row["kl"]), "safe": float(row["safe"]["rate"]),
-               "broken": float(row["broken"]["rate"])}
-    return fig, summary
+    return beta_tether_updater(rows)(beta)

@@ -8,12 +8,20 @@ Each function draws one small matplotlib Figure (created directly, not through p
 never shown twice and needs no closing) and returns the numbers a reader or a test would want.
 `dpolab.widgets.panel` wraps them into sliders; nothing here trains or samples. Anything costly
 (fits, training runs) is computed once beforehand and passed in.
+
+A figure behind a slider is built once: `<name>_updater(...)` draws everything that stays put and
+returns `draw(values) -> (figure, summary)`, which changes only what moves (`set_data`,
+`set_height`, `set_text`) on that same figure. Those artists are marked animated (`animate`), so
+a panel redraws only them (`dpolab.widgets`); a change that rescales an axis redraws the whole
+figure, still without building it. The function of the same name, `<name>(values, ...)`, is that
+updater called once on a new figure, for tests and one-off figures.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 
 from dpolab import bandit as _bandit
 from dpolab import bradley_terry as _bt
@@ -58,6 +66,19 @@ def legend_right(ax, **kw):
                      **kw)
 
 
+def animate(ax, *more):
+    """Mark what an updater redraws on every change: the axes' lines, patches and collections, its
+    spines (drawn over them) and `more` (a title, a legend, texts). A panel draws only these over a
+    cached picture of the rest, the ticks and labels that are most of the drawing time
+    (matplotlib's blitting, in `dpolab.widgets`). An animated artist that changes does not mark the
+    figure stale; anything else that changes does, and the picture is drawn again."""
+    for artist in (*ax.lines, *ax.patches, *ax.collections, *ax.spines.values(), *more):
+        artist.set_animated(True)
+        if isinstance(artist, Legend):  # its texts too, so a new label does not stale the figure
+            for text in artist.get_texts():
+                text.set_animated(True)
+
+
 def _short(labels) -> list[str]:
     """Two-line tick labels ("missed\nquestion", "over-\nrefusal"), readable without rotation."""
     return [label.replace(" ", "\n", 1) if " " in label else label.replace("-", "-\n", 1)
@@ -66,21 +87,66 @@ def _short(labels) -> list[str]:
 
 # ---------------------------------------------------------------- 02 Bradley-Terry
 
+def bt_gap_updater():
+    """Build `bt_gap`'s figure once; returns draw(gap) -> (figure, summary), moving the point."""
+    g = np.linspace(-6, 6, 121)
+    fig, ax = new_figure(6.4, 3.3, bottom=0.7)
+    ax.plot(g, _bt.preference_prob(g, 0.0), color=OPT_COLOR, lw=2)
+    (dot,) = ax.plot([0.0], [0.5], "o", color=RISKY, ms=9)
+    ax.axhline(0.5, color=REF_COLOR, lw=0.8)
+    ax.set(xlabel="reward gap r_safe - r_risky", ylabel="P(safe preferred)", ylim=(0, 1),
+           yticks=[0, 0.5, 1])
+    title = ax.set_title("", fontsize=TITLE)
+    animate(ax, title)
+
+    def draw(gap: float):
+        p = float(_bt.preference_prob(gap, 0.0))
+        dot.set_data([gap], [p])
+        title.set_text(f"P(safe) = sigma({gap:.2f}) = {p:.3f}")
+        return fig, {"gap": float(gap), "p_safe": p, "p_risky": 1.0 - p}
+
+    return draw
+
+
 def bt_gap(gap: float):
     """P(safe beats risky) = sigma(gap) on the logistic curve, with the current gap marked.
 
     Summary: {"gap", "p_safe", "p_risky"}.
     """
-    p = float(_bt.preference_prob(gap, 0.0))
-    g = np.linspace(-6, 6, 121)
-    fig, ax = new_figure(6.4, 3.3, bottom=0.7)
-    ax.plot(g, _bt.preference_prob(g, 0.0), color=OPT_COLOR, lw=2)
-    ax.plot([gap], [p], "o", color=RISKY, ms=9)
-    ax.axhline(0.5, color=REF_COLOR, lw=0.8)
-    ax.set(xlabel="reward gap r_safe - r_risky", ylabel="P(safe preferred)", ylim=(0, 1),
-           yticks=[0, 0.5, 1])
-    ax.set_title(f"P(safe) = sigma({gap:.2f}) = {p:.3f}", fontsize=TITLE)
-    return fig, {"gap": float(gap), "p_safe": p, "p_risky": 1.0 - p}
+    return bt_gap_updater()(gap)
+
+
+def bt_noise_updater(sweep: dict, true_rewards, labels):
+    """Build `bt_noise`'s figure once; returns draw(temperature) -> (figure, summary)."""
+    truth = np.asarray(true_rewards, float) - np.mean(true_rewards)
+    x = np.arange(len(labels))
+    fig, ax = new_figure(7.6, 3.7, bottom=0.85, top=0.55)
+    planted = ax.bar(x - 0.2, np.zeros(len(x)), 0.4, color=REF_COLOR,
+                     label="planted (r - mean r) / T")
+    fitted = ax.bar(x + 0.2, np.zeros(len(x)), 0.4, color=OPT_COLOR, label="fitted")
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xticks(x, _short(labels))
+    top = 1.1 * max(np.abs(sweep["fits"]).max(), np.abs(sweep["targets"]).max())
+    ax.set(ylabel="reward (mean zero)", ylim=(-top, top))  # one scale for every T
+    title = ax.set_title("", fontsize=TITLE, loc="left")
+    legend_above(ax, ncol=2)
+    animate(ax, title)
+
+    def draw(temperature: float):
+        k = int(np.argmin(np.abs(sweep["temperatures"] - temperature)))
+        t = float(sweep["temperatures"][k])
+        fit, target = sweep["fits"][k], sweep["targets"][k]
+        for bar, h in zip(planted, target):
+            bar.set_height(h)
+        for bar, h in zip(fitted, fit):
+            bar.set_height(h)
+        title.set_text(f"reviewer temperature T = {t:.3g}")
+        summary = {"temperature": t, "agreement": float(sweep["agreement"][k]),
+                   "fit_error": float(np.max(np.abs(fit * t - truth))),
+                   "fit_gap": float(fit[0] - fit[1])}
+        return fig, summary
+
+    return draw
 
 
 def bt_noise(temperature: float, sweep: dict, true_rewards, labels):
@@ -91,27 +157,57 @@ def bt_noise(temperature: float, sweep: dict, true_rewards, labels):
     of comparisons won by the truly better reply, fit_error the largest |fit * T - (r - mean r)|
     (the error on the true reward scale) and fit_gap the fitted r_safe - r_risky (items 0 and 1).
     """
-    k = int(np.argmin(np.abs(sweep["temperatures"] - temperature)))
-    t = float(sweep["temperatures"][k])
-    fit, target = sweep["fits"][k], sweep["targets"][k]
-    truth = np.asarray(true_rewards, float) - np.mean(true_rewards)
-    x = np.arange(len(fit))
-    fig, ax = new_figure(7.6, 3.7, bottom=0.85, top=0.55)
-    ax.bar(x - 0.2, target, 0.4, color=REF_COLOR, label="planted (r - mean r) / T")
-    ax.bar(x + 0.2, fit, 0.4, color=OPT_COLOR, label="fitted")
-    ax.axhline(0, color="black", lw=0.8)
-    ax.set_xticks(x, _short(labels))
-    top = 1.1 * max(np.abs(sweep["fits"]).max(), np.abs(sweep["targets"]).max())
-    ax.set(ylabel="reward (mean zero)", ylim=(-top, top))  # one scale for every T
-    ax.set_title(f"reviewer temperature T = {t:.3g}", fontsize=TITLE, loc="left")
-    legend_above(ax, ncol=2)
-    summary = {"temperature": t, "agreement": float(sweep["agreement"][k]),
-               "fit_error": float(np.max(np.abs(fit * t - truth))),
-               "fit_gap": float(fit[0] - fit[1])}
-    return fig, summary
+    return bt_noise_updater(sweep, true_rewards, labels)(temperature)
 
 
 # ---------------------------------------------------------------- 03 The tether
+
+def tether_updater(worlds: dict, frontiers: dict):
+    """Build `tether`'s figure once; returns draw(beta, reference) -> (figure, summary).
+
+    A new beta moves the bars and the point; a new reference also replaces the frontier and
+    rescales its axes, which redraws the whole figure.
+    """
+    labels = next(iter(worlds.values())).labels
+    fig, (ax, ax2) = new_figure(10.0, 3.9, ncols=2, left=0.9, bottom=0.85, top=0.55, wspace=0.32)
+    x = np.arange(len(labels))
+    ref_bars = ax.bar(x - 0.2, np.zeros(len(x)), 0.4, color=REF_COLOR, label="reference")
+    opt_bars = ax.bar(x + 0.2, np.zeros(len(x)), 0.4, color=OPT_COLOR, label="optimum")
+    ax.set_xticks(x, _short(labels))
+    ax.set(ylim=(0, 1), yticks=[0, 0.5, 1], ylabel="probability")
+    legend = legend_above(ax, ncol=2)
+    (curve,) = ax2.plot([], [], color=OPT_COLOR, lw=2)
+    (dot,) = ax2.plot([], [], "o", color=RISKY, ms=9)
+    ax2.set(xlabel="KL(pi || pi_ref)", ylabel="E[reward]")
+    ax2.set_title("reward/KL frontier (red: this beta)", fontsize=TITLE)
+    animate(ax, legend)
+    animate(ax2)
+    shown = {"reference": None, "labels": tuple(labels)}
+
+    def draw(beta: float, reference: str):
+        world = worlds[reference]
+        ref, r = world.reference_probs[0], world.rewards[0]
+        pi = _bandit.optimal_policy(ref, r, beta)
+        er, kl = float(_bandit.expected_reward(pi, r)), float(_bandit.kl(pi, ref))
+        for bar, h in zip(ref_bars, ref):
+            bar.set_height(h)
+        for bar, h in zip(opt_bars, pi):
+            bar.set_height(h)
+        legend.get_texts()[1].set_text(f"optimum, beta = {beta:.3g}")
+        dot.set_data([kl], [er])
+        if reference != shown["reference"]:  # a new frontier: new axes limits (a full redraw)
+            shown["reference"] = reference
+            if tuple(world.labels) != shown["labels"]:
+                shown["labels"] = tuple(world.labels)
+                ax.set_xticks(x, _short(world.labels))
+            curve.set_data(frontiers[reference]["kl"], frontiers[reference]["reward"])
+            ax2.relim()
+            ax2.autoscale_view()
+        return fig, {"beta": float(beta), "reference": reference, "expected_reward": er, "kl": kl,
+                     "p_safe": float(pi[0]), "reference_p_safe": float(ref[0])}
+
+    return draw
+
 
 def tether(beta: float, reference: str, worlds: dict, frontiers: dict):
     """Reference vs optimal policy (Eq. 4) for one prompt, and the reward/KL frontier.
@@ -123,27 +219,58 @@ def tether(beta: float, reference: str, worlds: dict, frontiers: dict):
         frontiers: {reference: `bandit.frontier(...)` dict}, precomputed.
     Summary: {"beta", "reference", "expected_reward", "kl", "p_safe", "reference_p_safe"}.
     """
-    world = worlds[reference]
-    ref, r = world.reference_probs[0], world.rewards[0]
-    pi = _bandit.optimal_policy(ref, r, beta)
-    er, kl = float(_bandit.expected_reward(pi, r)), float(_bandit.kl(pi, ref))
-    fig, (ax, ax2) = new_figure(10.0, 3.9, ncols=2, left=0.9, bottom=0.85, top=0.55, wspace=0.32)
-    x = np.arange(len(pi))
-    ax.bar(x - 0.2, ref, 0.4, color=REF_COLOR, label="reference")
-    ax.bar(x + 0.2, pi, 0.4, color=OPT_COLOR, label=f"optimum, beta = {beta:.3g}")
-    ax.set_xticks(x, _short(world.labels))
-    ax.set(ylim=(0, 1), yticks=[0, 0.5, 1], ylabel="probability")
-    legend_above(ax, ncol=2)
-    f = frontiers[reference]
-    ax2.plot(f["kl"], f["reward"], color=OPT_COLOR, lw=2)
-    ax2.plot([kl], [er], "o", color=RISKY, ms=9)
-    ax2.set(xlabel="KL(pi || pi_ref)", ylabel="E[reward]")
-    ax2.set_title("reward/KL frontier (red: this beta)", fontsize=TITLE)
-    return fig, {"beta": float(beta), "reference": reference, "expected_reward": er, "kl": kl,
-                 "p_safe": float(pi[0]), "reference_p_safe": float(ref[0])}
+    return tether_updater(worlds, frontiers)(beta, reference)
 
 
 # ---------------------------------------------------------------- 04 The DPO loss
+
+def dpo_run_updater(runs: dict, world):
+    """Build `dpo_run`'s figure once; returns draw(beta) -> (figure, summary)."""
+    betas = np.array(sorted(runs))
+    fig, (ax, ax2) = new_figure(10.0, 3.9, ncols=2, left=0.9, bottom=0.9, top=0.55, wspace=0.25)
+    # Colour = reply (the tick labels on the right say which); the exact optimum is dashed on
+    # the left and an outline on the right, so no colour means two things.
+    colors = [SAFE, RISKY, "tab:orange", "tab:purple", "tab:brown"]
+    curves, dashes = [], []
+    for k, label in enumerate(world.labels):
+        curves.append(ax.plot([], [], color=colors[k % 5], lw=2)[0])
+        dashes.append(ax.axhline(0, color=colors[k % 5], ls="--", lw=1.2))
+    first, last = min(r.steps[0] for r in runs.values()), max(r.steps[-1] for r in runs.values())
+    pad = 0.05 * (last - first)  # the margins autoscaling would leave
+    ax.set(xlabel="step", ylabel="pi(y | x)", xlim=(first - pad, last + pad), ylim=(0, 1),
+           yticks=[0, 0.5, 1])
+    title = ax.set_title("", fontsize=TITLE, loc="left")
+    x = np.arange(len(world.labels))
+    ax2.bar(x - 0.27, world.reference_probs[0], 0.27, color=REF_COLOR, label="reference")
+    trained = ax2.bar(x, np.zeros(len(x)), 0.27, color=OPT_COLOR, label="trained")
+    exact = ax2.bar(x + 0.27, np.zeros(len(x)), 0.27, fill=False, edgecolor="black", lw=1.5,
+                    label="exact")
+    ax2.set_xticks(x, _short(world.labels))
+    for tick, color in zip(ax2.get_xticklabels(), colors):
+        tick.set_color(color)  # the reply's colour in the left panel: no legend needed
+    ax2.set(ylim=(0, 1), yticks=[0, 0.5, 1])
+    legend_above(ax2, ncol=3)
+    animate(ax, title)
+    animate(ax2)
+
+    def draw(beta: float):
+        b = float(betas[np.argmin(np.abs(np.log(betas) - np.log(beta)))])
+        run = runs[b]
+        opt = _bandit.optimal_policy(world.reference_probs, world.rewards, b)
+        for k, (curve, dash) in enumerate(zip(curves, dashes)):
+            curve.set_data(run.steps, run.probs[:, 0, k])
+            dash.set_ydata([opt[0, k], opt[0, k]])
+        title.set_text(f"training, beta = {b:.3g} (dashed: exact)")
+        for bar, h in zip(trained, run.policy[0]):
+            bar.set_height(h)
+        for bar, h in zip(exact, opt[0]):
+            bar.set_height(h)
+        return fig, {"beta": b, "tv": _bandit.total_variation(run.policy, opt),
+                     "kl": float(np.mean(_bandit.kl(run.policy, world.reference_probs))),
+                     "p_safe": float(run.policy[0, 0]), "optimum_p_safe": float(opt[0, 0])}
+
+    return draw
+
 
 def dpo_run(beta: float, runs: dict, world):
     """A precomputed tabular DPO run at `beta` (the nearest in `runs`) against the exact optimum.
@@ -153,31 +280,7 @@ def dpo_run(beta: float, runs: dict, world):
     Summary: {"beta", "tv", "kl", "p_safe", "optimum_p_safe"}; tv is the largest total
     variation distance between trained and exact policy over prompts.
     """
-    betas = np.array(sorted(runs))
-    b = float(betas[np.argmin(np.abs(np.log(betas) - np.log(beta)))])
-    run = runs[b]
-    opt = _bandit.optimal_policy(world.reference_probs, world.rewards, b)
-    fig, (ax, ax2) = new_figure(10.0, 3.9, ncols=2, left=0.9, bottom=0.9, top=0.55, wspace=0.25)
-    # Colour = reply (the tick labels on the right say which); the exact optimum is dashed on
-    # the left and an outline on the right, so no colour means two things.
-    colors = [SAFE, RISKY, "tab:orange", "tab:purple", "tab:brown"]
-    for k, label in enumerate(world.labels):
-        ax.plot(run.steps, run.probs[:, 0, k], color=colors[k % 5], lw=2)
-        ax.axhline(opt[0, k], color=colors[k % 5], ls="--", lw=1.2)
-    ax.set(xlabel="step", ylabel="pi(y | x)", ylim=(0, 1), yticks=[0, 0.5, 1])
-    ax.set_title(f"training, beta = {b:.3g} (dashed: exact)", fontsize=TITLE, loc="left")
-    x = np.arange(len(world.labels))
-    ax2.bar(x - 0.27, world.reference_probs[0], 0.27, color=REF_COLOR, label="reference")
-    ax2.bar(x, run.policy[0], 0.27, color=OPT_COLOR, label="trained")
-    ax2.bar(x + 0.27, opt[0], 0.27, fill=False, edgecolor="black", lw=1.5, label="exact")
-    ax2.set_xticks(x, _short(world.labels))
-    for tick, color in zip(ax2.get_xticklabels(), colors):
-        tick.set_color(color)  # the reply's colour in the left panel: no legend needed
-    ax2.set(ylim=(0, 1), yticks=[0, 0.5, 1])
-    legend_above(ax2, ncol=3)
-    return fig, {"beta": b, "tv": _bandit.total_variation(run.policy, opt),
-                 "kl": float(np.mean(_bandit.kl(run.policy, world.reference_probs))),
-                 "p_safe": float(run.policy[0, 0]), "optimum_p_safe": float(opt[0, 0])}
+    return dpo_run_updater(runs, world)(beta)
 
 
 # ---------------------------------------------------------------- 01 preference pairs

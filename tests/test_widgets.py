@@ -143,3 +143,33 @@ def test_pair_html_marks_flipped_pairs():
     row = _pairs(1, "pressure", "rule_bending")[0]
     assert "flipped" not in pair_html(row)
     assert "flipped by the reviewer" in pair_html({**row, "flipped": True})
+
+
+def test_prerender_draws_every_combination_once_and_shows_it():
+    calls = []
+
+    def bars(which, scale):
+        calls.append((which, scale))
+        return _square({"a": 1.0, "b": 2.0}[which], scale)
+
+    p = widgets.panel(bars, "dpolab-test-prerender", prerender=True,
+                      which=W.ToggleButtons(options=["a", "b"], value="a"),
+                      scale=W.Dropdown(options=[("one", 1.0), ("three", 3.0)], value=1.0))
+    try:
+        assert sorted(p.pictures) == [("a", 1.0), ("a", 3.0), ("b", 1.0), ("b", 3.0)]
+        assert len(calls) == 5  # four pictures, then the panel's first update
+        p.controls["scale"].value = 3.0
+        p.controls["which"].value = "b"
+        # the function still runs: the summary and the figure are the current ones
+        assert p.summary == {"x": 2.0, "y": 12.0} and len(calls) == 7
+        assert list(p.figure.axes[0].lines[0].get_ydata()) == [0.0, 12.0]
+        # and the stored picture is what drawing that figure now gives
+        assert p.pictures[("b", 3.0)].data == widgets._png(bars("b", 3.0)[0]).data
+    finally:
+        _close(p)
+
+
+def test_prerender_needs_selection_controls():
+    with pytest.raises(TypeError, match="selection controls"):
+        widgets.panel(_square, "dpolab-test-prerender-slider", prerender=True,
+                      x=W.FloatSlider(value=1.0, min=0.0, max=3.0, step=0.5))

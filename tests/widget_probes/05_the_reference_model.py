@@ -5,7 +5,13 @@ from dpolab.widgets import find
 
 _panel = find("dpolab-token-logps")
 _pair, _reply = find("dpolab-token-logps-pair"), find("dpolab-token-logps-reply")
-_before = [p.get_height() for p in _panel.figure.axes[0].patches]
+
+
+def _bars():  # the shown bars (the figure keeps those of a longer reply shown before, hidden)
+    return [p.get_height() for p in _panel.figure.axes[0].patches if p.get_visible()]
+
+
+_before = _bars()
 for _i, _which in ((2, "rejected"), (3, "chosen"), (5, "rejected")):
     _pair.value, _reply.value = _i, _which
     _row = SHOWN[_i]
@@ -13,7 +19,7 @@ for _i, _which in ((2, "rejected"), (3, "chosen"), (5, "rejected")):
     assert abs(_panel.summary["logp"] - _want) < 1e-3, (_i, _which, _panel.summary, _want)
     _n = len(tok(_row[_which])["input_ids"]) + 1  # reply tokens + EOS
     assert _panel.summary["tokens"] == _n
-    _heights = [p.get_height() for p in _panel.figure.axes[0].patches]
+    _heights = _bars()
     assert len(_heights) == _n and abs(sum(_heights) - _want) < 1e-3
     assert _heights != _before
     assert f"<b>logp</b> = {_panel.summary['logp']:.4g}" in find("dpolab-token-logps-readout").value

@@ -1,0 +1,126 @@
+"""Figures behind sliders are built once and then updated: what a panel shows after any number of
+changes must be what a figure drawn from scratch shows, pixel for pixel."""
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from dpolab import bandit, modelplots, plots, widgets  # noqa: E402
+from dpolab import bradley_terry as bt  # noqa: E402
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
+
+
+def _shown(fig) -> np.ndarray:
+    """What a panel shows: the blitted PNG."""
+    return _pixels(widgets._png(fig).data)
+
+
+def _saved(fig) -> np.ndarray:
+    """matplotlib's own full render of every artist, animated ones included."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=fig.dpi)
+    return _pixels(buffer.getvalue())
+
+
+def _rate(r):
+    return {"rate": r, "lo": max(0.0, r - 0.08), "hi": min(1.0, r + 0.08), "k": 0, "n": 160}
+
+
+def _cases():
+    """name -> (build: () -> updater, values to visit in turn, each a tuple of draw's arguments)."""
+    world = bandit.clinic_bandit("good")
+    runs = {b: bandit.train_tabular(world, b, mode="sampled", steps=60, n_pairs=200, seed=0,
+                                    record_every=20) for b in (0.1, 0.5, 2.0)}
+    toy = bandit.clinic_bandit(prompts=1)
+    temperatures = np.array([0.25, 1.0, 4.0])
+    sweep = bt.noise_sweep(toy.rewards[0], temperatures, n=200, seed=0)
+    worlds = {name: bandit.clinic_bandit(name, prompts=1) for name in ("good", "poor")}
+    betas = np.logspace(-2, 1, 13)
+    frontiers = {n: bandit.frontier(w.reference_probs, w.rewards, betas) for n, w in worlds.items()}
+    rng = np.random.default_rng(0)
+    replies = [[(f"t{i}", float(-rng.exponential(1.5))) for i in range(n)] + [("<|endoftext|>", -0.3)]
+               for n in (6, 14, 9)]
+    rows = [{"beta": b, "kl": kl, "safe": _rate(s), "broken": _rate(br)} for b, kl, s, br in
+            [(None, 0.0, 0.3, 0.05), (0.01, 2.0, 0.9, 0.4), (0.1, 1.0, 0.8, 0.1), (1.0, 0.2, 0.5, 0.05)]]
+    table = {"a": {"labels": ["safe", "unsafe_advice", "over_refusal"], "implicit": [5.0, 2.0, -3.0],
+                   "explicit": [4.0, -4.0, -4.2]},
+             "b": {"labels": ["safe", "rule_bending"], "implicit": [0.1, 0.05], "explicit": [3.5, -4.1]}}
+    return {
+        "bt_gap": (plots.bt_gap_updater, [(-6.0,), (2.5,), (0.0,)]),
+        "bt_noise": (lambda: plots.bt_noise_updater(sweep, toy.rewards[0], toy.labels),
+                     [(0.25,), (4.0,), (1.0,)]),
+        "tether": (lambda: plots.tether_updater(worlds, frontiers),
+                   [(0.5, "good"), (0.01, "good"), (10.0, "poor"), (0.2, "poor"), (0.03, "good")]),
+        "dpo_run": (lambda: plots.dpo_run_updater(runs, world), [(0.5,), (0.1,), (2.0,)]),
+        "token_logps": (modelplots.token_logps_updater,
+                        [(replies[1], "long"), (replies[0], "short"), (replies[2], "middle")]),
+        "beta_tether": (lambda: modelplots.beta_tether_updater(rows), [(0.1,), (0.01,), (1.0,)]),
+        "reward_ranking": (lambda: modelplots.reward_ranking_updater(table), [("a",), ("b",), ("a",)]),
+    }
+
+
+CASES = _cases()
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_a_reused_figure_shows_what_a_new_one_shows(name):
+    build, values = CASES[name]
+    draw = build()
+    for args in values:
+        fig, summary = draw(*args)
+        fresh_fig, fresh_summary = build()(*args)
+        assert summary == fresh_summary
+        shown = _shown(fig)
+        np.testing.assert_array_equal(shown, _shown(fresh_fig), err_msg=f"{name} at {args[1:]}")
+        # and the blitted picture is matplotlib's full render of the same figure
+        np.testing.assert_array_equal(shown, _saved(fig), err_msg=f"{name} at {args[1:]}")
+
+
+def test_the_function_is_its_updater_called_once():
+    _, values = CASES["dpo_run"]
+    world = bandit.clinic_bandit("good")
+    runs = {b: bandit.train_tabular(world, b, mode="sampled", steps=60, n_pairs=200, seed=0,
+                                    record_every=20) for b in (0.1, 0.5, 2.0)}
+    fig, summary = plots.dpo_run(0.4, runs, world)  # the nearest run on a log scale: 0.5
+    assert summary["beta"] == 0.5
+    np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), runs[0.5].probs[:, 0, 0])
+    trained = [p.get_height() for p in fig.axes[1].patches][5:10]
+    np.testing.assert_allclose(trained, runs[0.5].policy[0])
+
+
+def test_a_change_redraws_only_what_moves(monkeypatch):
+    """A new beta blits the bars and the point; a new reference rescales the frontier's axes,
+    which redraws the whole figure once."""
+    worlds = {name: bandit.clinic_bandit(name, prompts=1) for name in ("good", "poor")}
+    frontiers = {n: bandit.frontier(w.reference_probs, w.rewards, np.logspace(-2, 1, 13))
+                 for n, w in worlds.items()}
+    draw = plots.tether_updater(worlds, frontiers)
+    widgets._png(draw(0.5, "good")[0])
+    full = []
+    original = FigureCanvasAgg.draw
+    monkeypatch.setattr(FigureCanvasAgg, "draw", lambda self: (full.append(1), original(self)))
+    for beta in (0.1, 1.0, 3.0):
+        widgets._png(draw(beta, "good")[0])
+    assert full == []
+    widgets._png(draw(3.0, "poor")[0])
+    assert full == [1]
+
+
+def test_token_bars_past_the_reply_are_hidden():
+    draw = modelplots.token_logps_updater()
+    draw([("a", -1.0), ("b", -3.0), ("<|endoftext|>", -0.2)], "long")
+    fig, summary = draw([("c", -0.1), ("<|endoftext|>", -0.5)], "short")
+    shown = [p.get_height() for p in fig.axes[0].patches if p.get_visible()]
+    assert shown == [-0.1, -0.5] and len(fig.axes[0].patches) == 3
+    assert summary == {"tokens": 2, "logp": -0.6, "lowest": "EOS", "eos_logp": -0.5}
+    assert fig.axes[0].get_ylim() == (1.05 * -0.5, 0.0)  # fitted to this reply
