@@ -20,7 +20,7 @@ from typing import Callable
 
 import ipywidgets as W
 
-from dpolab import labelpolicy, labels
+from dpolab import labelpolicy, labels, widgets
 
 KEYS = {"1": "A", "2": "B", "0": "skip"}
 HINT = "keys: 1 = A is better, 2 = B is better, 0 = skip, with the mouse pointer over this box"
@@ -169,10 +169,9 @@ class Trainer(W.VBox):
                               f"{html.escape(source)} ({labelpolicy.steps(len(rows))} DPO steps)...")
         t0 = time.perf_counter()
         try:
-            with self.progress:
-                self.progress.clear_output()
+            with widgets.capture(self.progress):  # the training's progress bar
                 self.model = labelpolicy.policy(rows, progress=not cached)
-                self.progress.clear_output()
+            widgets.show(self.progress)
         finally:
             self.button.disabled = False
         self.rows, self.source = rows, source
@@ -180,8 +179,7 @@ class Trainer(W.VBox):
                               f"{html.escape(source)}, {labelpolicy.steps(len(rows))} DPO steps, "
                               f"{time.perf_counter() - t0:.1f} s")
         if self.on_trained is not None:
-            with self.results:
-                self.results.clear_output(wait=True)
+            with widgets.capture(self.results):
                 self.on_trained(self.model, rows, source)
         return self.model
 

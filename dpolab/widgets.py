@@ -7,16 +7,22 @@ callback only calls `fn`: it never trains. `fn` may draw a new figure per call, 
 updater from `plots` / `modelplots` that returns the same figure with its artists moved; then
 only those artists are drawn again (`_png`), which keeps a change under 100 ms. Every widget
 carries a stable CSS class, so kernel tests (`find`) and browser tests can locate it.
+
+What an Output widget shows is always set from the kernel (`show`, `capture`), never by
+`with out: display(...)`; see `show` for why.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import gc
 import io
 import itertools
+import sys
 import time
 import weakref
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
@@ -24,7 +30,8 @@ import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from IPython import get_ipython
-from IPython.display import Image, display
+from IPython.core.formatters import DisplayFormatter
+from IPython.display import Image
 
 
 def _fmt(value: Any) -> str:
@@ -108,12 +115,97 @@ class Panel(W.VBox):
                 shown = _png(fig) if isinstance(fig, Figure) else fig
             elif isinstance(fig, Figure):
                 plt.close(fig)  # as _png does: a pyplot figure is not kept open
-            with self.out:
-                self.out.clear_output(wait=True)
-                display(shown)
+            show(self.out, shown)
         self.figure = fig
         self.last_ms = (time.perf_counter() - t0) * 1e3
         return summary
+
+
+def show(out: W.Output, *objs: Any) -> None:
+    """Make `out` show `objs` (figures, images, HTML, widgets...), replacing what it showed, in
+    one state update sent from the kernel; `show(out)` empties it.
+
+    Why not `with out: display(obj)`: that asks the front end to route the cell's outputs into
+    the widget, and a headless front end (nbclient, so Voila and the notebook tests) answers each
+    routed output with a message on the shell channel, sent while it waits on that same channel
+    for the cell's reply. jupyter_client sends it through a plain (not asyncio) view of the
+    socket, and that send can consume the wake-up of a reply that has just arrived: the executor
+    then waits for a reply that is already there, until its timeout (nbclient) or forever (a
+    Voila page stuck at "Executing"). Measured: 1 run in 8 of notebook 01 stalled so
+    (`benchmarks/hangs.py`). Setting `outputs` from the kernel involves no front end at all.
+    """
+    out.outputs = tuple(_display_data(*_format(obj)) for obj in objs)
+
+
+def _format(obj: Any) -> tuple[dict, dict]:
+    """(data, metadata) of `obj` as `display(obj)` would publish them."""
+    shell = get_ipython()
+    formatter = shell.display_formatter if shell is not None else DisplayFormatter()
+    return formatter.format(obj)
+
+
+def _display_data(data: dict, metadata: dict | None) -> dict:
+    """An nbformat display_data output; binary data (PNG bytes) base64-encoded, as JSON needs."""
+    data = {k: base64.b64encode(v).decode("ascii") if isinstance(v, bytes) else v
+            for k, v in data.items()}
+    return {"output_type": "display_data", "data": data, "metadata": metadata or {}}
+
+
+class _Sink(io.TextIOBase):
+    """Collects what `capture` routes: display() calls (as an IPython display publisher) and
+    print() (as sys.stdout), in order, into `out.outputs`."""
+
+    is_publishing = False  # the attribute IPython reads off a display publisher
+
+    def set_parent(self, parent) -> None:  # a display publisher's; nothing to route here
+        pass
+
+    def __init__(self, out: W.Output):
+        self.out, self.outputs, self.clear_pending = out, [], False
+
+    def _add(self, output: dict) -> None:
+        if self.clear_pending:
+            self.outputs, self.clear_pending = [], False
+        self.outputs.append(output)
+
+    def publish(self, data, metadata=None, *args, **kwargs) -> None:  # IPython's display_pub
+        self._add(_display_data(data, metadata))
+        self.flush()
+
+    def clear_output(self, wait: bool = False) -> None:
+        self.clear_pending = True
+        if not wait:
+            self.outputs, self.clear_pending = [], False
+            self.flush()
+
+    def write(self, text: str) -> int:  # sys.stdout
+        last = self.outputs[-1] if self.outputs and not self.clear_pending else None
+        if last is not None and last["output_type"] == "stream":
+            last["text"] += text
+        else:
+            self._add({"output_type": "stream", "name": "stdout", "text": text})
+        return len(text)
+
+    def flush(self) -> None:
+        self.out.outputs = tuple(dict(o) for o in self.outputs)
+
+
+@contextlib.contextmanager
+def capture(out: W.Output) -> Iterator[None]:
+    """Inside the block, display() and print() go to `out`, in order, replacing what it showed
+    (the kernel-side counterpart of `with out:`; see `show` for why)."""
+    sink, shell = _Sink(out), get_ipython()
+    saved_pub, saved_stdout = getattr(shell, "display_pub", None), sys.stdout
+    if shell is not None:
+        shell.display_pub = sink
+    sys.stdout = sink
+    try:
+        yield
+    finally:
+        sys.stdout = saved_stdout
+        if shell is not None:
+            shell.display_pub = saved_pub
+        sink.flush()
 
 
 def _freeze_in_kernel() -> None:
