@@ -46,6 +46,7 @@ bench: install
 	$(PY) benchmarks/flops.py --write-readme
 	$(PY) benchmarks/series.py --write-readme
 	$(PY) benchmarks/sliders.py --write-readme
+	$(PY) benchmarks/hangs.py --write-readme
 
 # Classroom demo: every notebook with a slider as a Voila app (code hidden) on localhost:$(PORT).
 demo: install

@@ -6,6 +6,7 @@ JSON outputs have the expected shape. The README is never touched (no --write-re
 """
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -121,3 +122,23 @@ def test_readme_markers_are_replaced_in_place(tmp_path):
     assert update_readme("runtimes", "| x |", readme)
     assert readme.read_text() == "a\n<!-- runtimes:start -->\n| x |\n<!-- runtimes:end -->\nb\n"
     assert not update_readme("sliders", "| y |", readme)
+
+
+@pytest.mark.browser
+def test_hangs_tiny(tmp_path):
+    """Two runs of 01 and one load of the 00 app (needs Chromium; neither needs a trained model)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import servers
+
+    why = servers.chromium_missing()
+    if why:
+        if os.environ.get("CI"):
+            pytest.fail(why)
+        pytest.skip(why)
+    run("hangs.py", "--runs", "2", "--loads", "1", "--apps", "00_", "--out", str(tmp_path))
+    md, res = results(tmp_path, "hangs")
+    assert res["nbclient"]["runs"] == 2 and res["nbclient"]["hangs"] == 0
+    (app,) = res["voila"]["apps"]
+    assert app["notebook"].startswith("00_") and app["loads"] == 1 and app["hangs"] == 0
+    assert 0 < res["nbclient"]["median_s"] <= res["nbclient"]["slowest_s"]
+    assert md.startswith("| what |") and "0 hang(s) in 2 runs and 1 page loads" in md

@@ -6,37 +6,14 @@ notebook's sliders (found by CSS class) and assert that the dependent output cha
 right value. The executed copies are kept in test-artifacts/notebooks/ for inspection.
 """
 
-import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
-from nbclient.exceptions import CellTimeoutError
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+from nbrun import NOTEBOOKS, ROOT, run_notebook
+
 PROBES = ROOT / "tests" / "widget_probes"
-OUT = ROOT / "test-artifacts" / "notebooks"
-
-
-CELL_TIMEOUT = 900  # s; the slowest cell (07's beta sweep, from an empty cache) takes about 2 min
-
-
-def run_notebook(path: Path, probe: str | None = None, timeout: int = CELL_TIMEOUT) -> float:
-    """Execute `path` (plus an optional probe cell) and return the wall time in seconds."""
-    nb = nbformat.read(path, as_version=4)
-    if probe is not None:
-        nb.cells.append(nbformat.v4.new_code_cell(probe, metadata={"tags": ["widget-probe"]}))
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
-    start = time.perf_counter()
-    try:
-        client.execute()
-    finally:
-        OUT.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, OUT / path.name)
-    return time.perf_counter() - start
 
 
 def test_there_are_notebooks():
@@ -49,15 +26,7 @@ def test_there_are_notebooks():
 def test_notebook_runs(path):
     probe_file = PROBES / f"{path.stem}.py"
     probe = probe_file.read_text() if probe_file.exists() else None
-    try:
-        seconds = run_notebook(path, probe)
-    except (CellTimeoutError, RuntimeError) as err:
-        # Now and then a kernel stops answering: the cell's work is done and the kernel sits idle,
-        # but its reply never reaches the client (seen with ipykernel 6.31 and 7.4, in nbclient and
-        # in Voila alike, a few times in a hundred runs). That is not the notebook failing, so it
-        # gets one more run in a fresh kernel; an error inside a cell is never retried.
-        print(f"{path.name}: no answer from the kernel ({type(err).__name__}: {err}); running it again")
-        seconds = run_notebook(path, probe)
+    seconds = run_notebook(path, probe)  # no retry: a kernel that stops answering fails here
     print(f"{path.name}: {seconds:.1f} s")
 
 
