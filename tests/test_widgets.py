@@ -173,3 +173,33 @@ def test_prerender_needs_selection_controls():
     with pytest.raises(TypeError, match="selection controls"):
         widgets.panel(_square, "dpolab-test-prerender-slider", prerender=True,
                       x=W.FloatSlider(value=1.0, min=0.0, max=3.0, step=0.5))
+
+
+def test_show_sets_what_an_output_shows_from_the_kernel():
+    """No capture (`with out:`): the outputs are set on the widget itself, PNG base64-encoded."""
+    import base64
+
+    from IPython.display import HTML
+
+    out = W.Output()
+    picture = widgets._png(_square(2.0)[0])
+    widgets.show(out, picture, HTML("<b>hello</b>"))
+    assert [o["output_type"] for o in out.outputs] == ["display_data", "display_data"]
+    assert base64.b64decode(out.outputs[0]["data"]["image/png"]) == picture.data
+    assert out.outputs[1]["data"]["text/html"] == "<b>hello</b>"
+    p = widgets.panel(_square, "dpolab-test-show", x=W.FloatSlider(value=1.0, min=0, max=3))
+    assert "image/png" in p.out.outputs[0]["data"]  # the panel's figure went in the same way
+    widgets.show(out)
+    assert out.outputs == ()
+    _close(p)
+    out.close()
+
+
+def test_capture_keeps_prints_in_order_and_replaces_what_was_shown():
+    out = W.Output()
+    widgets.show(out, "old")
+    with widgets.capture(out):
+        print("first")
+        print("second", end="")
+    assert out.outputs == ({"output_type": "stream", "name": "stdout", "text": "first\nsecond"},)
+    out.close()
