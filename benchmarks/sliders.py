@@ -35,8 +35,7 @@ PROBE = r'''
 import json as _json, statistics as _st, time as _time
 import numpy as _np
 import ipywidgets as _W
-from ipywidgets.widgets.widget import _instances as _inst
-from dpolab.widgets import Panel as _Panel
+from dpolab.widgets import panels as _panels
 
 def _bench_values(c, k):
     """(how, values) to set: 'value' for sliders and checkboxes, 'index' for selection widgets."""
@@ -58,7 +57,7 @@ def _bench_values(c, k):
     return None, []
 
 _rows = []
-for _p in [w for w in list(_inst.values()) if isinstance(w, _Panel)]:
+for _p in _panels():
     for _name, _c in _p.controls.items():
         _how, _vals = _bench_values(_c, K_VALUES)
         if _how is None:

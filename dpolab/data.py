@@ -165,6 +165,33 @@ class DataError(ValueError):
         super().__init__(f"{', '.join(where)}: {problem}")
 
 
+def json_objects(path, skip_blank: bool = False) -> list[tuple[int, dict]]:
+    """Every line of a JSON-lines file as (line number from 1, the object it holds).
+
+    A line that is not a JSON object raises `DataError` naming the file and line. Blank lines
+    after the last row are ignored; a blank line between rows is an error too, unless
+    `skip_blank` (a label file, which people also append to by hand).
+    """
+    path = Path(path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    out = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            if skip_blank:
+                continue
+            raise DataError(path, number, None, "blank line")
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise DataError(path, number, None, f"malformed JSON ({err.msg})") from None
+        if not isinstance(row, dict):
+            raise DataError(path, number, None, f"expected a JSON object, got {type(row).__name__}")
+        out.append((number, row))
+    return out
+
+
 def read_jsonl(path, fields) -> list[dict]:
     """Read a JSON-lines file and check every row; raise `DataError` at the first problem.
 
@@ -174,19 +201,8 @@ def read_jsonl(path, fields) -> list[dict]:
     ignored: a blank line between rows, or an empty file, is an error too.
     """
     path = Path(path)
-    lines = path.read_text(encoding="utf-8").splitlines()
-    while lines and not lines[-1].strip():
-        lines.pop()
     rows = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            raise DataError(path, number, None, "blank line")
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise DataError(path, number, None, f"malformed JSON ({err.msg})") from None
-        if not isinstance(row, dict):
-            raise DataError(path, number, None, f"expected a JSON object, got {type(row).__name__}")
+    for number, row in json_objects(path):
         for field in fields:
             if field not in row:
                 raise DataError(path, number, field, "missing")

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from dpolab.atomic import atomic_file
 from dpolab.clinic import CONFIDENT_UNSAFE  # noqa: F401  (labels.CONFIDENT_UNSAFE)
-from dpolab.data import DataError, data_dir
+from dpolab.data import PAIRS_FIELDS, DataError, data_dir, json_objects, read_jsonl
 
 QUEUE_SIZE = 40  # pairs a learner labels
 # How many of the queue's pairs come from each category (40 in all): the safety categories,
@@ -40,8 +40,7 @@ ANSWERS = ("chosen", "rejected", "skip")  # the shipped chosen reply, the other 
 
 
 def _train_rows() -> list[dict]:
-    with open(data_dir() / "train_pairs.jsonl", encoding="utf-8") as f:
-        return [json.loads(line) for line in f]
+    return read_jsonl(data_dir() / "train_pairs.jsonl", PAIRS_FIELDS)
 
 
 def queue(n: int = QUEUE_SIZE, seed: int = 0) -> list[dict]:
@@ -153,16 +152,7 @@ def read_labels(path, pairs: list[dict], reviewer: str | None = None) -> list[di
     path = Path(path)
     known = {p["pair_id"]: p for p in pairs}
     out: dict[str, dict] = {}
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise DataError(path, number, None, f"malformed JSON ({err.msg})") from None
-        if not isinstance(row, dict):
-            raise DataError(path, number, None, f"expected a JSON object, got {type(row).__name__}")
+    for number, row in json_objects(path, skip_blank=True) if path.exists() else []:
         need = ("pair_id", "prompt") + (() if row.get("skip") else ("chosen", "rejected"))
         for field in need:
             if not isinstance(row.get(field), str) or not row[field].strip():

@@ -84,6 +84,7 @@ class Panel(W.VBox):
             control.observe(self._on_change, names="value")
         super().__init__([W.HBox(list(controls.values())), self.readout, self.out])
         self.add_class(css_class)
+        _PANELS.append(weakref.ref(self))
         if prerender:
             self._prerender()
         _freeze_in_kernel()
@@ -252,6 +253,13 @@ def _png(fig: Figure) -> Image:
 
 
 _BACKGROUNDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # figure -> (size, pixels)
+_PANELS: list[weakref.ref] = []  # every Panel built in this process, in order
+
+
+def panels() -> list[Panel]:
+    """The panels built in this kernel and not closed, in the order they were built."""
+    alive = [p() for p in _PANELS]
+    return [p for p in alive if p is not None and p.comm is not None]
 
 
 def panel(fn: Callable[..., tuple[Any, dict]], css_class: str, prerender: bool = False,

@@ -42,18 +42,17 @@ KERNEL_WAIT_MS = 120_000  # every model is cached first (fixture `cached`): no p
 
 # ---------------------------------------------------------------- which notebooks, which panels
 
-def panel_classes(path: Path) -> list[str]:
-    """Root CSS classes of the `dpolab.widgets` panels a notebook builds, in source order.
+def _tool(name: str):
+    """tools/<name>.py, imported once (`make demo` and `make html` run these modules)."""
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # before running it: a dataclass looks its module up there
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
-    A root is the first `"dpolab-..."` string literal after a `panel(` or `pair_browser(` call
-    (its `css_class` argument). Other `dpolab-` classes, such as the class of a plain HTML
-    output, are not panels and have no readout.
-    """
-    nb = json.loads(path.read_text())
-    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
-    inside = r"(?:[^\"'()]|\([^()]*\)|\"[^\"]*\"|'[^']*')*?"   # within the call's parentheses
-    calls = re.findall(r"\b(?:panel|pair_browser)\(" + inside + r"[\"'](dpolab-[a-z0-9-]+)[\"']", code)
-    return list(dict.fromkeys(calls))
+
+panel_classes = _tool("demo").panel_classes  # which panels a notebook builds: one definition
 
 
 def slider_notebooks() -> list[Path]:
@@ -405,13 +404,8 @@ NEEDED_KINDS = {"script", "stylesheet", "font", "xhr", "fetch"}
 
 
 def _handouts():
-    """tools/handouts.py, the module `make html` runs (imported once)."""
-    if "handouts" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("handouts", ROOT / "tools" / "handouts.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["handouts"] = module  # before running it: its dataclass looks itself up there
-        spec.loader.exec_module(module)
-    return sys.modules["handouts"]
+    """tools/handouts.py, the module `make html` runs."""
+    return _tool("handouts")
 
 
 @pytest.mark.browser

@@ -203,3 +203,12 @@ def test_capture_keeps_prints_in_order_and_replaces_what_was_shown():
         print("second", end="")
     assert out.outputs == ({"output_type": "stream", "name": "stdout", "text": "first\nsecond"},)
     out.close()
+
+
+def test_panels_lists_the_live_panels_in_order():
+    a = widgets.panel(_square, "dpolab-test-first", x=W.FloatSlider(value=1.0, min=0, max=3))
+    b = widgets.panel(_square, "dpolab-test-second", x=W.FloatSlider(value=1.0, min=0, max=3))
+    assert [p for p in widgets.panels() if p in (a, b)] == [a, b]
+    _close(a)
+    assert a not in widgets.panels() and b in widgets.panels()
+    _close(b)

@@ -22,17 +22,34 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 
 
+def _code(path: Path) -> str:
+    cells = json.loads(path.read_text())["cells"]
+    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+
+
+def panel_classes(path: Path) -> list[str]:
+    """Root CSS classes of the `dpolab.widgets` panels a notebook builds, in source order: the
+    one way (apps here, browser tests, benchmarks) to tell which panels a notebook has.
+
+    A root is the first `"dpolab-..."` string literal after a `panel(` or `pair_browser(` call
+    (its `css_class` argument). Other `dpolab-` classes, such as the class of a plain HTML
+    output, are not panels and have no readout.
+    """
+    inside = r"(?:[^\"'()]|\([^()]*\)|\"[^\"]*\"|'[^']*')*?"   # within the call's parentheses
+    calls = re.findall(r"\b(?:panel|pair_browser)\(" + inside + r"[\"'](dpolab-[a-z0-9-]+)[\"']",
+                       _code(path))
+    return list(dict.fromkeys(calls))
+
+
+def builds_desk(path: Path) -> bool:
+    """Whether a notebook builds a `dpolab.labelwidget` labelling desk or trainer."""
+    return bool(re.search(r"\blabelwidget\.(labeller|Trainer)\(", _code(path)))
+
+
 def slider_notebooks() -> list[Path]:
-    """Notebooks whose code builds a dpolab.widgets panel (a `panel(` or `pair_browser(` call)
-    or a labelling desk (`labeller(`, `Trainer(`)."""
-    found = []
-    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
-        cells = json.loads(path.read_text())["cells"]
-        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
-        if re.search(r"\b(panel|pair_browser)\(", code) and '"dpolab-' in code \
-                or re.search(r"\blabelwidget\.(labeller|Trainer)\(", code):
-            found.append(path)
-    return found
+    """The apps: notebooks that build a panel (`panel_classes`) or a labelling desk."""
+    return [p for p in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+            if panel_classes(p) or builds_desk(p)]
 
 
 def title(path: Path) -> str:
