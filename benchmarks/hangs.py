@@ -5,7 +5,7 @@ A run of 01 hangs when a cell gets no reply within `--cell-timeout` seconds (its
 takes about 2 s); a Voila load hangs when its first readout (or notebook 12's labelling desk) has
 not appeared within `--page-timeout` seconds. Nothing is retried: every run and every load counts.
 The cause we found and removed: outputs routed into an Output widget during a headless run (see
-`dpolab.widgets.show`); before that, 12 of about 100 runs of 01 stalled until their timeout.
+`dpolab.widgets.show`); before that, 12 of 125 runs of 01 stalled until their timeout.
 
 The Voila apps read trained models from the cache: run the notebooks once first (`make test`
 does), or the first load of 05-12 trains inside the page and counts as slow.
