@@ -116,5 +116,15 @@ def update_readme(marker: str, markdown: str, readme: Path = README) -> bool:
     return True
 
 
+def publish(name: str, marker: str, markdown: str, data: dict, out_dir: Path | None,
+            write_readme: bool) -> None:
+    """What every script ends with: results files, the table printed, and (if asked) the README
+    section between `<!-- marker:start/end -->` refreshed."""
+    write_results(name, markdown, data, out_dir)
+    print(markdown)
+    if write_readme and not update_readme(marker, markdown):
+        print(f"README markers <!-- {marker}:start/end --> not found; README left as it was")
+
+
 def stamp() -> str:
     return time.strftime("%Y-%m-%d %H:%M")

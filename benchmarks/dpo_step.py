@@ -357,10 +357,7 @@ def main(argv=None):
         torch.set_num_threads(a.threads)
     res = measure(a.batch_size, a.steps, a.repeats, a.loop_repeats, tiny=a.tiny)
     md = markdown(res)
-    C.write_results("dpo_step", md, res, a.out)
-    print(md)
-    if a.write_readme and not C.update_readme("dpo-step", md):
-        print("README markers <!-- dpo-step:start/end --> not found; README left as it was")
+    C.publish("dpo_step", "dpo-step", md, res, a.out, a.write_readme)
     return res
 
 

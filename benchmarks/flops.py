@@ -122,10 +122,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     res = measure(a.batch_size, a.steps, a.repeats, a.matmul_n, tiny=a.tiny)
     md = markdown(res)
-    C.write_results("flops", md, res, a.out)
-    print(md)
-    if a.write_readme and not C.update_readme("flops", md):
-        print("README markers <!-- flops:start/end --> not found; README left as it was")
+    C.publish("flops", "flops", md, res, a.out, a.write_readme)
     return res
 
 

@@ -119,10 +119,7 @@ def main(argv=None):
     res = {"nbclient": nbclient_runs(a.runs, a.cell_timeout),
            "voila": voila_loads(a.loads, a.page_timeout, a.apps), "machine": C.machine()}
     md = markdown(res)
-    C.write_results("hangs", md, res, a.out)
-    print(md)
-    if a.write_readme and not C.update_readme("hangs", md):
-        print("README markers <!-- hangs:start/end --> not found; README left as it was")
+    C.publish("hangs", "hangs", md, res, a.out, a.write_readme)
     return res
 
 

@@ -124,10 +124,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     res = measure(a.only, a.timeout, a.cache, a.out, cli=not a.no_cli)
     md = markdown(res)
-    C.write_results("series", md, res, a.out)
-    print(md)
-    if a.write_readme and not C.update_readme("runtimes", md):
-        print("README markers <!-- runtimes:start/end --> not found; README left as it was")
+    C.publish("series", "runtimes", md, res, a.out, a.write_readme)
     return res
 
 

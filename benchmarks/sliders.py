@@ -136,10 +136,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     res = measure(a.only, a.values, a.timeout, a.cache)
     md = markdown(res)
-    C.write_results("sliders", md, res, a.out)
-    print(md)
-    if a.write_readme and not C.update_readme("sliders", md):
-        print("README markers <!-- sliders:start/end --> not found; README left as it was")
+    C.publish("sliders", "sliders", md, res, a.out, a.write_readme)
     return res
 
 
