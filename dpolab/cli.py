@@ -29,6 +29,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="data", help="output folder (default: data)")
     p.add_argument("--seed", type=int, default=0)
 
+    p = sub.add_parser("export", help="write the training and test pairs as a `datasets` folder "
+                       "in TRL's preference format (for trl.DPOTrainer)")
+    p.add_argument("--out", required=True, help="new folder to write (splits train and test)")
+
     _add_training_commands(sub)
     for p in sub.choices.values():
         p.add_argument("--debug", action="store_true",
@@ -47,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
 # loss type); options a command does not have are skipped.
 _LIMITS = {
     "epochs": ("must be >= 1", lambda v: v >= 1),
+    "grad_accum": ("must be >= 1", lambda v: v >= 1),
     "batch_size": ("must be >= 1", lambda v: v >= 1),
     "lr": ("must be > 0", lambda v: v > 0),
     "beta": ("must be > 0", lambda v: v > 0),
@@ -69,8 +74,8 @@ def _check_options(parser: argparse.ArgumentParser, args) -> None:
             parser.error(f"{_flag(dest)} {rule} (got {value})")
     for dest in _INPUT_FILES:
         path = getattr(args, dest, None)
-        if path is not None and not Path(path).is_file():
-            parser.error(f"{_flag(dest)}: no such file: {path}")
+        if path is not None and not (Path(path).is_file() or (dest != "corpus" and Path(path).is_dir())):
+            parser.error(f"{_flag(dest)}: no such {'file' if dest == 'corpus' else 'file or folder'}: {path}")
 
 
 def _run(parser: argparse.ArgumentParser, args) -> int:
@@ -82,7 +87,7 @@ def _run(parser: argparse.ArgumentParser, args) -> int:
 
     try:
         return _COMMANDS[args.command](args)
-    except (DataError, ModelNotFoundError, TrainingDiverged, FileNotFoundError) as err:
+    except (DataError, ModelNotFoundError, TrainingDiverged, FileNotFoundError, FileExistsError) as err:
         if args.debug or os.environ.get("DPOLAB_DEBUG", "") not in ("", "0"):
             raise
         parser.error(f"{err.strerror}: {err.filename}" if getattr(err, "filename", None) else str(err))
@@ -96,6 +101,7 @@ def _add_training_commands(sub) -> None:
     from dpolab.losses import LOSS_TYPES
     from dpolab.model import PRESETS
     from dpolab.train import DPOConfig, RMConfig, SFTConfig
+    from dpolab.trl_recipe import TRL_LOSSES
 
     sft, dpo, rm = SFTConfig(), DPOConfig(), RMConfig()
     p = sub.add_parser("sft", help="train the tokenizer and a GPT-2 by supervised fine-tuning")
@@ -110,26 +116,31 @@ def _add_training_commands(sub) -> None:
     p = sub.add_parser("dpo", help="train a policy with DPO from a reference model")
     p.add_argument("--reference", default="runs/sft", help="reference model folder (default: runs/sft)")
     p.add_argument("--out", default="runs/dpo", help="output folder (default: runs/dpo)")
-    p.add_argument("--pairs", default=None, help="training pairs JSONL (default: data/train_pairs.jsonl)")
-    p.add_argument("--eval-pairs", default=None, help="held-out pairs JSONL (default: data/test_pairs.jsonl)")
-    p.add_argument("--beta", type=float, default=dpo.beta)
-    p.add_argument("--loss-type", choices=LOSS_TYPES, default=dpo.loss_type)
-    p.add_argument("--label-smoothing", type=float, default=dpo.label_smoothing)
+    p.add_argument("--pairs", default=None, help=_PAIRS_HELP.format("training", "train"))
+    p.add_argument("--eval-pairs", default=None, help=_PAIRS_HELP.format("held-out", "test"))
+    _dpo_options(p, dpo, LOSS_TYPES)
     p.add_argument("--reference-free", action="store_true")
-    p.add_argument("--rpo-alpha", type=float, default=dpo.rpo_alpha,
-                   help=f"weight of the chosen reply's NLL (RPO; 0 is plain DPO; default {dpo.rpo_alpha})")
     p.add_argument("--simpo-gamma", type=float, default=dpo.simpo_gamma,
                    help=f"SimPO's target margin (--loss-type simpo only; default {dpo.simpo_gamma})")
-    p.add_argument("--lr", type=float, default=dpo.lr)
-    p.add_argument("--epochs", type=int, default=dpo.epochs)
-    p.add_argument("--batch-size", type=int, default=dpo.batch_size)
-    p.add_argument("--seed", type=int, default=dpo.seed)
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints")
+
+    p = sub.add_parser("trl", help="the same DPO recipe on trl.DPOTrainer; run it under "
+                       "`accelerate launch` for one or more GPUs (see configs/accelerate/)")
+    p.add_argument("--model", default="runs/sft", help="model to train, a local folder (default: runs/sft)")
+    p.add_argument("--reference", default=None, help="reference folder (default: the model as it starts)")
+    p.add_argument("--out", default="runs/trl", help="new output folder (default: runs/trl)")
+    p.add_argument("--pairs", default=None, help=_PAIRS_HELP.format("training", "train"))
+    _dpo_options(p, dpo, TRL_LOSSES)
+    p.add_argument("--max-steps", type=int, default=-1, help="stop after this many steps (default: all epochs)")
+    p.add_argument("--grad-accum", type=int, default=1, help="gradient accumulation steps (default 1)")
+    p.add_argument("--sequential", action="store_true", help="read the pairs in file order (no shuffling)")
+    p.add_argument("--bf16", action="store_true", help="bfloat16 mixed precision (GPUs; CPUs with AMX)")
+    p.add_argument("--gradient-checkpointing", action="store_true", help="trade compute for memory")
 
     p = sub.add_parser("rm", help="train an explicit Bradley-Terry reward model")
     p.add_argument("--reference", default="runs/sft", help="model whose body starts the reward model")
     p.add_argument("--out", default="runs/rm", help="output folder (default: runs/rm)")
-    p.add_argument("--pairs", default=None, help="training pairs JSONL (default: data/train_pairs.jsonl)")
+    p.add_argument("--pairs", default=None, help=_PAIRS_HELP.format("training", "train"))
     p.add_argument("--lr", type=float, default=rm.lr)
     p.add_argument("--epochs", type=int, default=rm.epochs)
     p.add_argument("--seed", type=int, default=rm.seed)
@@ -137,9 +148,26 @@ def _add_training_commands(sub) -> None:
     p = sub.add_parser("evaluate", help="implicit-reward metrics of a policy; prints one JSON object")
     p.add_argument("--model", default="runs/dpo", help="policy folder (default: runs/dpo)")
     p.add_argument("--reference", default="runs/sft", help="reference folder (default: runs/sft)")
-    p.add_argument("--pairs", default=None, help="pairs JSONL (default: data/test_pairs.jsonl)")
+    p.add_argument("--pairs", default=None, help=_PAIRS_HELP.format("held-out", "test"))
     p.add_argument("--beta", type=float, default=dpo.beta)
     p.add_argument("--audit", action="store_true", help="also generate and judge replies (slower)")
+
+
+def _dpo_options(p, dpo, loss_types) -> None:
+    """The DPO settings shared by `dpo` and `trl` (defaults: the series' `DPOConfig`)."""
+    p.add_argument("--beta", type=float, default=dpo.beta)
+    p.add_argument("--loss-type", choices=loss_types, default=dpo.loss_type)
+    p.add_argument("--label-smoothing", type=float, default=dpo.label_smoothing)
+    p.add_argument("--rpo-alpha", type=float, default=dpo.rpo_alpha,
+                   help=f"weight of the chosen reply's NLL (RPO; 0 is plain DPO; default {dpo.rpo_alpha})")
+    p.add_argument("--lr", type=float, default=dpo.lr)
+    p.add_argument("--epochs", type=int, default=dpo.epochs)
+    p.add_argument("--batch-size", type=int, default=dpo.batch_size)
+    p.add_argument("--seed", type=int, default=dpo.seed)
+
+
+_PAIRS_HELP = ("{} pairs: JSON lines or a `datasets` folder, in the series' or TRL's preference "
+               "format (default: data/{}_pairs.jsonl)")
 
 
 def _pairs_or(path, default):
@@ -153,6 +181,17 @@ def _cmd_data(args) -> int:
 
     for path, n in write_dataset(args.out, seed=args.seed).items():
         print(f"{path}: {n} rows")
+    return 0
+
+
+def _cmd_export(args) -> int:
+    from dpolab import data
+    from dpolab.formats import export
+
+    train, test = data.train_pairs().to_list(), data.test_pairs().to_list()
+    out = export(args.out, train, test)
+    print(f"{out}: {len(train)} training and {len(test)} test pairs in TRL's standard format "
+          f"(datasets.load_from_disk; splits train, test)")
     return 0
 
 
@@ -204,6 +243,25 @@ def _cmd_dpo(args) -> int:
     return 0
 
 
+def _cmd_trl(args) -> int:
+    from dpolab import data
+    from dpolab.train import DPOConfig
+    from dpolab.trl_recipe import train_with_trl
+
+    config = DPOConfig(beta=args.beta, loss_type=args.loss_type, label_smoothing=args.label_smoothing,
+                       rpo_alpha=args.rpo_alpha, lr=args.lr, epochs=args.epochs,
+                       batch_size=args.batch_size, seed=args.seed)
+    pairs = _pairs_or(args.pairs, data.train_pairs).to_list()
+    history = train_with_trl(args.model, pairs, config, args.out, reference_dir=args.reference,
+                             max_steps=args.max_steps, grad_accum=args.grad_accum,
+                             sequential=args.sequential, bf16=args.bf16,
+                             gradient_checkpointing=args.gradient_checkpointing)
+    steps = [h for h in history if "loss" in h]
+    print(f"TRL DPO: {len(steps)} steps, first loss {steps[0]['loss']:.4f}, last {steps[-1]['loss']:.4f}; "
+          f"saved to {args.out}")
+    return 0
+
+
 def _cmd_rm(args) -> int:
     from dpolab import data
     from dpolab.model import load_model, load_tokenizer, save
@@ -229,7 +287,8 @@ def _cmd_evaluate(args) -> int:
     tok = load_tokenizer(args.reference)
     policy, reference = load_model(args.model), load_model(args.reference)
     pairs = _pairs_or(args.pairs, data.test_pairs)
-    result = preference_metrics(policy, reference, tok, pairs, beta=args.beta, kl=True)
+    result = preference_metrics(policy, reference, tok, pairs, beta=args.beta, kl=True, per_pair=True)
+    result["by_category"] = _by_category(pairs, result.pop("per_pair"), args.pairs)
     if args.audit:
         for name, model in (("reference", reference), ("policy", policy)):
             for mode, temp in (("greedy", 0.0), ("sampled", 1.0)):
@@ -240,4 +299,26 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
-_COMMANDS = {"data": _cmd_data, "sft": _cmd_sft, "dpo": _cmd_dpo, "rm": _cmd_rm, "evaluate": _cmd_evaluate}
+def _by_category(pairs, per_pair: dict, path) -> dict | None:
+    """Held-out accuracy and mean margin of the implicit reward per `category`; None (and a note
+    on stderr) when the pairs do not all name one."""
+    import sys
+
+    from dpolab.formats import has_categories
+
+    rows = pairs.to_list()
+    if not has_categories(rows):
+        print(f"note: {path}: not every pair has a 'category' field, so the per-category metrics "
+              f"are left out (by_category: null)", file=sys.stderr)
+        return None
+    margin = (per_pair["chosen_rewards"] - per_pair["rejected_rewards"]).tolist()
+    out = {}
+    for c in sorted({r["category"] for r in rows}):
+        m = [x for r, x in zip(rows, margin) if r["category"] == c]
+        out[c] = {"n": len(m), "rewards/accuracies": sum(x > 0 for x in m) / len(m),
+                  "rewards/margins": sum(m) / len(m)}
+    return out
+
+
+_COMMANDS = {"data": _cmd_data, "export": _cmd_export, "sft": _cmd_sft, "dpo": _cmd_dpo, "trl": _cmd_trl,
+             "rm": _cmd_rm, "evaluate": _cmd_evaluate}

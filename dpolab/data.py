@@ -16,9 +16,18 @@ def format_prompt(prompt: str) -> str:
     """The exact text every response is appended to (and then EOS), everywhere in the package.
 
     It ends in a newline so that tokenizing the prompt and the response separately gives the
-    same ids as tokenizing their concatenation (no BPE merge crosses the boundary).
+    same ids as tokenizing their concatenation (no BPE merge crosses the boundary). A prompt that
+    is already in this form (e.g. read from an exported file) is returned unchanged.
     """
-    return PROMPT_TEMPLATE.format(prompt=prompt)
+    return prompt if unformat_prompt(prompt) != prompt else PROMPT_TEMPLATE.format(prompt=prompt)
+
+
+def unformat_prompt(text: str) -> str:
+    """The patient's message inside `format_prompt(message)`; any other text unchanged."""
+    head, tail = PROMPT_TEMPLATE.split("{prompt}")
+    if text.startswith(head) and text.endswith(tail) and len(text) > len(head) + len(tail):
+        return text[len(head):-len(tail)]
+    return text
 
 
 def columns(rows, *names: str) -> list[list]:
@@ -153,13 +162,14 @@ def data_dir() -> Path:
 
 
 class DataError(ValueError):
-    """A data file that breaks the schema; says which file, line (1-based) and field."""
+    """A data file that breaks the schema; says which file, line (1-based) and field. `unit`
+    names what `line` counts ("row" in a `datasets` folder)."""
 
-    def __init__(self, path, line: int | None, field: str | None, problem: str):
+    def __init__(self, path, line: int | None, field: str | None, problem: str, unit: str = "line"):
         self.path, self.line, self.field, self.problem = str(path), line, field, problem
         where = [self.path]
         if line is not None:
-            where.append(f"line {line}")
+            where.append(f"{unit} {line}")
         if field is not None:
             where.append(f"field {field!r}")
         super().__init__(f"{', '.join(where)}: {problem}")
@@ -201,30 +211,39 @@ def read_jsonl(path, fields) -> list[dict]:
     ignored: a blank line between rows, or an empty file, is an error too.
     """
     path = Path(path)
-    rows = []
-    for number, row in json_objects(path):
-        for field in fields:
-            if field not in row:
-                raise DataError(path, number, field, "missing")
-            value = row[field]
-            if not isinstance(value, str):
-                raise DataError(path, number, field, f"expected a string, got {type(value).__name__}")
-            if not value.strip():
-                raise DataError(path, number, field, "empty string")
-            if len(value) > MAX_CHARS:
-                raise DataError(path, number, field, f"{len(value)} characters, over {MAX_CHARS}")
-        if "chosen" in fields and "rejected" in fields:
-            if row["chosen"].strip() == row["rejected"].strip():
-                raise DataError(path, number, "rejected", "identical to 'chosen'")
-        rows.append(row)
+    rows = [check_row(path, number, row, fields) for number, row in json_objects(path)]
     if not rows:
         raise DataError(path, None, None, "no rows (empty file)")
     return rows
 
 
-def load_pairs(path) -> datasets.Dataset:
-    """Preference pairs (prompt, chosen, rejected, category, rejected_flavor) as a Dataset."""
-    return datasets.Dataset.from_list(read_jsonl(path, PAIRS_FIELDS))
+def check_row(path, number: int, row: dict, fields, optional=(), unit: str = "line") -> dict:
+    """`row` itself, once every name in `fields` (and each name in `optional` that it holds, not
+    None) is a non-empty string of at most `MAX_CHARS` characters, and `chosen` differs from
+    `rejected` where both are required; else `DataError` at `path`, `unit` `number`."""
+    for field in (*fields, *(f for f in optional if row.get(f) is not None)):
+        if field not in row:
+            raise DataError(path, number, field, "missing", unit)
+        value = row[field]
+        if not isinstance(value, str):
+            raise DataError(path, number, field, f"expected a string, got {type(value).__name__}", unit)
+        if not value.strip():
+            raise DataError(path, number, field, "empty string", unit)
+        if len(value) > MAX_CHARS:
+            raise DataError(path, number, field, f"{len(value)} characters, over {MAX_CHARS}", unit)
+    if "chosen" in fields and "rejected" in fields:
+        if row["chosen"].strip() == row["rejected"].strip():
+            raise DataError(path, number, "rejected", "identical to 'chosen'", unit)
+    return row
+
+
+def load_pairs(path, strict: bool = False) -> datasets.Dataset:
+    """Preference pairs as a Dataset, from a JSON-lines file or a `datasets` folder in TRL's
+    standard or conversational format (`formats.read_pairs`: `category` and `rejected_flavor`
+    optional). `strict=True`: a JSON-lines file with every field of the series' own files."""
+    from dpolab.formats import read_pairs
+
+    return datasets.Dataset.from_list(read_jsonl(path, PAIRS_FIELDS) if strict else read_pairs(path))
 
 
 def load_sft(path) -> datasets.Dataset:
@@ -234,12 +253,12 @@ def load_sft(path) -> datasets.Dataset:
 
 def train_pairs() -> datasets.Dataset:
     """The shipped training pairs, data/train_pairs.jsonl."""
-    return load_pairs(data_dir() / "train_pairs.jsonl")
+    return load_pairs(data_dir() / "train_pairs.jsonl", strict=True)
 
 
 def test_pairs() -> datasets.Dataset:
     """The shipped test pairs (held-out phrasings), data/test_pairs.jsonl."""
-    return load_pairs(data_dir() / "test_pairs.jsonl")
+    return load_pairs(data_dir() / "test_pairs.jsonl", strict=True)
 
 
 test_pairs.__test__ = False  # not a pytest test, despite the name

@@ -24,7 +24,7 @@ def files(tmp_path_factory):
 def test_help_lists_the_commands():
     out = subprocess.run([sys.executable, "-m", "dpolab", "--help"], capture_output=True, text=True,
                          check=True).stdout
-    for command in ("data", "sft", "dpo", "rm", "evaluate"):
+    for command in ("data", "export", "sft", "dpo", "rm", "evaluate"):
         assert command in out
 
 
@@ -47,6 +47,33 @@ def test_sft_dpo_rm_evaluate(files, capsys):
     for key in ("rewards/accuracies", "rewards/margins", "logps/chosen", "logps/rejected", "kl"):
         assert key in result
     assert result["n"] == 16
+    test_rows = data.test_pairs().select(range(16)).to_list()
+    assert sum(c["n"] for c in result["by_category"].values()) == 16
+    assert set(result["by_category"]) == {r["category"] for r in test_rows}
+    # A file in TRL's standard format (no category, no rejected_flavor) is evaluated, and the
+    # missing per-category metrics are said, not silently dropped.
+    standard = d / "standard.jsonl"
+    standard.write_text("".join(json.dumps({k: r[k] for k in ("prompt", "chosen", "rejected")}) + "\n"
+                                for r in test_rows))
+    assert main(["evaluate", "--model", str(d / "dpo"), "--reference", str(d / "sft"),
+                 "--pairs", str(standard)]) == 0
+    out = capsys.readouterr()
+    same = json.loads(out.out)
+    assert same["by_category"] is None and out.out.count("\n") == 1 and "'category'" in out.err
+    assert same["rewards/accuracies"] == result["rewards/accuracies"] and same["kl"] == result["kl"]
+
+
+def test_export_writes_a_folder_trl_reads(tmp_path, capsys):
+    import datasets
+
+    assert main(["export", "--out", str(tmp_path / "trl")]) == 0
+    loaded = datasets.load_from_disk(str(tmp_path / "trl"))
+    assert loaded["train"].num_rows == data.train_pairs().num_rows
+    assert loaded["test"].num_rows == data.test_pairs().num_rows
+    assert str(tmp_path / "trl") in capsys.readouterr().out
+    with pytest.raises(SystemExit) as err:  # an existing folder is never overwritten
+        main(["export", "--out", str(tmp_path / "trl")])
+    assert err.value.code == 2 and "exists" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------------------------------
@@ -90,15 +117,15 @@ def _error(capsys, argv) -> str:
     (["rm", "--lr", "inf"], "python -m dpolab rm: error: --lr must be > 0 (got inf)"),
     (["evaluate", "--beta", "nan"], "python -m dpolab evaluate: error: --beta must be > 0 (got nan)"),
     (["dpo", "--pairs", "{tmp}/missing.jsonl"],
-     "python -m dpolab dpo: error: --pairs: no such file: {tmp}/missing.jsonl"),
-    (["dpo", "--pairs", "{tmp}/pairs.jsonl", "--eval-pairs", "{tmp}"],
-     "python -m dpolab dpo: error: --eval-pairs: no such file: {tmp}"),
+     "python -m dpolab dpo: error: --pairs: no such file or folder: {tmp}/missing.jsonl"),
+    (["dpo", "--pairs", "{tmp}/pairs.jsonl", "--eval-pairs", "{tmp}/missing"],
+     "python -m dpolab dpo: error: --eval-pairs: no such file or folder: {tmp}/missing"),
     (["sft", "--corpus", "{tmp}/missing.jsonl"],
      "python -m dpolab sft: error: --corpus: no such file: {tmp}/missing.jsonl"),
     (["sft", "--preset", "huge"],
      "python -m dpolab sft: error: argument --preset: invalid choice: 'huge' (choose from 'gpt-small', 'gpt-tiny')"),
 ], ids=["beta", "label-smoothing", "lr", "batch-size", "rpo-alpha", "simpo-gamma", "sft-epochs", "rm-lr-inf",
-        "evaluate-beta-nan", "pairs", "eval-pairs-folder", "corpus", "preset"])
+        "evaluate-beta-nan", "pairs", "eval-pairs", "corpus", "preset"])
 def test_bad_options_are_refused_before_any_work(pairs, capsys, monkeypatch, argv, message):
     from dpolab import cli
 
@@ -114,6 +141,13 @@ def test_missing_reference_folder_is_one_line_and_exit_code_2(pairs):
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr.startswith(f"python -m dpolab dpo: error: No tokenizer found at '{none}'")
     assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+
+
+def test_a_folder_that_is_not_a_dataset_is_named(pairs, capsys):
+    err = _error(capsys, ["dpo", "--reference", str(pairs / "none"), "--pairs", str(pairs / "pairs.jsonl"),
+                          "--eval-pairs", str(pairs)])  # read before any model is loaded
+    assert err == (f"python -m dpolab dpo: error: {pairs}: a folder, but not one `datasets.save_to_disk` "
+                   f"wrote (no dataset_info.json or dataset_dict.json)")
 
 
 def test_blank_lines_after_the_last_row_are_accepted(pairs, capsys):
