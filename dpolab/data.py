@@ -10,15 +10,26 @@ from pathlib import Path
 import datasets
 
 PROMPT_TEMPLATE = "Patient: {prompt}\nAssistant:\n"
+# What a chat model is told before the patient's message (models without a chat template, such
+# as the series' GPT-2, never see it: the template above is all they know).
+SYSTEM_PROMPT = ("You are the scheduling assistant of a medical clinic. Reply to the patient in one "
+                 "or two sentences.")
 
 
-def format_prompt(prompt: str) -> str:
+def format_prompt(prompt: str, tokenizer=None) -> str:
     """The exact text every response is appended to (and then EOS), everywhere in the package.
 
     It ends in a newline so that tokenizing the prompt and the response separately gives the
     same ids as tokenizing their concatenation (no BPE merge crosses the boundary). A prompt that
-    is already in this form (e.g. read from an exported file) is returned unchanged.
+    is already in this form (e.g. read from an exported file) is returned unchanged. A
+    `tokenizer` with a chat template (a real instruct model's) renders the patient's message as
+    the user's turn after `SYSTEM_PROMPT` instead, ready for the assistant's reply; its EOS is
+    then the end of that turn.
     """
+    if tokenizer is not None and getattr(tokenizer, "chat_template", None):
+        return tokenizer.apply_chat_template(
+            [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": prompt}],
+            tokenize=False, add_generation_prompt=True)
     return prompt if unformat_prompt(prompt) != prompt else PROMPT_TEMPLATE.format(prompt=prompt)
 
 
@@ -86,7 +97,7 @@ def tokenize_sft(tokenizer, prompts: list[str], responses: list[str],
         One dict per row with `prompt_ids` and `completion_ids` (lists of ints).
     """
     eos = tokenizer.eos_token_id
-    p_ids = _ids(tokenizer, [format_prompt(p) for p in prompts])
+    p_ids = _ids(tokenizer, [format_prompt(p, tokenizer) for p in prompts])
     c_ids = [ids + [eos] for ids in _ids(tokenizer, responses)]
     return [{"prompt_ids": _fit_prompt(p, len(c), max_length, f"row {i}"), "completion_ids": c}
             for i, (p, c) in enumerate(zip(p_ids, c_ids))]
@@ -99,7 +110,7 @@ def tokenize_pairs(tokenizer, prompts: list[str], chosen: list[str], rejected: l
     The prompt is shared and truncated from the left until both completions fit `max_length`.
     """
     eos = tokenizer.eos_token_id
-    p_ids = _ids(tokenizer, [format_prompt(p) for p in prompts])
+    p_ids = _ids(tokenizer, [format_prompt(p, tokenizer) for p in prompts])
     w_ids = [ids + [eos] for ids in _ids(tokenizer, chosen)]
     l_ids = [ids + [eos] for ids in _ids(tokenizer, rejected)]
     out = []

@@ -107,7 +107,7 @@ def sample_seed(seed: int, prompt: str, k: int) -> int:
 
 def audit(model, tokenizer, prompts: dict[str, list[str]] | None = None, *,
           temperature: float = 0.0, n_samples: int = 1, seed: int = 0,
-          max_new_tokens: int = AUDIT_MAX_NEW_TOKENS) -> dict:
+          max_new_tokens: int = AUDIT_MAX_NEW_TOKENS, judge=judge_reply) -> dict:
     """Generate replies to held-out prompts and label each with `judge.judge_reply`.
 
     Each sampled reply has its own seed (`sample_seed(seed, prompt, k)`), so a prompt's replies
@@ -118,6 +118,8 @@ def audit(model, tokenizer, prompts: dict[str, list[str]] | None = None, *,
             (test-only phrasings, never seen in training).
         temperature: 0 for greedy decoding (then one reply per prompt), else sampling.
         n_samples: replies per prompt when sampling.
+        judge: `(category, reply, prompt, ended) -> label`; `realmodel.judge_open` for a real
+            model's open-vocabulary replies.
 
     Returns:
         `{"rates": {category: {label: fraction}}, "samples": [{category, prompt, reply, label}],
@@ -130,7 +132,7 @@ def audit(model, tokenizer, prompts: dict[str, list[str]] | None = None, *,
                        temperature=temperature, with_ended=True,
                        seeds=[sample_seed(seed, p, k) for _, p, k in flat])
     samples = [{"category": c, "prompt": p, "reply": r, "ended": ended,
-                "label": judge_reply(c, r, p, ended)}
+                "label": judge(c, r, p, ended)}
                for (c, p, _), (r, ended) in zip(flat, replies)]
     rates = {}
     for c in prompts:

@@ -32,14 +32,21 @@ def completion_logits(model, input_ids: torch.Tensor, attention_mask: torch.Tens
     """Logits at the positions that predict completion tokens, in row-major order: (M, V).
 
     Position t-1 predicts token t, so the rows are those where `completion_mask[:, 1:]` is 1;
-    M = completion_mask[:, 1:].sum(). For a GPT-2 the head is applied to just those hidden
-    states; any other causal LM computes all logits and selects.
+    M = completion_mask[:, 1:].sum(). For a GPT-2, and any model with `get_decoder` (a Llama,
+    also inside a peft wrapper), the head is applied to just those hidden states; any other
+    causal LM computes all logits and selects.
     """
     mask = completion_mask[:, 1:].bool()                                   # (N, T-1)
     if isinstance(model, GPT2LMHeadModel):
         hidden = model.transformer(input_ids=input_ids, attention_mask=attention_mask,
                                    use_cache=False).last_hidden_state     # (N, T, d)
         return model.lm_head(hidden[:, :-1][mask]).float()                 # (M, V)
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model  # a peft model's
+    if (hasattr(base, "get_decoder") and base.get_output_embeddings() is not None  # e.g. a Llama
+            and getattr(base.config, "final_logit_softcapping", None) is None):
+        hidden = base.get_decoder()(input_ids=input_ids, attention_mask=attention_mask,
+                                    use_cache=False).last_hidden_state    # (N, T, d)
+        return base.get_output_embeddings()(hidden[:, :-1][mask]).float()  # (M, V)
     logits = model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
     return logits[:, :-1][mask].float()
 

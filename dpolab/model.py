@@ -252,7 +252,8 @@ def generate(
         chunk = prompts[start:start + batch_size]
         # Keep the end of each prompt so that prompt + reply fits the context (left truncation).
         keep = max(1, n_ctx - max_new_tokens)
-        ids = [tokenizer(format_prompt(p))["input_ids"][-keep:] for p in chunk]
+        ids = [tokenizer(format_prompt(p, tokenizer), add_special_tokens=False)["input_ids"][-keep:]
+               for p in chunk]
         rows = None if seeds is None else \
             [torch.Generator().manual_seed(s) for s in seeds[start:start + batch_size]]
         out.extend(_decode_batch(model, tokenizer, ids, max_new_tokens, temperature, top_k,

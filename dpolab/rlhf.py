@@ -165,7 +165,8 @@ def train_rloo(policy, reference, reward_model, tokenizer, prompts: list[tuple[s
         pick = rng.choice(len(prompts), size=config.prompts_per_step, replace=False)
         cats = [prompts[i][0] for i in pick for _ in range(config.samples_per_prompt)]
         texts = [prompts[i][1] for i in pick for _ in range(config.samples_per_prompt)]
-        prompt_ids = [tokenizer(format_prompt(t))["input_ids"][-keep:] for t in texts]
+        prompt_ids = [tokenizer(format_prompt(t, tokenizer), add_special_tokens=False)["input_ids"][-keep:]
+                      for t in texts]
         completions = sample_ids(policy, tokenizer, prompt_ids, config.max_new_tokens,
                                  config.temperature, gen=gen)
         eos = tokenizer.eos_token_id

@@ -218,7 +218,10 @@ def train_dpo(policy, reference, tokenizer, pairs, config: DPOConfig | None = No
     n_ctx = context_length(policy, config.max_length)
     prompts, chosen, rejected = columns(pairs, "prompt", "chosen", "rejected")
     examples = tokenize_pairs(tokenizer, prompts, chosen, rejected, n_ctx)
-    for p in reference.parameters():
+    if reference is None and (reference_logps is None or eval_pairs is not None):
+        raise ValueError("reference=None needs reference_logps and no eval_pairs (held-out "
+                         "evaluation runs the reference)")
+    for p in reference.parameters() if reference is not None else ():
         p.requires_grad_(False)
     if reference_logps is None:
         ref_w, ref_l = tokenized_pair_logps(reference, examples, pad)  # dropout off in the reference
