@@ -303,7 +303,8 @@ def sample_ids(model, tokenizer, ids: list[list[int]], max_new_tokens: int, temp
     new_tokens = []
     past = None
     # The KV cache's keyword: `cache` in newer transformers 5 releases, `past_key_values` before.
-    cache_kw = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model  # a peft model's
+    cache_kw = "cache" if "cache" in inspect.signature(inner.forward).parameters else "past_key_values"
     cur_ids, cur_pos = input_ids, position_ids
     for _ in range(max_new_tokens):
         outputs = model(input_ids=cur_ids, attention_mask=attn, position_ids=cur_pos,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -87,8 +88,10 @@ class LoRAConfig:
 def with_adapter(model, config: LoRAConfig):
     from peft import LoraConfig, get_peft_model
 
-    return get_peft_model(model, LoraConfig(r=config.r, lora_alpha=config.alpha, lora_dropout=0.0,
-                                            target_modules=list(config.targets)))
+    with warnings.catch_warnings():  # peft asks transformers a deprecated question; not ours
+        warnings.simplefilter("ignore", FutureWarning)
+        return get_peft_model(model, LoraConfig(r=config.r, lora_alpha=config.alpha, lora_dropout=0.0,
+                                                target_modules=list(config.targets)))
 
 
 def autocast():
@@ -96,7 +99,10 @@ def autocast():
     the real model (reference, policy, before and after) is computed under it, so that all of
     them share one precision (notebook 10, section 10: a reference in another dtype moves the
     rewards at step 0)."""
-    return torch.autocast("cpu", dtype=torch.bfloat16)
+    # cache_enabled=False: autocast otherwise keeps the bfloat16 copy of each trainable weight
+    # for as long as the context lasts, and a training loop inside one context would go on
+    # computing with the adapter as it was at the first step.
+    return torch.autocast("cpu", dtype=torch.bfloat16, cache_enabled=False)
 
 
 def dpo_adapter(base, tokenizer, rows: list[dict], config: DPOConfig, lora: LoRAConfig = LoRAConfig(),
@@ -124,7 +130,9 @@ def dpo_adapter(base, tokenizer, rows: list[dict], config: DPOConfig, lora: LoRA
         policy.unload()                                                 # base as it was
 
     folder = artifacts.cached("real-dpo", key, build)
-    policy = PeftModel.from_pretrained(base, str(folder / "adapter")).eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        policy = PeftModel.from_pretrained(base, str(folder / "adapter")).eval()
     policy.adapter_folder = str(folder / "adapter")                    # its cache key, for audits
     return policy, artifacts.history(folder / "adapter")
 
