@@ -88,11 +88,12 @@ def _single_message(path: Path, n: int, field: str, messages: list, unit: str) -
     return messages[0]["content"]
 
 
-def to_trl(rows) -> list[dict]:
-    """Rows in TRL's standard format: the prompt as the models here see it, the replies as they
-    are (TRL appends EOS), `category` and `rejected_flavor` kept where the rows have them."""
+def to_trl(rows, tokenizer=None) -> list[dict]:
+    """Rows in TRL's standard format: the prompt as the model of `tokenizer` sees it
+    (`data.format_prompt`: the series' template, or a chat model's own), the replies as they are
+    (TRL appends EOS), `category` and `rejected_flavor` kept where the rows have them."""
     keep = [f for f in OPTIONAL_FIELDS if all(f in r for r in rows)]
-    return [{"prompt": format_prompt(r["prompt"]), "chosen": r["chosen"], "rejected": r["rejected"],
+    return [{"prompt": format_prompt(r["prompt"], tokenizer), "chosen": r["chosen"], "rejected": r["rejected"],
              **{f: r[f] for f in keep}} for r in rows]
 
 

@@ -8,7 +8,7 @@ The series' code takes it unchanged: `data.format_prompt` renders a patient's me
 model's own chat template, each reply ends with the model's end-of-turn token (its EOS), and
 `logprobs`, `losses`, `evaluate` and `train.train_dpo` work as they do on the GPT-2. DPO trains a
 LoRA adapter (`peft`) on the attention projections, so the frozen base model is also the
-reference: the reference's log-probs are computed once, before training, and cached.
+reference: the reference's log-probs are computed once, before training.
 
 What differs is the judge. A real model writes open-vocabulary text, which the clinic's fluency
 test (every word one of the clinic's) would call broken, so `judge_open` keeps the tests any reply

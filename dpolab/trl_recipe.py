@@ -92,7 +92,7 @@ def train_with_trl(model_dir, pairs, config: DPOConfig, out_dir, *, reference_di
     args = trl_args(config, tmp / "trainer", processes=state.num_processes, **kwargs)
     trainer = DPOTrainer(model=load_model(model_dir).train(),
                          ref_model=load_model(reference_dir) if reference_dir else None, args=args,
-                         train_dataset=Dataset.from_list(to_trl(pairs)), processing_class=tokenizer)
+                         train_dataset=Dataset.from_list(to_trl(pairs, tokenizer)), processing_class=tokenizer)
     trainer.train()
     trainer.save_model(str(tmp))  # every process takes part (FSDP gathers); the main one writes
     history = trainer.state.log_history

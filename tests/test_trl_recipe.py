@@ -112,3 +112,29 @@ def test_shipped_accelerate_configs_load(path):
     config = load_config_from_file(str(path))
     assert config.num_processes >= 1 and config.mixed_precision in ("no", "bf16")
     assert path.read_text().startswith("# ")  # each says when to use it
+
+
+@pytest.mark.slow
+def test_the_real_model_on_trl_scores_as_dpolab_does(tmp_path):
+    """One TRL step on SmolLM2 (chat-template prompts): TRL's precomputed reference log-probs
+    equal dpolab's `pair_logps` for the same pairs, and its first loss is log 2 (policy = reference)."""
+    pytest.importorskip("gguf")
+    from datasets import Dataset
+    from trl import DPOTrainer
+
+    from dpolab import realmodel
+    from dpolab.formats import to_trl
+    from dpolab.logprobs import pair_logps
+
+    model, tok = realmodel.load()
+    rows = data.train_pairs().to_list()[:4]
+    args = trl_args(DPOConfig(batch_size=4, rpo_alpha=0.0), tmp_path / "out", max_steps=1, sequential=True)
+    trainer = DPOTrainer(model=model, args=args, train_dataset=Dataset.from_list(to_trl(rows, tok)),
+                         processing_class=tok)
+    trainer.train()
+    theirs = trainer.train_dataset
+    w, l = pair_logps(realmodel.load()[0], tok, *([r[k] for r in rows] for k in ("prompt", "chosen", "rejected")))
+    assert torch.allclose(torch.tensor(theirs["ref_chosen_logps"]), w, rtol=1e-4, atol=1e-3)
+    assert torch.allclose(torch.tensor(theirs["ref_rejected_logps"]), l, rtol=1e-4, atol=1e-3)
+    first = [h for h in trainer.state.log_history if "loss" in h][0]
+    assert first["loss"] == pytest.approx(0.693147, abs=1e-5)
