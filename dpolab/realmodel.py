@@ -85,11 +85,14 @@ class LoRAConfig:
     targets: tuple = ("q_proj", "v_proj")
 
 
-def with_adapter(model, config: LoRAConfig):
+def with_adapter(model, config: LoRAConfig, seed: int = 0):
+    """`model` with a fresh LoRA adapter, its random half drawn from `seed` (not from whatever
+    the global RNG went through before, which differs between a cold and a warm cache)."""
     from peft import LoraConfig, get_peft_model
 
-    with warnings.catch_warnings():  # peft asks transformers a deprecated question; not ours
-        warnings.simplefilter("ignore", FutureWarning)
+    with warnings.catch_warnings(), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        warnings.simplefilter("ignore", FutureWarning)  # peft asks transformers a deprecated question
         return get_peft_model(model, LoraConfig(r=config.r, lora_alpha=config.alpha, lora_dropout=0.0,
                                                 target_modules=list(config.targets)))
 
@@ -119,7 +122,7 @@ def dpo_adapter(base, tokenizer, rows: list[dict], config: DPOConfig, lora: LoRA
            "pairs": [[r["prompt"], r["chosen"], r["rejected"]] for r in rows]}
 
     def build(d: Path):
-        policy = with_adapter(base, lora)
+        policy = with_adapter(base, lora, seed=config.seed)
         with torch.no_grad(), policy.disable_adapter(), autocast():   # the reference, once
             ref = pair_logps(policy, tokenizer, *columns(rows, "prompt", "chosen", "rejected"))
         with autocast():

@@ -9,9 +9,11 @@ devices; the series' batch (16 pairs) is then split over them, so the update sta
     beta                             beta
     loss_type "sigmoid"              loss_type=["sigmoid"]
     rpo_alpha (the NLL anchor)       loss_type=[..., "sft"], loss_weights=[1, rpo_alpha]; TRL averages
-                                     the NLL over all chosen tokens of a batch, dpolab per reply
+                                     the NLL over the chosen tokens of each device's micro-batch,
+                                     dpolab per reply, then over the batch
     "ipo", "hinge", "robust",        the same names; TRL's ipo averages the log-ratios per token (a
-    "sigmoid_norm"                   beta does not carry over), and its sigmoid ignores label_smoothing
+    "sigmoid_norm"                   beta does not carry over); label_smoothing only with "robust"
+                                     (cDPO, label_smoothing with "sigmoid", has no DPOTrainer twin)
     lr, epochs                       learning_rate, num_train_epochs
     batch_size                       per_device_train_batch_size x processes x gradient_accumulation_steps
     warmup_steps, grad_clip,         warmup_steps, max_grad_norm, weight_decay,
@@ -19,8 +21,10 @@ devices; the series' batch (16 pairs) is then split over them, so the update sta
     precomputed reference log-probs  precompute_ref_log_probs=True (one model in memory, not two)
     dropout off in both models       disable_dropout=True
 
-For real models change three things: bf16=True, gradient_checkpointing=True, and a learning rate
-of 5e-7 to 5e-6 (the series' 3e-4 is for a 1M-parameter model trained from scratch).
+TRL's own DPOConfig defaults to bf16, gradient checkpointing and a learning rate of 1e-6; `trl_args`
+keeps the series' settings instead (fp32, no checkpointing, 3e-4, right for a 1M-parameter model
+trained from scratch). For real models pass --bf16, --gradient-checkpointing and a learning rate of
+5e-7 to 5e-6 (full fine-tuning; LoRA adapters take larger ones).
 """
 
 from __future__ import annotations
@@ -48,6 +52,9 @@ def trl_args(config: DPOConfig, out_dir, *, processes: int = 1, grad_accum: int 
     if config.loss_type not in TRL_LOSSES:
         raise ValueError(f"loss_type {config.loss_type!r} has no DPOTrainer counterpart here; choose from "
                          f"{', '.join(TRL_LOSSES)} (SimPO is trl.experimental.cpo.CPOTrainer)")
+    if config.label_smoothing and config.loss_type != "robust":
+        raise ValueError("TRL 1.16 applies label_smoothing only in its 'robust' loss (rDPO, the same as "
+                         "dpolab's); cDPO (label_smoothing with 'sigmoid') has no DPOTrainer counterpart")
     if config.reference_free:
         raise ValueError("reference_free has no DPOTrainer counterpart (TRL's SimPO lives in CPOTrainer)")
     per_device, rest = divmod(config.batch_size, processes * grad_accum)

@@ -103,6 +103,9 @@ def test_recipe_maps_the_series_settings():
         trl_args(DPOConfig(), "unused", processes=3)
     with pytest.raises(ValueError, match="CPOTrainer"):
         trl_args(DPOConfig(loss_type="simpo"), "unused")
+    with pytest.raises(ValueError, match="no DPOTrainer counterpart"):  # TRL's sigmoid would ignore it
+        trl_args(DPOConfig(label_smoothing=0.1), "unused")
+    assert trl_args(DPOConfig(loss_type="robust", label_smoothing=0.1), "unused").label_smoothing == 0.1
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
