@@ -162,8 +162,9 @@ def implicit_reward_metrics(policy, tokenizer, rows: list[dict], beta: float) ->
 
 
 def _key(model, adapter: bool) -> str:
+    """What an audit or a score is of: the weights file, and the adapter's cache key or "base"."""
     folder = getattr(model, "adapter_folder", None)
-    return Path(folder).parent.name if adapter and folder else "base"
+    return f"{GGUF}:{Path(folder).parent.name if adapter and folder else 'base'}"
 
 
 def _base_if(model, adapter: bool):
