@@ -166,6 +166,15 @@ def _dpo_options(p, dpo, loss_types) -> None:
     p.add_argument("--seed", type=int, default=dpo.seed)
 
 
+def _dpo_config(args):
+    """`DPOConfig` from the command's options (those it has; the rest keep their defaults)."""
+    from dataclasses import fields
+
+    from dpolab.train import DPOConfig
+
+    return DPOConfig(**{f.name: getattr(args, f.name) for f in fields(DPOConfig) if hasattr(args, f.name)})
+
+
 _PAIRS_HELP = ("{} pairs: JSON lines or a `datasets` folder, in the series' or TRL's preference "
                "format (default: data/{}_pairs.jsonl)")
 
@@ -219,13 +228,9 @@ def _cmd_dpo(args) -> int:
 
     from dpolab import data
     from dpolab.model import load_model, load_tokenizer, save
-    from dpolab.train import DPOConfig, train_dpo
+    from dpolab.train import train_dpo
 
-    config = DPOConfig(beta=args.beta, loss_type=args.loss_type, label_smoothing=args.label_smoothing,
-                       reference_free=args.reference_free, rpo_alpha=args.rpo_alpha,
-                       simpo_gamma=args.simpo_gamma,
-                       lr=args.lr, epochs=args.epochs,
-                       batch_size=args.batch_size, seed=args.seed)
+    config = _dpo_config(args)
     pairs = _pairs_or(args.pairs, data.train_pairs)  # bad data fails before any model loads
     eval_pairs = _pairs_or(args.eval_pairs, data.test_pairs)
     tok = load_tokenizer(args.reference)
@@ -245,12 +250,9 @@ def _cmd_dpo(args) -> int:
 
 def _cmd_trl(args) -> int:
     from dpolab import data
-    from dpolab.train import DPOConfig
     from dpolab.trl_recipe import train_with_trl
 
-    config = DPOConfig(beta=args.beta, loss_type=args.loss_type, label_smoothing=args.label_smoothing,
-                       rpo_alpha=args.rpo_alpha, lr=args.lr, epochs=args.epochs,
-                       batch_size=args.batch_size, seed=args.seed)
+    config = _dpo_config(args)
     pairs = _pairs_or(args.pairs, data.train_pairs).to_list()
     history = train_with_trl(args.model, pairs, config, args.out, reference_dir=args.reference,
                              max_steps=args.max_steps, grad_accum=args.grad_accum,
@@ -311,12 +313,14 @@ def _by_category(pairs, per_pair: dict, path) -> dict | None:
         print(f"note: {path}: not every pair has a 'category' field, so the per-category metrics "
               f"are left out (by_category: null)", file=sys.stderr)
         return None
-    margin = (per_pair["chosen_rewards"] - per_pair["rejected_rewards"]).tolist()
+    from dpolab.losses import reward_metrics
+
+    r_w, r_l = per_pair["chosen_rewards"], per_pair["rejected_rewards"]
     out = {}
     for c in sorted({r["category"] for r in rows}):
-        m = [x for r, x in zip(rows, margin) if r["category"] == c]
-        out[c] = {"n": len(m), "rewards/accuracies": sum(x > 0 for x in m) / len(m),
-                  "rewards/margins": sum(m) / len(m)}
+        idx = [i for i, r in enumerate(rows) if r["category"] == c]
+        m = reward_metrics(r_w[idx], r_l[idx])
+        out[c] = {"n": len(idx), **{k: m[k] for k in ("rewards/accuracies", "rewards/margins")}}
     return out
 
 

@@ -118,8 +118,7 @@ def dpo_adapter(base, tokenizer, rows: list[dict], config: DPOConfig, lora: LoRA
     """
     from peft import PeftModel
 
-    key = {"model": GGUF, "dpo": asdict(config), "lora": asdict(lora),
-           "pairs": [[r["prompt"], r["chosen"], r["rejected"]] for r in rows]}
+    key = {"model": GGUF, "dpo": asdict(config), "lora": asdict(lora), "pairs": _texts(rows)}
 
     def build(d: Path):
         policy = with_adapter(base, lora, seed=config.seed)
@@ -156,9 +155,13 @@ def implicit_reward_metrics(policy, tokenizer, rows: list[dict], beta: float) ->
         return {**out, "ref_prefers_chosen": (ref_w > ref_l).float().mean().item(), "n": len(rows),
                 "per_pair": {"logps/chosen": w.tolist(), "logps/rejected": l.tolist(),
                              "ref_logps/chosen": ref_w.tolist(), "ref_logps/rejected": ref_l.tolist()}}
-    config = {"model": _key(policy, True), "beta": beta,
-              "pairs": [[r["prompt"], r["chosen"], r["rejected"]] for r in rows]}
+    config = {"model": _key(policy, True), "beta": beta, "pairs": _texts(rows)}
     return artifacts.cached_json("real-heldout", config, compute)
+
+
+def _texts(rows) -> list[list[str]]:
+    """What a cache key holds of the pairs: their texts, in order."""
+    return [list(t) for t in zip(*columns(rows, "prompt", "chosen", "rejected"))]
 
 
 def _key(model, adapter: bool) -> str:
