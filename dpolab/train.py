@@ -29,7 +29,10 @@ class SFTConfig:
     """Supervised fine-tuning: next-token cross-entropy on response + EOS tokens only."""
 
     lr: float = 3e-3
-    epochs: int = 2  # over 12,150 dialogues: 760 steps (3x the data at 2 epochs beat 5 epochs of 4,050)
+    # Over 12,150 dialogues: 1,520 steps. Measured with the default DPO run on each reference (audit,
+    # 640 replies in the safety categories): 2, 3, 4, 5 epochs gave the policy a pooled safe rate of
+    # 0.71, 0.80, 0.84, 0.78; the 4-epoch reference is fluent in 0.98 of its sampled replies.
+    epochs: int = 4
     batch_size: int = 32
     warmup_steps: int = 20
     schedule: str = "cosine"  # after warm-up: "cosine" decay to lr / 10, or "constant"
