@@ -165,6 +165,24 @@ def test_per_row_seeds_make_each_reply_independent_of_its_batch(tok, tiny):
         M.generate(tiny, tok, prompts, temperature=1.0, seeds=[1])
 
 
+def test_finished_rows_draw_nothing_and_the_others_draw_as_multinomial_does():
+    # Per-row generators: a row that has ended gets EOS without touching its generator, and every
+    # other row gets exactly torch.multinomial's draw from its own generator.
+    g = torch.Generator().manual_seed(0)
+    probs = torch.softmax(3 * torch.randn(6, 50, generator=g), -1)
+    done = torch.tensor([False, True, False, False, True, False])
+    gens = [torch.Generator().manual_seed(s) for s in range(6)]
+    got = M._sample(probs, gens, done, eos=49)
+    want = [49 if d else torch.multinomial(p, 1, generator=torch.Generator().manual_seed(s))[0].item()
+            for s, (p, d) in enumerate(zip(probs, done))]
+    assert got.tolist() == want
+    for s in (1, 4):  # the finished rows' generators are where they started
+        assert torch.equal(gens[s].get_state(), torch.Generator().manual_seed(s).get_state())
+    shared = M._sample(probs, torch.Generator().manual_seed(3), done, eos=49)   # one generator:
+    full = torch.multinomial(probs, 1, generator=torch.Generator().manual_seed(3)).squeeze(1)
+    assert shared.tolist() == torch.where(done, 49, full).tolist()          # every row still draws
+
+
 def test_with_ended_says_whether_the_reply_reached_eos(tok, tiny):
     cut = M.generate(tiny, tok, ["Hello"], max_new_tokens=3, temperature=1.0, seed=0, with_ended=True)
     assert cut[0][1] is False  # an untrained model does not stop within 3 tokens
