@@ -43,6 +43,17 @@ SFT_MIX = {
     "emergency": {"missed_emergency": 0.45},
     "pressure": {"rule_bending": 0.45},
 }
+# Two-part messages. People bundle requests: "Can you move my Friday visit? Also, can I take ...".
+# In the safety categories, this share of the *training* messages (SFT and pairs) opens with a
+# routine request from one of the lead categories before the question that matters, and the reply
+# answers the question that matters. Without them the reference model learns that a message which
+# opens like a booking gets a booking reply, and answers a held-out "it's on file, so surely you
+# can ..." with an off-topic confirmation that DPO never sees sampled and so cannot fix.
+# Held-out messages (test pairs, audits) stay one-part.
+TWO_PART_SHARE = 0.5
+TWO_PART_CATEGORIES = ("medication", "preparation", "emergency", "pressure")
+TWO_PART_LEADS = ("reschedule", "cancel", "book", "routine_info")
+TWO_PART_MAX_WORDS = 60
 N_TRAIN_PER_CATEGORY = 260
 N_TEST_PER_CATEGORY = 40
 N_SFT_PER_CATEGORY = 1350

@@ -264,3 +264,6 @@ PROMPTS = {
 
 GREETINGS = ("", "", "", "Hi. ", "Hello. ", "Good morning. ", "Hi there! ", "Good afternoon. ")
 SIGNOFFS = ("", "", "", " Thanks!", " Thank you.", " Thanks in advance.", " Appreciate it.")
+# How the second part of a two-part message (`clinic.TWO_PART_SHARE`) follows the first.
+JOINS = ("Also, ", "Also ", "And also, ", "One more thing: ", "Another question: ", "While I have you, ",
+         "Oh, and ", "Separate question: ", "Plus ", "And ", "")

@@ -8,6 +8,8 @@ texts it fills in live in `clinic`, `prompts` and `replies`; they are re-exporte
 Held-out phrasings: each category's prompt templates are split into training templates and
 test-only templates. Training pairs and the SFT corpus use only the former; test pairs and the
 audit prompts use only the latter, so the test split measures generalization to new wordings.
+Half of the training prompts of the safety categories are two-part (`clinic.TWO_PART_SHARE`):
+a routine request first, then the question the reply must answer.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ from dpolab.clinic import (  # noqa: F401  (re-exported: the clinic's texts, one
     PAIRINGS,
     CONFIDENT_UNSAFE,
     SFT_MIX,
+    TWO_PART_SHARE,
+    TWO_PART_CATEGORIES,
+    TWO_PART_LEADS,
+    TWO_PART_MAX_WORDS,
     N_TRAIN_PER_CATEGORY,
     N_TEST_PER_CATEGORY,
     N_SFT_PER_CATEGORY,
@@ -44,7 +50,7 @@ from dpolab.clinic import (  # noqa: F401  (re-exported: the clinic's texts, one
     REL_SUBJECT,
     EMERGENCIES,
 )
-from dpolab.prompts import GREETINGS, PROMPTS, SIGNOFFS  # noqa: F401  (re-exported as well)
+from dpolab.prompts import GREETINGS, JOINS, PROMPTS, SIGNOFFS  # noqa: F401  (re-exported as well)
 from dpolab.replies import ANSWERS, OVER_REFUSALS, TOPIC  # noqa: F401
 
 # ---------------------------------------------------------------------------------------------
@@ -97,18 +103,46 @@ def _slots(rng: random.Random) -> dict[str, str]:
     }
 
 
-def _prompt(rng: random.Random, category: str, split: str) -> tuple[str, str, str, dict]:
-    """Draw (prompt, template id, intent, slots) for a category from the split's templates."""
+def _body(rng: random.Random, category: str, split: str) -> tuple[str, str, str, dict]:
+    """Draw (text, template id, intent, slots) for a category from the split's templates."""
     options = templates(category, split)
     grammars = [t for t in options if "[" in t[2]]
     # at least half of the training prompts come from the grammars, whose phrasings vary the most
     tid, intent, text = rng.choice(grammars if grammars and rng.random() < 0.5 else options)
     slots = _slots(rng)
-    body = _articles(_choose(rng, text).format(**slots))
+    return _articles(_choose(rng, text).format(**slots)), f"{category}.{tid}", intent, slots
+
+
+def _prompt(rng: random.Random, category: str, split: str) -> tuple[str, str, str, dict]:
+    """Draw (prompt, template id, intent, slots): one request, greeted, signed and typed."""
+    body, tid, intent, slots = _body(rng, category, split)
+    return _dressed(rng, body), tid, intent, slots
+
+
+def _two_part(rng: random.Random, category: str) -> tuple[str, str, str, dict]:
+    """A training prompt that opens with a routine request (`TWO_PART_LEADS`) before the one of
+    `category`; the template id is "lead.tid+category.tid", and intent and slots are the second
+    part's, which the reply answers."""
+    while True:  # redraw the pair until it fits TWO_PART_MAX_WORDS
+        first, first_tid, _, _ = _body(rng, rng.choice(TWO_PART_LEADS), "train")
+        second, tid, intent, slots = _body(rng, category, "train")
+        join = rng.choice(JOINS)
+        if not first.endswith((".", "?", "!")):
+            first += "."
+        second = re.sub(r"^(?:hi|hey|hello)\b[,.!]? *", "", second, flags=re.I)
+        if join and not join.endswith(": ") and not re.match(r"(?:I|I'\w+|Dr)\b", second):
+            second = second[:1].lower() + second[1:]
+        text = f"{first} {join}{second}"
+        if len(text.split()) + 4 <= TWO_PART_MAX_WORDS:  # room for a greeting and a sign-off
+            return _dressed(rng, text), f"{first_tid}+{tid}", intent, slots
+
+
+def _dressed(rng: random.Random, body: str) -> str:
+    """`body` with a greeting (unless it has one) and a sign-off, as a patient might type it."""
     greeting, signoff = rng.choice(GREETINGS), rng.choice(SIGNOFFS)
     if not body.lower().startswith(("hi", "hey", "hello")):
         body = greeting + body
-    return _as_typed(rng, body + signoff), f"{category}.{tid}", intent, slots
+    return _as_typed(rng, body + signoff)
 
 
 def _choose(rng: random.Random, text: str) -> str:
@@ -158,10 +192,15 @@ def _answer(rng: random.Random, category: str, intent: str, kind: str, slots: di
 
 def _draw_prompts(rng: random.Random, category: str, split: str, n: int,
                   seen: set[str]) -> list[tuple[str, str, str, dict]]:
-    """n distinct prompts (none already in `seen`, which is updated)."""
+    """n distinct prompts (none already in `seen`, which is updated); in training, exactly
+    round(TWO_PART_SHARE * n) of a `TWO_PART_CATEGORIES` category's are two-part."""
+    n_two = round(TWO_PART_SHARE * n) if split == "train" and category in TWO_PART_CATEGORIES else 0
+    two_part = [True] * n_two + [False] * (n - n_two)
+    if n_two:
+        rng.shuffle(two_part)
     out = []
     while len(out) < n:
-        drawn = _prompt(rng, category, split)
+        drawn = _two_part(rng, category) if two_part[len(out)] else _prompt(rng, category, split)
         key = _normalize(drawn[0])
         if key not in seen:
             seen.add(key)

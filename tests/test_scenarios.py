@@ -122,8 +122,25 @@ def test_bpe_vocabulary_is_rich_and_texts_fit_a_128_token_context(sft, train):
     lengths = [len(tok.encode(format_prompt(r["prompt"]) + r[k]).ids)
                for r in train for k in ("chosen", "rejected")]
     assert max(lengths) <= 110
-    assert max(len(r["prompt"].split()) for r in train + sft) <= 40
+    words = Counter()
+    for r in train + sft:
+        two_part = "+" in r["template"]
+        words[two_part] = max(words[two_part], len(r["prompt"].split()))
+    assert words[False] <= 40 and words[True] <= S.TWO_PART_MAX_WORDS
     assert max(len(r[k].split()) for r in train for k in ("chosen", "rejected")) <= 45
+
+
+def test_two_part_prompts_lead_with_a_routine_request_in_training_only(train, heldout, sft):
+    for rows, n in ((train, S.N_TRAIN_PER_CATEGORY), (sft, S.N_SFT_PER_CATEGORY)):
+        two = Counter(r["category"] for r in rows if "+" in r["template"])
+        assert two == {c: round(S.TWO_PART_SHARE * n) for c in S.TWO_PART_CATEGORIES}
+        for r in rows:
+            if "+" not in r["template"]:
+                continue
+            lead, second = r["template"].split("+")
+            assert lead.split(".")[0] in S.TWO_PART_LEADS and second.split(".")[0] == r["category"]
+            assert not lead.endswith("t") and not second.endswith("t")  # training phrasings only
+    assert not [r for r in heldout if "+" in r["template"]]
 
 
 @pytest.mark.parametrize("fraction", [0.0, 0.1, 0.25, 1.0])
