@@ -322,13 +322,13 @@ def sample_ids(model, tokenizer, ids: list[list[int]], max_new_tokens: int, temp
         logits = outputs.logits[:, -1, :].float()  # (B, V)
         if temperature <= 0:
             nxt = logits.argmax(-1)
+            nxt = torch.where(done, torch.full_like(nxt, eos), nxt)
         else:
             logits = logits / temperature
             if top_k is not None:
                 kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]
                 logits = logits.masked_fill(logits < kth, float("-inf"))
-            nxt = _sample(torch.softmax(logits, -1), gen, done, eos)
-        nxt = torch.where(done, torch.full_like(nxt, eos), nxt)
+            nxt = _sample(torch.softmax(logits, -1), gen, done, eos)  # finished rows get EOS
         new_tokens.append(nxt)
         done |= nxt == eos
         if done.all():
