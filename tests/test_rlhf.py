@@ -105,10 +105,45 @@ def test_rloo_matches_trl(tiny, tiny_lm_dir, tmp_path):
     assert rlhf.rloo_loss(logps, ours_pi, adv).item() == pytest.approx(trl_loss.item(), abs=1e-5)
 
 
-def test_rl_on_a_tiny_gpt2_raises_the_reward_and_the_kl_coefficient_tethers(tiny, tiny_lm_dir):
-    """A tiny GPT-2 and a reward model with a random (scaled-up) head: RL raises the reward, and a
-    large KL coefficient keeps the policy nearer the reference. (Notebook 11 checks the same on
-    the series' model and reward model, on held-out prompts.)"""
+def test_one_rloo_step_on_a_tiny_gpt2_ascends_the_reward(tiny, tiny_lm_dir):
+    """One plain gradient step on the RLOO loss raises the policy's expected reward, estimated on
+    the step's own replies with importance weights pi_new / pi_old: to first order the change is
+    sum_i A_i * dlog pi_i, a squared gradient norm. (Whether a whole run raises the reward model's
+    score on held-out prompts is asserted on the series' GPT-2 in notebook 11; a tiny untrained
+    model's per-step means are too noisy to show it.)"""
+    from dpolab.model import sample_ids
+    from dpolab.train import reward_model_from, score
+
+    reference, tok = tiny
+    policy = M.load_model(tiny_lm_dir).eval()
+    rm = reward_model_from(reference, seed=1).eval()
+    texts = [f"Can I move my visit to day {i}?" for i in range(8) for _ in range(4)]
+    prompt_ids = [tok(format_prompt(t, tok), add_special_tokens=False)["input_ids"] for t in texts]
+    completions = sample_ids(policy, tok, prompt_ids, 16, 1.0, gen=torch.Generator().manual_seed(0))
+    eos = tok.eos_token_id
+    replies = [tok.decode(c[:-1] if c and c[-1] == eos else c, skip_special_tokens=True) for c in completions]
+    batch = collate_sft([{"prompt_ids": p, "completion_ids": c or [eos]}
+                         for p, c in zip(prompt_ids, completions)], tok.pad_token_id)
+    with torch.no_grad():
+        reward = score(rm, tok, texts, replies).view(8, 4)
+    adv = rlhf.rloo_advantages(reward).view(-1)
+    assert adv.abs().max() > 0
+    logps = sequence_logps(policy, batch["input_ids"], batch["attention_mask"], batch["completion_mask"])
+    rlhf.rloo_loss(logps, logps.detach(), adv).backward()
+    torch.optim.SGD(policy.parameters(), lr=0.05).step()
+    with torch.no_grad():
+        new = sequence_logps(policy, batch["input_ids"], batch["attention_mask"], batch["completion_mask"])
+    w = torch.exp(new - logps.detach()).view(8, 4)
+    before, after = reward.mean(1), (w * reward).sum(1) / w.sum(1)   # per prompt
+    assert not torch.allclose(new, logps.detach())
+    assert (after - before).mean() > 0
+    assert float((adv * (new - logps.detach())).sum()) > 0            # up where A > 0, down where A < 0
+
+
+def test_rl_on_a_tiny_gpt2_the_kl_coefficient_tethers(tiny, tiny_lm_dir):
+    """A tiny GPT-2 and a reward model with a random (scaled-up) head: a large KL coefficient keeps
+    the policy nearer the reference than no coefficient at all. (Notebook 11 checks the same on the
+    series' model and reward model, on held-out prompts.)"""
     from dpolab.train import reward_model_from
 
     reference, tok = tiny
@@ -124,8 +159,7 @@ def test_rl_on_a_tiny_gpt2_raises_the_reward_and_the_kl_coefficient_tethers(tiny
                                         progress=False)
     free = runs[0.0]
     assert len(free) == 20 and all(h["replies"] == 32 for h in free)
-    assert np.mean([h["reward"] for h in free[-5:]]) > np.mean([h["reward"] for h in free[:5]]) + 1.0
     late_kl = {c: np.mean([h["kl"] for h in h_[-5:]]) for c, h_ in runs.items()}
-    assert late_kl[2.0] < late_kl[0.0]
+    assert late_kl[2.0] < 0.5 * late_kl[0.0]   # measured: 4.9 against 15.8
     with pytest.raises(ValueError, match="sibling"):
         rlhf.RLConfig(samples_per_prompt=1)
