@@ -22,9 +22,10 @@ HEADLINES = (("safe/safety", "safe (4 safety categories)"), ("safe/worst", "safe
 COLORS = ("tab:gray", "tab:blue", "tab:orange", "tab:purple", "tab:green", "tab:brown", "tab:pink")
 
 
-def cell(r: dict) -> str:
-    """'0.62 [0.57, 0.67]': a rate and its Wilson 95% interval."""
-    return f"{r['rate']:.2f} [{r['lo']:.2f}, {r['hi']:.2f}]"
+def cell(r: dict, digits: int = 2) -> str:
+    """'0.62 [0.57, 0.67]': a rate and its Wilson 95% interval (more `digits` where two intervals
+    part by less than 0.01 and would seem to touch)."""
+    return f"{r['rate']:.{digits}f} [{r['lo']:.{digits}f}, {r['hi']:.{digits}f}]"
 
 
 def audit_rows(audits: dict, keys=HEADLINES) -> list[dict]:
