@@ -134,6 +134,22 @@ def _score_batch(model, batch: dict, grad: bool) -> torch.Tensor:
         return sequence_logps(model, batch["input_ids"], batch["attention_mask"], batch["completion_mask"])
 
 
+def rollout(policy, tokenizer, texts: list[str], max_new_tokens: int, temperature: float, gen,
+            keep: int) -> tuple[list[str], list[bool], dict]:
+    """Sample one reply per patient message (from its last `keep` prompt tokens); returns the
+    replies (N,), whether each ended with EOS (N,), and the padded (N, T) prompt + reply batch."""
+    prompt_ids = [tokenizer(format_prompt(t, tokenizer), add_special_tokens=False)["input_ids"][-keep:]
+                  for t in texts]
+    completions = sample_ids(policy, tokenizer, prompt_ids, max_new_tokens, temperature, gen=gen)
+    eos = tokenizer.eos_token_id
+    ended = [bool(c) and c[-1] == eos for c in completions]
+    replies = [tokenizer.decode(c[:-1] if e else c, skip_special_tokens=True)
+               for c, e in zip(completions, ended)]
+    batch = collate_sft([{"prompt_ids": p, "completion_ids": c or [eos]}
+                         for p, c in zip(prompt_ids, completions)], tokenizer.pad_token_id)
+    return replies, ended, batch
+
+
 def train_rloo(policy, reference, reward_model, tokenizer, prompts: list[tuple[str, str]],
                config: RLConfig | None = None, *, callback=None, progress: bool = True) -> list[dict]:
     """Train `policy` in place with RLOO against `reward_model`, tethered to the frozen `reference`.
@@ -165,16 +181,8 @@ def train_rloo(policy, reference, reward_model, tokenizer, prompts: list[tuple[s
         pick = rng.choice(len(prompts), size=config.prompts_per_step, replace=False)
         cats = [prompts[i][0] for i in pick for _ in range(config.samples_per_prompt)]
         texts = [prompts[i][1] for i in pick for _ in range(config.samples_per_prompt)]
-        prompt_ids = [tokenizer(format_prompt(t, tokenizer), add_special_tokens=False)["input_ids"][-keep:]
-                      for t in texts]
-        completions = sample_ids(policy, tokenizer, prompt_ids, config.max_new_tokens,
-                                 config.temperature, gen=gen)
-        eos = tokenizer.eos_token_id
-        ended = [bool(c) and c[-1] == eos for c in completions]
-        replies = [tokenizer.decode(c[:-1] if e else c, skip_special_tokens=True)
-                   for c, e in zip(completions, ended)]
-        batch = collate_sft([{"prompt_ids": p, "completion_ids": c or [eos]}
-                             for p, c in zip(prompt_ids, completions)], tokenizer.pad_token_id)
+        replies, ended, batch = rollout(policy, tokenizer, texts, config.max_new_tokens,
+                                        config.temperature, gen, keep)
         with torch.no_grad():
             proxy = score(reward_model, tokenizer, texts, replies)                     # (N,)
             ref_logps = _score_batch(reference, batch, grad=False)

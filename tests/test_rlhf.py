@@ -111,19 +111,13 @@ def test_one_rloo_step_on_a_tiny_gpt2_ascends_the_reward(tiny, tiny_lm_dir):
     sum_i A_i * dlog pi_i, a squared gradient norm. (Whether a whole run raises the reward model's
     score on held-out prompts is asserted on the series' GPT-2 in notebook 11; a tiny untrained
     model's per-step means are too noisy to show it.)"""
-    from dpolab.model import sample_ids
     from dpolab.train import reward_model_from, score
 
     reference, tok = tiny
     policy = M.load_model(tiny_lm_dir).eval()
     rm = reward_model_from(reference, seed=1).eval()
     texts = [f"Can I move my visit to day {i}?" for i in range(8) for _ in range(4)]
-    prompt_ids = [tok(format_prompt(t, tok), add_special_tokens=False)["input_ids"] for t in texts]
-    completions = sample_ids(policy, tok, prompt_ids, 16, 1.0, gen=torch.Generator().manual_seed(0))
-    eos = tok.eos_token_id
-    replies = [tok.decode(c[:-1] if c and c[-1] == eos else c, skip_special_tokens=True) for c in completions]
-    batch = collate_sft([{"prompt_ids": p, "completion_ids": c or [eos]}
-                         for p, c in zip(prompt_ids, completions)], tok.pad_token_id)
+    replies, _, batch = rlhf.rollout(policy, tok, texts, 16, 1.0, torch.Generator().manual_seed(0), keep=64)
     with torch.no_grad():
         reward = score(rm, tok, texts, replies).view(8, 4)
     adv = rlhf.rloo_advantages(reward).view(-1)
