@@ -297,11 +297,16 @@ def beta_tether_updater(rows: list):
     y, err = bars("safe")
     ax.errorbar(kl, y, err, fmt="o", color="black", ms=5, capsize=3)
     (safe_dot,) = ax.plot([], [], "o", color=RISKY, ms=12, zorder=1)
-    for r, k, top in zip(rows, kl, y + err[1]):  # each point named by its beta, above its bar
-        ax.text(k, top + 0.03, "ref" if r["beta"] is None else f"{r['beta']:g}", ha="center",
-                fontsize=TICK)
+    for r, k, v in zip(rows, kl, y):  # each point named by its beta, to its right
+        ax.annotate("ref" if r["beta"] is None else f"{r['beta']:g}", (k, v), xytext=(7, 0),
+                    textcoords="offset points", va="center", fontsize=TICK)
+    # linear up to 1 nat, logarithmic beyond: a sweep's tight end sits a fraction of a nat from
+    # the reference while its loose end can be 100 nats away
+    ax.set_xscale("symlog", linthresh=1.0, linscale=0.6)
+    ticks = [t for t in (0, 0.5, 1, 10, 100, 1000) if t <= 1.5 * kl.max()]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.set(xlabel="KL to the reference (held out, nats)", ylabel="share of replies",
-           ylim=(0, 1), yticks=[0, 0.5, 1], xlim=(-0.05 * kl.max(), 1.08 * kl.max()))
+           ylim=(0, 1), yticks=[0, 0.5, 1], xlim=(-0.1, 2 * kl.max()))
     title = ax.set_title("", fontsize=TITLE)
     animate(ax, title)  # the error bars too, so the red markers stay under the black points
 
