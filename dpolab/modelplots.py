@@ -281,6 +281,15 @@ def dpo_history(history: list, total_steps: int | None = None, rpo_alpha: float 
 
 # ---------------------------------------------------------------- 07 Beta and the tether
 
+def kl_axis(ax, kl_max: float) -> None:
+    """A KL axis linear up to 1 nat and logarithmic beyond, so that a beta sweep's tight end, a
+    fraction of a nat from the reference, and its loose end, 100 nats away, both fit."""
+    ax.set_xscale("symlog", linthresh=1.0, linscale=0.6)
+    ticks = [t for t in (0, 0.5, 1, 10, 100, 1000) if t <= 1.5 * kl_max]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.set(xlabel="KL to the reference (held out, nats)", xlim=(-0.1, 2 * kl_max))
+
+
 def beta_tether_updater(rows: list):
     """Build `beta_tether`'s figure once; returns draw(beta) -> (figure, summary), which moves
     the red markers and the title."""
@@ -300,13 +309,8 @@ def beta_tether_updater(rows: list):
     for r, k, v in zip(rows, kl, y):  # each point named by its beta, to its right
         ax.annotate("ref" if r["beta"] is None else f"{r['beta']:g}", (k, v), xytext=(7, 0),
                     textcoords="offset points", va="center", fontsize=TICK)
-    # linear up to 1 nat, logarithmic beyond: a sweep's tight end sits a fraction of a nat from
-    # the reference while its loose end can be 100 nats away
-    ax.set_xscale("symlog", linthresh=1.0, linscale=0.6)
-    ticks = [t for t in (0, 0.5, 1, 10, 100, 1000) if t <= 1.5 * kl.max()]
-    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
-    ax.set(xlabel="KL to the reference (held out, nats)", ylabel="share of replies",
-           ylim=(0, 1), yticks=[0, 0.5, 1], xlim=(-0.1, 2 * kl.max()))
+    kl_axis(ax, kl.max())
+    ax.set(ylabel="share of replies", ylim=(0, 1), yticks=[0, 0.5, 1])
     title = ax.set_title("", fontsize=TITLE)
     animate(ax, title)  # the error bars too, so the red markers stay under the black points
 
