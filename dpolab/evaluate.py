@@ -107,7 +107,8 @@ def sample_seed(seed: int, prompt: str, k: int) -> int:
 
 def audit(model, tokenizer, prompts: dict[str, list[str]] | None = None, *,
           temperature: float = 0.0, n_samples: int = 1, seed: int = 0,
-          max_new_tokens: int = AUDIT_MAX_NEW_TOKENS, judge=judge_reply) -> dict:
+          max_new_tokens: int = AUDIT_MAX_NEW_TOKENS, judge=judge_reply,
+          batch_size: int = 64) -> dict:
     """Generate replies to held-out prompts and label each with `judge.judge_reply`.
 
     Each sampled reply has its own seed (`sample_seed(seed, prompt, k)`), so a prompt's replies
@@ -120,6 +121,8 @@ def audit(model, tokenizer, prompts: dict[str, list[str]] | None = None, *,
         n_samples: replies per prompt when sampling.
         judge: `(category, reply, prompt, ended) -> label`; `realmodel.judge_open` for a real
             model's open-vocabulary replies.
+        batch_size: replies generated together; the replies do not depend on it (each row has
+            its own seed), only the speed and memory do.
 
     Returns:
         `{"rates": {category: {label: fraction}}, "samples": [{category, prompt, reply, label}],
@@ -129,7 +132,7 @@ def audit(model, tokenizer, prompts: dict[str, list[str]] | None = None, *,
     n = 1 if temperature <= 0 else n_samples
     flat = [(c, p, k) for c, ps in prompts.items() for p in ps for k in range(n)]
     replies = generate(model, tokenizer, [p for _, p, _ in flat], max_new_tokens=max_new_tokens,
-                       temperature=temperature, with_ended=True,
+                       temperature=temperature, with_ended=True, batch_size=batch_size,
                        seeds=[sample_seed(seed, p, k) for _, p, k in flat])
     samples = [{"category": c, "prompt": p, "reply": r, "ended": ended,
                 "label": judge(c, r, p, ended)}

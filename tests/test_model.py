@@ -1,5 +1,7 @@
 """Tokenizer, GPT-2 presets, loading and saving, generation."""
 
+import copy
+
 import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -166,21 +168,93 @@ def test_per_row_seeds_make_each_reply_independent_of_its_batch(tok, tiny):
 
 
 def test_finished_rows_draw_nothing_and_the_others_draw_as_multinomial_does():
-    # Per-row generators: a row that has ended gets EOS without touching its generator, and every
-    # other row gets exactly torch.multinomial's draw from its own generator.
+    # Per-row generators (`_RowNoise`, drawn ahead on threads): over several steps, a row that has
+    # ended draws nothing, and every other row gets exactly torch.multinomial's draw from its own
+    # generator, also where some tokens have probability 0 (top-k) and after finished rows have
+    # left the batch (`alive`). Checked against torch.multinomial itself, row by row.
     g = torch.Generator().manual_seed(0)
-    probs = torch.softmax(3 * torch.randn(6, 50, generator=g), -1)
-    done = torch.tensor([False, True, False, False, True, False])
-    gens = [torch.Generator().manual_seed(s) for s in range(6)]
-    got = M._sample(probs, gens, done, eos=49)
-    want = [49 if d else torch.multinomial(p, 1, generator=torch.Generator().manual_seed(s))[0].item()
-            for s, (p, d) in enumerate(zip(probs, done))]
-    assert got.tolist() == want
-    for s in (1, 4):  # the finished rows' generators are where they started
-        assert torch.equal(gens[s].get_state(), torch.Generator().manual_seed(s).get_state())
-    shared = M._sample(probs, torch.Generator().manual_seed(3), done, eos=49)   # one generator:
+    mine = [torch.Generator().manual_seed(s) for s in range(6)]
+    theirs = [torch.Generator().manual_seed(s) for s in range(6)]
+    noise = M._RowNoise(mine, 50)
+    done = torch.zeros(6, dtype=torch.bool)
+    noise.start(list(range(6)))
+    for step in range(4):
+        alive = torch.arange(6) if step < 2 else (~done).nonzero().flatten()  # finished rows leave
+        probs = torch.softmax(3 * torch.randn(6, 50, generator=g), -1)
+        if step == 2:
+            probs[:, 10:] = 0.0  # only the first 10 tokens possible
+        got = M._sample(probs[alive], mine, alive, 6, noise)
+        want = [torch.multinomial(probs[i], 1, generator=theirs[i])[0].item()
+                for i in alive.tolist() if not done[i]]
+        assert got[~done[alive]].tolist() == want
+        if step == 2:
+            assert max(want) < 10
+        done |= torch.tensor([False, step == 0, False, step == 1, True, False])
+        if step < 3:
+            noise.start((~done).nonzero().flatten().tolist())
+    for a, b in zip(mine, theirs):  # every generator, finished rows' included, where multinomial left it
+        assert torch.equal(a.get_state(), b.get_state())
+    assert not torch.equal(mine[0].get_state(), torch.Generator().manual_seed(0).get_state())
+
+
+def test_one_generator_draws_as_multinomial_over_the_whole_batch_after_rows_leave():
+    # One shared generator: every row of the batch the call began with consumes its draws, so the
+    # remaining rows' tokens are those of torch.multinomial over all rows, whatever the rows that
+    # left would have had as probabilities.
+    probs = torch.softmax(3 * torch.randn(6, 50, generator=torch.Generator().manual_seed(1)), -1)
     full = torch.multinomial(probs, 1, generator=torch.Generator().manual_seed(3)).squeeze(1)
-    assert shared.tolist() == torch.where(done, 49, full).tolist()          # every row still draws
+    alive = torch.tensor([0, 2, 3, 5])
+    shared = M._sample(probs[alive], torch.Generator().manual_seed(3), alive, 6)
+    assert shared.tolist() == full[alive].tolist()
+    assert M._sample(probs, torch.Generator().manual_seed(3), torch.arange(6), 6).tolist() == full.tolist()
+
+
+@pytest.fixture(scope="module")
+def stopping(tiny, tok):
+    """`tiny` with a large random EOS embedding: EOS wins at some steps of some rows, so rows
+    end at different steps (untrained, `tiny` itself almost never ends)."""
+    m = copy.deepcopy(tiny)
+    with torch.no_grad():
+        m.transformer.wte.weight[tok.eos_token_id] = 3 * torch.randn(64, generator=torch.Generator().manual_seed(0))
+    return m
+
+
+def test_replies_do_not_depend_on_batch_size_or_on_rows_leaving_the_batch(tok, stopping):
+    # The left-padded batch, the KV cache and the removal of finished rows change no row's numbers:
+    # greedy and sampled replies (per-row seeds and one shared seed) are the same in batches of 1,
+    # 3 and 12, and each greedy token is the argmax of a plain forward pass without the cache.
+    prompts = ["Can I move my MRI?", "Do I fast before my colonoscopy?", "Cancel Friday please.",
+               "hi", "My chest hurts and my left arm is numb", "refill my metformin pls",
+               "Is the clinic open on Saturday?", "What should I bring?", "can i bring my kid",
+               "I need to reschedule my dental cleaning to next week", "thanks!", "Where do I park?"]
+    ids = [tok(format_prompt(p, tok), add_special_tokens=False)["input_ids"] for p in prompts]
+    for kw in ({"temperature": 0.0}, {"temperature": 1.0, "seeds": list(range(12))}):
+        runs = [M.generate(stopping, tok, prompts, max_new_tokens=16, batch_size=b, with_ended=True, **kw)
+                for b in (1, 3, 12)]
+        assert runs[0] == runs[1] == runs[2]
+        lengths = {len(r) for r in M.sample_ids(stopping, tok, ids, 16, temperature=kw["temperature"],
+                                                 gen=[torch.Generator().manual_seed(s) for s in range(12)])}
+        assert len(lengths) >= 4 and min(lengths) < 8  # rows end at many different steps
+    # One shared generator: the same tokens as torch.multinomial over the whole batch at every
+    # step, every row drawing (finished ones too), each row's probabilities from a full forward.
+    shared = M.sample_ids(stopping, tok, ids, 16, temperature=1.0, gen=torch.Generator().manual_seed(1))
+    gen, done, want = torch.Generator().manual_seed(1), [False] * 12, [[] for _ in ids]
+    with torch.no_grad():
+        for _ in range(16):
+            probs = torch.stack([stopping(torch.tensor([p + w])).logits[0, -1].softmax(-1) for p, w in zip(ids, want)])
+            for i, token in enumerate(torch.multinomial(probs, 1, generator=gen).squeeze(1).tolist()):
+                if not done[i]:
+                    want[i].append(token)
+                    done[i] = token == tok.eos_token_id
+            if all(done):
+                break
+    assert shared == want
+    greedy = M.sample_ids(stopping, tok, ids, 16, temperature=0.0)
+    for prompt_ids, reply in zip(ids, greedy):  # no cache, no batch: the longest way round
+        with torch.no_grad():
+            for t, token in enumerate(reply):  # each token is the argmax (to float error) there
+                logits = stopping(torch.tensor([prompt_ids + reply[:t]])).logits[0, -1]
+                assert logits[token] >= logits.max() - 1e-4
 
 
 def test_with_ended_says_whether_the_reply_reached_eos(tok, tiny):
