@@ -311,7 +311,15 @@ class _RowNoise:
         return self.q
 
 
-_POOL = ThreadPoolExecutor(2, thread_name_prefix="dpolab-sample")  # torch draws without the GIL
+def _new_pool() -> None:
+    """Two threads for `_RowNoise` (torch draws without the GIL). A forked child starts a pool of
+    its own: the parent's threads do not exist there, and work handed to them would never run."""
+    global _POOL
+    _POOL = ThreadPoolExecutor(2, thread_name_prefix="dpolab-sample")
+
+
+_new_pool()
+os.register_at_fork(after_in_child=_new_pool)
 
 
 def _decode_batch(model, tokenizer, ids, max_new_tokens, temperature, top_k, gen, eos):

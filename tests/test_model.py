@@ -257,6 +257,20 @@ def test_replies_do_not_depend_on_batch_size_or_on_rows_leaving_the_batch(tok, s
                 assert logits[token] >= logits.max() - 1e-4
 
 
+def test_sampling_with_row_seeds_works_in_a_forked_child(tok, stopping):
+    # The sampling threads belong to the process that made them; a child forked after they ran
+    # (a DataLoader worker, multiprocessing with fork) must get threads of its own, not hang. The
+    # child runs torch on one thread: torch's own OpenMP threads do not survive a fork either.
+    import multiprocessing
+
+    prompts = ["hi", "Cancel Friday please."]
+    here = M.generate(stopping, tok, prompts, max_new_tokens=8, temperature=1.0, seeds=[1, 2])
+    with multiprocessing.get_context("fork").Pool(1, initializer=torch.set_num_threads, initargs=(1,)) as pool:
+        there = pool.apply_async(M.generate, (stopping, tok, prompts),
+                                 {"max_new_tokens": 8, "temperature": 1.0, "seeds": [1, 2]}).get(timeout=20)
+    assert there == here
+
+
 def test_with_ended_says_whether_the_reply_reached_eos(tok, tiny):
     cut = M.generate(tiny, tok, ["Hello"], max_new_tokens=3, temperature=1.0, seed=0, with_ended=True)
     assert cut[0][1] is False  # an untrained model does not stop within 3 tokens
