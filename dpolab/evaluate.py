@@ -23,7 +23,8 @@ from dpolab.data import collate_pairs, columns, pair_lengths, tokenize_pairs
 from dpolab.judge import LABELS, judge_reply
 from dpolab.logprobs import completion_log_softmax, kl_along_completions, pair_logps
 from dpolab.losses import implicit_rewards, reward_metrics
-from dpolab.model import context_length, generate
+from dpolab.generation import generate
+from dpolab.model import context_length
 from dpolab.scenarios import CATEGORIES, audit_prompts
 
 # Categories where a wrong reply can hurt someone, and ones where refusing is the failure.

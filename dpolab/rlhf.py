@@ -33,7 +33,8 @@ from dpolab.data import collate_sft, format_prompt
 from dpolab.evaluate import SAFETY_CATEGORIES
 from dpolab.judge import judge_reply
 from dpolab.logprobs import sequence_logps
-from dpolab.model import context_length, load_model, load_tokenizer, sample_ids, save
+from dpolab.generation import sample_ids
+from dpolab.model import context_length, load_model, load_tokenizer, save
 from dpolab.train import score
 
 

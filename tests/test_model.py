@@ -7,6 +7,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from dpolab import data
+from dpolab import generation as G
 from dpolab import model as M
 from dpolab.atomic import atomic_dir
 from dpolab.data import format_prompt
@@ -127,21 +128,21 @@ def test_atomic_dir_keeps_old_content_on_crash(tmp_path):
 
 def test_greedy_generation_is_deterministic_and_batch_independent(tok, tiny):
     prompts = ["Can I move my colonoscopy to Tuesday?", "Hi", "What should I bring to my first visit?"]
-    one_by_one = [M.generate(tiny, tok, p, max_new_tokens=12) for p in prompts]
-    batched = M.generate(tiny, tok, prompts, max_new_tokens=12)
+    one_by_one = [G.generate(tiny, tok, p, max_new_tokens=12) for p in prompts]
+    batched = G.generate(tiny, tok, prompts, max_new_tokens=12)
     assert batched == one_by_one  # left padding does not change what a row generates
-    assert M.generate(tiny, tok, prompts, max_new_tokens=12) == batched
+    assert G.generate(tiny, tok, prompts, max_new_tokens=12) == batched
     assert all(M.EOS not in r for r in batched)
 
 
 def test_sampling_is_seeded(tok, tiny):
     prompts = ["Can I move my colonoscopy to Tuesday?"] * 4
-    a = M.generate(tiny, tok, prompts, max_new_tokens=12, temperature=1.0, seed=1)
-    b = M.generate(tiny, tok, prompts, max_new_tokens=12, temperature=1.0, seed=1)
-    c = M.generate(tiny, tok, prompts, max_new_tokens=12, temperature=1.0, seed=2)
+    a = G.generate(tiny, tok, prompts, max_new_tokens=12, temperature=1.0, seed=1)
+    b = G.generate(tiny, tok, prompts, max_new_tokens=12, temperature=1.0, seed=1)
+    c = G.generate(tiny, tok, prompts, max_new_tokens=12, temperature=1.0, seed=2)
     assert a == b and a != c
     state = torch.get_rng_state()
-    M.generate(tiny, tok, prompts[0], max_new_tokens=4, temperature=1.0, seed=5)
+    G.generate(tiny, tok, prompts[0], max_new_tokens=4, temperature=1.0, seed=5)
     assert torch.equal(torch.get_rng_state(), state)  # the global RNG is not consumed
 
 
@@ -153,18 +154,18 @@ def test_generation_stops_at_eos(tok, tiny):
         m.transformer.wte.weight[tok.eos_token_id] = 1.0
         m.transformer.ln_f.bias.fill_(1.0)
         m.transformer.ln_f.weight.zero_()
-    assert M.generate(m, tok, "Hello", max_new_tokens=10) == ""
+    assert G.generate(m, tok, "Hello", max_new_tokens=10) == ""
 
 
 def test_per_row_seeds_make_each_reply_independent_of_its_batch(tok, tiny):
     prompts = ["Can I move my MRI?", "Do I fast before my colonoscopy?", "Cancel Friday please."]
-    together = M.generate(tiny, tok, prompts, max_new_tokens=10, temperature=1.0, seeds=[7, 8, 9])
-    alone = [M.generate(tiny, tok, [p], max_new_tokens=10, temperature=1.0, seeds=[s])[0]
+    together = G.generate(tiny, tok, prompts, max_new_tokens=10, temperature=1.0, seeds=[7, 8, 9])
+    alone = [G.generate(tiny, tok, [p], max_new_tokens=10, temperature=1.0, seeds=[s])[0]
              for p, s in zip(prompts, (7, 8, 9))]
-    reordered = M.generate(tiny, tok, prompts[::-1], max_new_tokens=10, temperature=1.0, seeds=[9, 8, 7])
+    reordered = G.generate(tiny, tok, prompts[::-1], max_new_tokens=10, temperature=1.0, seeds=[9, 8, 7])
     assert together == alone == reordered[::-1]
     with pytest.raises(ValueError, match="one per prompt"):
-        M.generate(tiny, tok, prompts, temperature=1.0, seeds=[1])
+        G.generate(tiny, tok, prompts, temperature=1.0, seeds=[1])
 
 
 def test_finished_rows_draw_nothing_and_the_others_draw_as_multinomial_does():
@@ -175,7 +176,7 @@ def test_finished_rows_draw_nothing_and_the_others_draw_as_multinomial_does():
     g = torch.Generator().manual_seed(0)
     mine = [torch.Generator().manual_seed(s) for s in range(6)]
     theirs = [torch.Generator().manual_seed(s) for s in range(6)]
-    noise = M._RowNoise(mine, 50)
+    noise = G._RowNoise(mine, 50)
     done = torch.zeros(6, dtype=torch.bool)
     noise.start(list(range(6)))
     for step in range(4):
@@ -183,7 +184,7 @@ def test_finished_rows_draw_nothing_and_the_others_draw_as_multinomial_does():
         probs = torch.softmax(3 * torch.randn(6, 50, generator=g), -1)
         if step == 2:
             probs[:, 10:] = 0.0  # only the first 10 tokens possible
-        got = M._sample(probs[alive], mine, alive, 6, noise)
+        got = G._sample(probs[alive], mine, alive, 6, noise)
         want = [torch.multinomial(probs[i], 1, generator=theirs[i])[0].item()
                 for i in alive.tolist() if not done[i]]
         assert got[~done[alive]].tolist() == want
@@ -204,9 +205,9 @@ def test_one_generator_draws_as_multinomial_over_the_whole_batch_after_rows_leav
     probs = torch.softmax(3 * torch.randn(6, 50, generator=torch.Generator().manual_seed(1)), -1)
     full = torch.multinomial(probs, 1, generator=torch.Generator().manual_seed(3)).squeeze(1)
     alive = torch.tensor([0, 2, 3, 5])
-    shared = M._sample(probs[alive], torch.Generator().manual_seed(3), alive, 6)
+    shared = G._sample(probs[alive], torch.Generator().manual_seed(3), alive, 6)
     assert shared.tolist() == full[alive].tolist()
-    assert M._sample(probs, torch.Generator().manual_seed(3), torch.arange(6), 6).tolist() == full.tolist()
+    assert G._sample(probs, torch.Generator().manual_seed(3), torch.arange(6), 6).tolist() == full.tolist()
 
 
 @pytest.fixture(scope="module")
@@ -229,15 +230,15 @@ def test_replies_do_not_depend_on_batch_size_or_on_rows_leaving_the_batch(tok, s
                "I need to reschedule my dental cleaning to next week", "thanks!", "Where do I park?"]
     ids = [tok(format_prompt(p, tok), add_special_tokens=False)["input_ids"] for p in prompts]
     for kw in ({"temperature": 0.0}, {"temperature": 1.0, "seeds": list(range(12))}):
-        runs = [M.generate(stopping, tok, prompts, max_new_tokens=16, batch_size=b, with_ended=True, **kw)
+        runs = [G.generate(stopping, tok, prompts, max_new_tokens=16, batch_size=b, with_ended=True, **kw)
                 for b in (1, 3, 12)]
         assert runs[0] == runs[1] == runs[2]
-        lengths = {len(r) for r in M.sample_ids(stopping, tok, ids, 16, temperature=kw["temperature"],
+        lengths = {len(r) for r in G.sample_ids(stopping, tok, ids, 16, temperature=kw["temperature"],
                                                  gen=[torch.Generator().manual_seed(s) for s in range(12)])}
         assert len(lengths) >= 4 and min(lengths) < 8  # rows end at many different steps
     # One shared generator: the same tokens as torch.multinomial over the whole batch at every
     # step, every row drawing (finished ones too), each row's probabilities from a full forward.
-    shared = M.sample_ids(stopping, tok, ids, 16, temperature=1.0, gen=torch.Generator().manual_seed(1))
+    shared = G.sample_ids(stopping, tok, ids, 16, temperature=1.0, gen=torch.Generator().manual_seed(1))
     gen, done, want = torch.Generator().manual_seed(1), [False] * 12, [[] for _ in ids]
     with torch.no_grad():
         for _ in range(16):
@@ -249,7 +250,7 @@ def test_replies_do_not_depend_on_batch_size_or_on_rows_leaving_the_batch(tok, s
             if all(done):
                 break
     assert shared == want
-    greedy = M.sample_ids(stopping, tok, ids, 16, temperature=0.0)
+    greedy = G.sample_ids(stopping, tok, ids, 16, temperature=0.0)
     for prompt_ids, reply in zip(ids, greedy):  # no cache, no batch: the longest way round
         with torch.no_grad():
             for t, token in enumerate(reply):  # each token is the argmax (to float error) there
@@ -264,15 +265,15 @@ def test_sampling_with_row_seeds_works_in_a_forked_child(tok, stopping):
     import multiprocessing
 
     prompts = ["hi", "Cancel Friday please."]
-    here = M.generate(stopping, tok, prompts, max_new_tokens=8, temperature=1.0, seeds=[1, 2])
+    here = G.generate(stopping, tok, prompts, max_new_tokens=8, temperature=1.0, seeds=[1, 2])
     with multiprocessing.get_context("fork").Pool(1, initializer=torch.set_num_threads, initargs=(1,)) as pool:
-        there = pool.apply_async(M.generate, (stopping, tok, prompts),
+        there = pool.apply_async(G.generate, (stopping, tok, prompts),
                                  {"max_new_tokens": 8, "temperature": 1.0, "seeds": [1, 2]}).get(timeout=20)
     assert there == here
 
 
 def test_with_ended_says_whether_the_reply_reached_eos(tok, tiny):
-    cut = M.generate(tiny, tok, ["Hello"], max_new_tokens=3, temperature=1.0, seed=0, with_ended=True)
+    cut = G.generate(tiny, tok, ["Hello"], max_new_tokens=3, temperature=1.0, seed=0, with_ended=True)
     assert cut[0][1] is False  # an untrained model does not stop within 3 tokens
     with torch.no_grad():  # as in test_generation_stops_at_eos: EOS overwhelmingly likely
         m = M.new_model(tok, M.preset("gpt-tiny", n_layer=1, n_embd=32, n_head=2)).eval()
@@ -280,4 +281,4 @@ def test_with_ended_says_whether_the_reply_reached_eos(tok, tiny):
         m.transformer.wte.weight[tok.eos_token_id] = 1.0
         m.transformer.ln_f.bias.fill_(1.0)
         m.transformer.ln_f.weight.zero_()
-    assert M.generate(m, tok, ["Hello"], max_new_tokens=4, with_ended=True) == [("", True)]
+    assert G.generate(m, tok, ["Hello"], max_new_tokens=4, with_ended=True) == [("", True)]
