@@ -48,7 +48,6 @@ def generate(
     """
     single = isinstance(prompts, str)
     prompts = [prompts] if single else list(prompts)
-    eos = tokenizer.eos_token_id
     n_ctx = context_length(model)
     was_training = model.training
     model.eval()
@@ -58,14 +57,11 @@ def generate(
         raise ValueError(f"seeds: expected one per prompt ({len(prompts)}), got {len(seeds)}")
     for start in range(0, len(prompts), batch_size):
         chunk = prompts[start:start + batch_size]
-        # Keep the end of each prompt so that prompt + reply fits the context (left truncation).
-        keep = max(1, n_ctx - max_new_tokens)
-        ids = [tokenizer(format_prompt(p, tokenizer), add_special_tokens=False)["input_ids"][-keep:]
-               for p in chunk]
+        ids = prompt_ids(tokenizer, chunk, keep=max(1, n_ctx - max_new_tokens))
         rows = None if seeds is None else \
             [torch.Generator().manual_seed(s) for s in seeds[start:start + batch_size]]
-        out.extend(_decode_batch(model, tokenizer, ids, max_new_tokens, temperature, top_k,
-                                 rows or gen, eos))
+        out.extend(decode_reply(tokenizer, row) for row in
+                   sample_ids(model, tokenizer, ids, max_new_tokens, temperature, top_k, rows or gen))
     model.train(was_training)
     if not with_ended:
         out = [text for text, _ in out]
@@ -129,12 +125,17 @@ _new_pool()
 os.register_at_fork(after_in_child=_new_pool)
 
 
-def _decode_batch(model, tokenizer, ids, max_new_tokens, temperature, top_k, gen, eos):
-    texts = []
-    for row in sample_ids(model, tokenizer, ids, max_new_tokens, temperature, top_k, gen):
-        ended = bool(row) and row[-1] == eos
-        texts.append((tokenizer.decode(row[:-1] if ended else row, skip_special_tokens=True), ended))
-    return texts
+def prompt_ids(tokenizer, texts: list[str], keep: int) -> list[list[int]]:
+    """Token ids of each formatted patient message, cut to its last `keep` tokens (left
+    truncation, so that prompt + reply fits the context)."""
+    return [tokenizer(format_prompt(t, tokenizer), add_special_tokens=False)["input_ids"][-keep:]
+            for t in texts]
+
+
+def decode_reply(tokenizer, row: list[int]) -> tuple[str, bool]:
+    """(reply text, ended with EOS) from one row of `sample_ids`."""
+    ended = bool(row) and row[-1] == tokenizer.eos_token_id
+    return tokenizer.decode(row[:-1] if ended else row, skip_special_tokens=True), ended
 
 
 @torch.no_grad()

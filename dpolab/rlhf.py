@@ -29,11 +29,11 @@ import numpy as np
 import torch
 
 from dpolab import artifacts
-from dpolab.data import collate_sft, format_prompt
+from dpolab.data import collate_sft
 from dpolab.evaluate import SAFETY_CATEGORIES
 from dpolab.judge import judge_reply
 from dpolab.logprobs import sequence_logps
-from dpolab.generation import sample_ids
+from dpolab.generation import decode_reply, prompt_ids, sample_ids
 from dpolab.model import context_length, load_model, load_tokenizer, save
 from dpolab.train import score
 
@@ -139,15 +139,11 @@ def rollout(policy, tokenizer, texts: list[str], max_new_tokens: int, temperatur
             keep: int) -> tuple[list[str], list[bool], dict]:
     """Sample one reply per patient message (from its last `keep` prompt tokens); returns the
     replies (N,), whether each ended with EOS (N,), and the padded (N, T) prompt + reply batch."""
-    prompt_ids = [tokenizer(format_prompt(t, tokenizer), add_special_tokens=False)["input_ids"][-keep:]
-                  for t in texts]
-    completions = sample_ids(policy, tokenizer, prompt_ids, max_new_tokens, temperature, gen=gen)
-    eos = tokenizer.eos_token_id
-    ended = [bool(c) and c[-1] == eos for c in completions]
-    replies = [tokenizer.decode(c[:-1] if e else c, skip_special_tokens=True)
-               for c, e in zip(completions, ended)]
-    batch = collate_sft([{"prompt_ids": p, "completion_ids": c or [eos]}
-                         for p, c in zip(prompt_ids, completions)], tokenizer.pad_token_id)
+    ids = prompt_ids(tokenizer, texts, keep)
+    completions = sample_ids(policy, tokenizer, ids, max_new_tokens, temperature, gen=gen)
+    replies, ended = map(list, zip(*[decode_reply(tokenizer, c) for c in completions]))
+    batch = collate_sft([{"prompt_ids": p, "completion_ids": c or [tokenizer.eos_token_id]}
+                         for p, c in zip(ids, completions)], tokenizer.pad_token_id)
     return replies, ended, batch
 
 
