@@ -96,13 +96,17 @@ def reviewer_bias(bias: float, grid: dict, categories=("medication", "emergency"
     legend_above(ax, ncol=2)
     # Right: one colour per category (none of them green, which means "this level" on the left).
     palette = ("tab:blue", "tab:orange", "tab:purple", "tab:brown", "tab:pink", "tab:olive")
-    for i, c in enumerate(categories):
-        ax2.plot(levels, [grid[_key(grid, l)][f"safe/{c}"] for l in levels], "o-",
-                 color=palette[i % len(palette)], label=c, ms=5, lw=2)
+    for i, c in enumerate(categories):  # a pooled rate, if shown, in black and thicker
+        style = dict(color="black", lw=3.5, zorder=3) if c == "pooled" else \
+            dict(color=palette[i % len(palette)], lw=2)
+        ax2.plot(levels, [grid[_key(grid, l)][f"safe/{c}"] for l in levels], "o-", label=c, ms=5,
+                 **style)
     ax2.plot(levels, [grid[_key(grid, l)]["accuracy"] for l in levels], "s--", color=REF_COLOR,
              label="held-out accuracy", ms=5, lw=2)
     ax2.axvline(k, color=RISKY, lw=1.5)
-    ax2.set(xlabel="reviewer bias", ylim=(0, 1.05), yticks=[0, 0.5, 1])
+    ax2.set(xlabel="reviewer bias", ylabel="safe rate; accuracy", ylim=(0, 1.05),
+            yticks=[0, 0.5, 1])
+    ax2.set_xticks(levels, [f"{l:g}" for l in levels])  # every level labelled
     ax2.set_title("every level (red: this one)", fontsize=TITLE)
     legend_right(ax2)
     summary = {"bias": k, **{f"safe/{c}": float(row[f"safe/{c}"]) for c in categories},
@@ -239,9 +243,12 @@ def dpo_history(history: list, total_steps: int | None = None, rpo_alpha: float 
     anchored = rpo_alpha != 0 and all("nll_loss" in h for h in steps)
     if len(x) and anchored:
         anchor = rpo_alpha * trailing_mean([h["nll_loss"] for h in steps], 8)
-        axes[0].plot(x, smooth("loss") - anchor, color=OPT_COLOR, lw=2, label="DPO term")
+        term = smooth("loss") - anchor
+        axes[0].plot(x, term, color=OPT_COLOR, lw=2, label="DPO term")
         axes[0].plot(x, anchor, color="tab:brown", lw=2, label="anchor")
-        axes[0].legend(loc="upper right", frameon=False)
+        # head-room above the curves and log 2, where the legend cannot cover them
+        axes[0].set_ylim(0, 1.5 * max(np.log(2), term.max(), anchor.max()))
+        axes[0].legend(loc="upper right", ncol=2, frameon=False, handlelength=1.2, columnspacing=1.0)
     elif len(x):
         axes[0].plot(x, smooth("loss"), color=OPT_COLOR, lw=2)
     if len(x):
