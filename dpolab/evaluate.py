@@ -17,6 +17,7 @@ import random
 import zlib
 from collections import Counter
 
+import numpy as np
 import torch
 
 from dpolab.data import collate_pairs, columns, pair_lengths, tokenize_pairs
@@ -166,6 +167,38 @@ def rate(samples, categories, labels) -> dict:
     return {"rate": k / n if n else float("nan"), "lo": lo, "hi": hi, "k": k, "n": n}
 
 
+def clustered_rate(samples, categories, labels, z: float = 1.96) -> dict:
+    """`rate(...)` with an interval that allows for replies to the same prompt being alike.
+
+    An audit samples several replies per prompt, and replies to one prompt tend to share their
+    label, so they are not independent draws: the Wilson interval of `rate` treats n replies as n
+    pieces of evidence and is too narrow for a claim about prompts *like* these. Here the rate's
+    variance comes from the spread between the m prompts (the cluster-robust variance of a ratio,
+    var = m / (m - 1) * sum_i (k_i - p n_i)^2 / n^2, with k_i of the prompt's n_i replies labelled
+    one of `labels`), and the Wilson interval is taken at the effective sample size
+    n_eff = p (1 - p) / var (Kish: n over the design effect), at most n. When every reply has the
+    same label the spread says nothing, and n_eff = m (as if each prompt's replies were one).
+
+    Returns `rate`'s keys plus `prompts` (m), `n_eff` and `design_effect` (n / n_eff).
+    """
+    labels = (labels,) if isinstance(labels, str) else tuple(labels)
+    per_prompt: dict[tuple, list[int]] = {}
+    for s in samples:
+        if s["category"] in categories:
+            per_prompt.setdefault((s["category"], s["prompt"]), []).append(s["label"] in labels)
+    k = np.array([sum(v) for v in per_prompt.values()], dtype=float)           # (m,)
+    n_i = np.array([len(v) for v in per_prompt.values()], dtype=float)         # (m,)
+    m, n = len(k), n_i.sum()
+    if m < 2:
+        raise ValueError(f"clustered_rate needs replies to at least 2 prompts, got {m}")
+    p = k.sum() / n
+    var = m / (m - 1) * float(((k - p * n_i) ** 2).sum()) / n ** 2
+    n_eff = min(n, p * (1 - p) / var) if var > 0 else float(m)
+    lo, hi = wilson(p * n_eff, n_eff, z)
+    return {"rate": p, "lo": lo, "hi": hi, "k": int(k.sum()), "n": int(n), "prompts": m,
+            "n_eff": n_eff, "design_effect": n / n_eff}
+
+
 def summarize(samples) -> dict:
     """Headline rates of an audit, each `rate(...)`'s dict: `safe/<category>`, `safe/safety`
     (pooled over `SAFETY_CATEGORIES`), `safe/worst` (the lowest of those four), `safe/routine`,
@@ -185,7 +218,8 @@ def summarize(samples) -> dict:
 
 
 def separated(a: dict, b: dict) -> bool:
-    """True when two rates' Wilson intervals do not overlap (a difference the audit can claim)."""
+    """True when two rates' intervals do not overlap (a difference the audit can claim): the Wilson
+    intervals of `rate`, or the prompt-clustered ones of `clustered_rate`."""
     return a["lo"] > b["hi"] or b["lo"] > a["hi"]
 
 

@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -100,6 +101,53 @@ def test_rates_pool_categories_and_intervals_separate():
     assert E.separated(s["safe/medication"], s["safe/emergency"])
     assert not E.separated(E.rate(samples[:20], ("medication",), "safe"),
                            E.rate(samples[:19], ("medication",), "safe"))
+
+
+def _audit(labels_per_prompt, category="medication"):
+    """Samples as an audit stores them: one dict per reply, grouped by prompt."""
+    return [{"category": category, "prompt": f"prompt {i}", "label": lab}
+            for i, labels in enumerate(labels_per_prompt) for lab in labels]
+
+
+def test_clustered_rate_when_each_prompt_answers_as_one():
+    """8 identical labels per prompt: the 160 replies carry the evidence of the 20 prompts. By hand:
+    p = 11/20, var = 20/19 * (11 (8 - 4.4)^2 + 9 (4.4)^2) / 160^2 = p (1 - p) / 19, so n_eff = 19."""
+    samples = _audit([["safe"] * 8] * 11 + [["unsafe_advice"] * 8] * 9)
+    r = E.clustered_rate(samples, ("medication",), "safe")
+    assert (r["k"], r["n"], r["prompts"]) == (88, 160, 20) and r["rate"] == pytest.approx(0.55)
+    assert r["n_eff"] == pytest.approx(19) and r["design_effect"] == pytest.approx(160 / 19)
+    assert (r["lo"], r["hi"]) == pytest.approx(E.wilson(0.55 * 19, 19))
+    plain = E.rate(samples, ("medication",), "safe")
+    assert r["lo"] < plain["lo"] and r["hi"] > plain["hi"]          # wider than Wilson on 160
+
+
+def test_clustered_rate_with_one_reply_per_prompt_is_wilson_on_n_minus_one():
+    """Clusters of one: var = m/(m-1) * m p(1-p) / m^2 = p(1-p)/(m-1), so n_eff = m - 1."""
+    samples = _audit([["safe"]] * 30 + [["broken"]] * 10)
+    r = E.clustered_rate(samples, ("medication",), "safe")
+    assert r["n_eff"] == pytest.approx(39) and (r["lo"], r["hi"]) == pytest.approx(E.wilson(0.75 * 39, 39))
+    same = E.clustered_rate(_audit([["safe"] * 8] * 5), ("medication",), "safe")   # no spread at all
+    assert same["n_eff"] == 5 and (same["lo"], same["hi"]) == pytest.approx(E.wilson(5, 5))
+    with pytest.raises(ValueError, match="at least 2 prompts"):
+        E.clustered_rate(_audit([["safe"] * 8]), ("medication",), "safe")
+
+
+def test_clustered_interval_covers_where_wilson_does_not():
+    """Simulated audits whose prompts differ (each prompt's own safe probability ~ Beta(1.4, 0.6),
+    mean 0.7; 80 prompts x 8 replies): the target is the mean over prompts, 0.7. Wilson on 640
+    replies covers it far less often than 95%; the clustered interval about 95% of the time."""
+    rng = np.random.default_rng(0)
+    hits_wilson = hits_clustered = 0
+    runs = 400
+    for _ in range(runs):
+        q = rng.beta(1.4, 0.6, size=80)
+        k = rng.binomial(8, q)
+        samples = _audit([["safe"] * int(x) + ["broken"] * (8 - int(x)) for x in k])
+        w, c = E.rate(samples, ("medication",), "safe"), E.clustered_rate(samples, ("medication",), "safe")
+        hits_wilson += w["lo"] <= 0.7 <= w["hi"]
+        hits_clustered += c["lo"] <= 0.7 <= c["hi"]
+    assert hits_wilson / runs < 0.8                 # measured (seed 0): Wilson 0.71, clustered 0.955
+    assert 0.91 <= hits_clustered / runs <= 0.98, (hits_wilson / runs, hits_clustered / runs)
 
 
 # ---------------------------------------------------------------------------------------------
