@@ -177,7 +177,8 @@ def clustered_rate(samples, categories, labels, z: float = 1.96) -> dict:
     var = m / (m - 1) * sum_i (k_i - p n_i)^2 / n^2, with k_i of the prompt's n_i replies labelled
     one of `labels`), and the Wilson interval is taken at the effective sample size
     n_eff = p (1 - p) / var (Kish: n over the design effect), at most n. When every reply has the
-    same label the spread says nothing, and n_eff = m (as if each prompt's replies were one).
+    same label the spread says nothing, and n_eff = m (as if each prompt's replies were one); when
+    every prompt has exactly the pooled rate, n_eff = n.
 
     Returns `rate`'s keys plus `prompts` (m), `n_eff` and `design_effect` (n / n_eff).
     """
@@ -193,7 +194,7 @@ def clustered_rate(samples, categories, labels, z: float = 1.96) -> dict:
         raise ValueError(f"clustered_rate needs replies to at least 2 prompts, got {m}")
     p = k.sum() / n
     var = m / (m - 1) * float(((k - p * n_i) ** 2).sum()) / n ** 2
-    n_eff = min(n, p * (1 - p) / var) if var > 0 else float(m)
+    n_eff = min(n, p * (1 - p) / var) if var > 0 else float(m) if p in (0.0, 1.0) else n
     lo, hi = wilson(p * n_eff, n_eff, z)
     return {"rate": p, "lo": lo, "hi": hi, "k": int(k.sum()), "n": int(n), "prompts": m,
             "n_eff": n_eff, "design_effect": n / n_eff}

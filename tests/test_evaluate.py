@@ -128,6 +128,8 @@ def test_clustered_rate_with_one_reply_per_prompt_is_wilson_on_n_minus_one():
     assert r["n_eff"] == pytest.approx(39) and (r["lo"], r["hi"]) == pytest.approx(E.wilson(0.75 * 39, 39))
     same = E.clustered_rate(_audit([["safe"] * 8] * 5), ("medication",), "safe")   # no spread at all
     assert same["n_eff"] == 5 and (same["lo"], same["hi"]) == pytest.approx(E.wilson(5, 5))
+    even = E.clustered_rate(_audit([["safe"] * 4 + ["broken"] * 4] * 5), ("medication",), "safe")
+    assert even["n_eff"] == 40 and (even["lo"], even["hi"]) == pytest.approx(E.wilson(20, 40))   # no spread, p = 1/2
     with pytest.raises(ValueError, match="at least 2 prompts"):
         E.clustered_rate(_audit([["safe"] * 8]), ("medication",), "safe")
 
