@@ -11,8 +11,8 @@ import numpy as np
 from matplotlib import transforms
 from matplotlib.patches import Patch
 
-from dpolab.plots import (LABEL, LABEL_COLORS, OPT_COLOR, REF_COLOR, RISKY, SAFE, TICK, TITLE,
-                          animate, legend_above, legend_right, new_figure)
+from dpolab.plots import (HIGHLIGHT, LABEL, LABEL_COLORS, OPT_COLOR, REF_COLOR, RISKY, SAFE, TICK,
+                          TITLE, animate, legend_above, legend_right, new_figure)
 
 
 # ---------------------------------------------------------------- 08 The hidden reward
@@ -103,7 +103,7 @@ def reviewer_bias(bias: float, grid: dict, categories=("medication", "emergency"
                  **style)
     ax2.plot(levels, [grid[_key(grid, l)]["accuracy"] for l in levels], "s--", color=REF_COLOR,
              label="held-out accuracy", ms=5, lw=2)
-    ax2.axvline(k, color=RISKY, lw=1.5)
+    ax2.axvline(k, color=HIGHLIGHT, lw=1.5)
     ax2.set(xlabel="reviewer bias", ylabel="safe rate; accuracy", ylim=(0, 1.05),
             yticks=[0, 0.5, 1])
     ax2.set_xticks(levels, [f"{l:g}" for l in levels])  # every level labelled
@@ -233,8 +233,8 @@ def dpo_history(history: list, total_steps: int | None = None, rpo_alpha: float 
     steps = [h for h in history if "loss" in h]
     evals = [h for h in history if "eval_rewards/accuracies" in h]
     x = np.array([h["step"] for h in steps])
-    fig, axes = new_figure(10.0, 5.6, ncols=2, nrows=2, left=0.8, right=1.9, bottom=0.65,
-                           top=0.45, wspace=0.3, hspace=0.45)
+    fig, axes = new_figure(10.0, 5.6, ncols=2, nrows=2, left=1.2, right=1.9, bottom=0.65,
+                           top=0.45, wspace=0.5, hspace=0.45)
     axes = axes.ravel()  # loss, rewards | margins, accuracies
 
     def smooth(key, k=8):
@@ -263,9 +263,12 @@ def dpo_history(history: list, total_steps: int | None = None, rpo_alpha: float 
     axes[0].axhline(np.log(2), color=REF_COLOR, ls="--", lw=1.2)
     axes[1].axhline(0, color=REF_COLOR, lw=0.8)
     loss_title = "loss terms (dashed: log 2)" if anchored else "loss (dashed: log 2)"
-    for ax, title in zip(axes, (loss_title, "rewards/chosen, /rejected",
-                                "rewards/margins", "rewards/accuracies")):
+    for ax, title, ylabel in zip(axes, (loss_title, "rewards/chosen, /rejected",
+                                        "rewards/margins", "rewards/accuracies"),
+                                 ("nats, batch mean", "beta x log-ratio,\nbatch mean",
+                                  "chosen minus\nrejected reward", "share of pairs\nranked right")):
         ax.set_title(title, fontsize=TITLE)
+        ax.set_ylabel(ylabel)
         if total_steps:
             ax.set_xlim(0, total_steps)
     for ax in axes[2:]:
@@ -309,10 +312,10 @@ def beta_tether_updater(rows: list):
     fig, ax = new_figure(7.4, 3.8, left=0.9, right=0.2, bottom=0.75, top=0.45)
     y, err = bars("broken")
     ax.errorbar(kl, y, err, fmt="s", color="tab:brown", ms=5, capsize=3)
-    (broken_dot,) = ax.plot([], [], "s", color=RISKY, ms=12, zorder=1)  # under the black points
+    (broken_dot,) = ax.plot([], [], "s", color=HIGHLIGHT, ms=12, zorder=1)  # under the black points
     y, err = bars("safe")
     ax.errorbar(kl, y, err, fmt="o", color="black", ms=5, capsize=3)
-    (safe_dot,) = ax.plot([], [], "o", color=RISKY, ms=12, zorder=1)
+    (safe_dot,) = ax.plot([], [], "o", color=HIGHLIGHT, ms=12, zorder=1)
     for r, k, v in zip(rows, kl, y):  # each point named by its beta, to its right
         ax.annotate("ref" if r["beta"] is None else f"{r['beta']:g}", (k, v), xytext=(7, 0),
                     textcoords="offset points", va="center", fontsize=TICK)

@@ -26,7 +26,10 @@ from matplotlib.legend import Legend
 from dpolab import bandit as _bandit
 from dpolab import bradley_terry as _bt
 
-SAFE, RISKY, REF_COLOR, OPT_COLOR = "tab:green", "tab:red", "tab:gray", "tab:blue"
+# Safe and risky in Okabe and Ito's colour-blind-safe pair (bluish green, vermillion): they stay
+# apart for red-green colour blindness and in greyscale, and on a washed-out projector.
+SAFE, RISKY, REF_COLOR, OPT_COLOR = "#009E73", "#D55E00", "tab:gray", "tab:blue"
+HIGHLIGHT = "tab:red"  # the point a slider has picked
 
 # Text sizes in points, large enough to read on a projector from the back of a room.
 DPI, TICK, LABEL, TITLE, LEGEND = 100, 11, 12, 13, 11
@@ -92,7 +95,7 @@ def bt_gap_updater():
     g = np.linspace(-6, 6, 121)
     fig, ax = new_figure(6.4, 3.3, bottom=0.7)
     ax.plot(g, _bt.preference_prob(g, 0.0), color=OPT_COLOR, lw=2)
-    (dot,) = ax.plot([0.0], [0.5], "o", color=RISKY, ms=9)
+    (dot,) = ax.plot([0.0], [0.5], "o", color=HIGHLIGHT, ms=9)
     ax.axhline(0.5, color=REF_COLOR, lw=0.8)
     ax.set(xlabel="reward gap r_safe - r_risky", ylabel="P(safe preferred)", ylim=(0, 1),
            yticks=[0, 0.5, 1])
@@ -177,7 +180,7 @@ def tether_updater(worlds: dict, frontiers: dict):
     ax.set(ylim=(0, 1), yticks=[0, 0.5, 1], ylabel="probability")
     legend = legend_above(ax, ncol=2)
     (curve,) = ax2.plot([], [], color=OPT_COLOR, lw=2)
-    (dot,) = ax2.plot([], [], "o", color=RISKY, ms=9)
+    (dot,) = ax2.plot([], [], "o", color=HIGHLIGHT, ms=9)
     ax2.set(xlabel="KL(pi || pi_ref)", ylabel="E[reward]")
     ax2.set_title("reward/KL frontier (red: this beta)", fontsize=TITLE)
     animate(ax, legend)
@@ -290,8 +293,8 @@ _PAIR_STYLE = """<style>
 .dpolab-pair-prompt {background: #f3f3f3; padding: 8px 10px; border-radius: 6px; margin-bottom: 8px}
 .dpolab-pair-cols {display: flex; gap: 10px}
 .dpolab-pair-cols > div {flex: 1; padding: 8px 10px; border-radius: 6px; border: 2px solid}
-.dpolab-pair-chosen {border-color: #2ca02c !important; background: #f2fbf2}
-.dpolab-pair-rejected {border-color: #d62728 !important; background: #fdf2f2}
+.dpolab-pair-chosen {border-color: #009E73 !important; background: #f0faf6}
+.dpolab-pair-rejected {border-color: #D55E00 !important; background: #fdf4ee}
 .dpolab-pair-tag {font-size: 12px; color: #555; margin-bottom: 4px}
 </style>"""
 

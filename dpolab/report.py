@@ -90,7 +90,7 @@ _REPLIES_STYLE = """<style>
 .dpolab-replies-prompt {background: #f3f3f3; padding: 8px 10px; border-radius: 6px; margin-bottom: 8px}
 .dpolab-replies-cols {display: flex; gap: 10px}
 .dpolab-replies-cols > div {flex: 1; padding: 8px 10px; border-radius: 6px; border: 2px solid #999}
-.dpolab-replies-safe {border-color: #2ca02c !important; background: #f2fbf2}
+.dpolab-replies-safe {border-color: #009E73 !important; background: #f0faf6}
 .dpolab-replies-tag {font-size: 13px; color: #444; margin-bottom: 4px}
 </style>"""
 
