@@ -5,11 +5,13 @@ An audit (`evaluate.audit`, cached per model by `artifacts.audit`) labels sample
 draw them: nothing here samples or trains.
 
     rows = report.audit_rows({"reference": ref_audit, "DPO": pol_audit})
-    print(report.format_rows(rows))
+    display(report.format_rows(rows))              # an HTML table; print() gives the text
     fig, summary = report.safe_rate_bars({"reference": ref_audit, "DPO": pol_audit})
 """
 
 from __future__ import annotations
+
+import html
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -47,14 +49,44 @@ def category_rows(audits: dict, categories=SAFETY_CATEGORIES) -> list[dict]:
             for c in categories]
 
 
-def format_rows(rows: list[dict]) -> str:
-    """Plain-text table of string rows."""
-    if not rows:
-        return ""
-    cols = list(rows[0])
-    cells = [cols] + [[str(r[c]) for c in cols] for r in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(cols))]
-    return "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells)
+class Table(str):
+    """A table of string rows that is also its plain text: print it, or compare it, as a string;
+    `display` it (or leave it last in a cell) and a notebook draws an HTML table, which scrolls
+    sideways in a narrow window where wide text would wrap and lose its columns."""
+
+    def __new__(cls, rows: list[dict]):
+        cols = list(rows[0]) if rows else []
+        cells = [cols] + [[str(r[c]) for c in cols] for r in rows]
+        widths = [max(len(row[i]) for row in cells) for i in range(len(cols))]
+        text = "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells)
+        table = super().__new__(cls, text if rows else "")
+        table.cols, table.cells = cols, cells[1:]
+        return table
+
+    def __repr__(self) -> str:   # the plain-text form in a notebook's text/plain output
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        def row(tag, values):
+            return "<tr>" + "".join(f"<{tag}>{html.escape(v)}</{tag}>" for v in values) + "</tr>"
+        body = "".join(row("td", r) for r in self.cells)
+        return (f"{_TABLE_STYLE}<div class=\"dpolab-table\"><table><thead>{row('th', self.cols)}"
+                f"</thead><tbody>{body}</tbody></table></div>")
+
+
+_TABLE_STYLE = """<style>
+.dpolab-table {overflow-x: auto}
+.dpolab-table table {font-size: 14px; border-collapse: collapse}
+.dpolab-table th {text-align: left; vertical-align: bottom; padding: 2px 10px; max-width: 11em;
+                  border-bottom: 1px solid #888}
+.dpolab-table td {text-align: left; white-space: nowrap; padding: 2px 10px}
+.dpolab-table tbody tr:nth-child(odd) {background: #f4f4f4}
+</style>"""
+
+
+def format_rows(rows: list[dict]) -> Table:
+    """The rows (dicts with the same keys) as a `Table`: plain text, drawn as HTML in a notebook."""
+    return Table(rows)
 
 
 def safe_rate_bars(audits: dict, categories=SAFETY_CATEGORIES, title: str = ""):

@@ -124,3 +124,18 @@ def test_token_bars_past_the_reply_are_hidden():
     assert shown == [-0.1, -0.5] and len(fig.axes[0].patches) == 3
     assert summary == {"tokens": 2, "logp": -0.6, "lowest": "EOS", "eos_logp": -0.5}
     assert fig.axes[0].get_ylim() == (1.05 * -0.5, 0.0)  # fitted to this reply
+
+
+def test_a_table_is_its_aligned_text_and_draws_escaped_html():
+    from dpolab.report import cell, format_rows
+
+    rate = {"rate": 0.5, "lo": 0.25, "hi": 0.75}
+    table = format_rows([{"model": "reference", "safe": cell(rate)}, {"model": "a <b> & c", "safe": "1"}])
+    assert table == ("model      safe\n"
+                     "reference  0.50 [0.25, 0.75]\n"
+                     "a <b> & c  1")
+    assert repr(table) == str(table)                      # the text/plain a notebook shows
+    page = table._repr_html_()
+    assert "<th>model</th><th>safe</th>" in page and "<td>0.50 [0.25, 0.75]</td>" in page
+    assert "<td>a &lt;b&gt; &amp; c</td>" in page and "<b>" not in page
+    assert format_rows([]) == ""
