@@ -24,12 +24,14 @@ def reward_ranking_updater(table: dict):
     from scipy.stats import spearmanr
 
     most = max(len(row["labels"]) for row in table.values())
-    fig, (ax, ax2) = new_figure(10.0, 1.3 + 0.5 * most, ncols=2, left=1.9, bottom=0.5, top=0.5,
+    fig, (ax, ax2) = new_figure(10.0, 1.6 + 0.5 * most, ncols=2, left=1.9, bottom=0.85, top=0.5,
                                 wspace=0.12)
     pad = 0.05 * (most - 0.2)  # autoscale's margins around bars 0.8 high at y = 0 .. most - 1
-    for a, title in ((ax, "implicit: beta log pi/pi_ref"), (ax2, "explicit: reward model")):
+    for a, title, xlabel in ((ax, "implicit: beta log pi/pi_ref", "reward (green: the safe reply)"),
+                             (ax2, "explicit: reward model", "score (a logit)")):
         a.axvline(0, color="black", lw=0.8)
         a.set_title(title, fontsize=TITLE)
+        a.set_xlabel(xlabel)
         a.set_ylim(-0.4 - pad, most - 0.6 + pad)
     shown = []
 
