@@ -38,3 +38,25 @@ def test_environment_yml_matches_pyproject():
 def test_makefile_pins_the_same_torch():
     makefile = (ROOT / "Makefile").read_text()
     assert "TORCH_SPEC ?= torch==2.13.0" in makefile
+
+
+def _threads_after_start(env_threads: str | None) -> int:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    if env_threads is not None:
+        env["OMP_NUM_THREADS"] = env_threads
+    code = ("import torch; torch.set_num_threads(5); import dpolab.runtime as r; r.start(0); "
+            "print(torch.get_num_threads())")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    return int(out.stdout.split()[-1])
+
+
+def test_every_notebook_trains_on_the_series_thread_count_however_the_kernel_started():
+    # A kernel started without `make` (conda, an editor) on a machine with more cores would run
+    # torch on all of them and train other models than those the notebooks' asserts measured.
+    assert _threads_after_start(None) == 2
+    assert _threads_after_start("not a number") == 2
+    assert _threads_after_start("3") == 3          # an explicit request (make lab THREADS=3) wins
