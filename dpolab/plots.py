@@ -363,7 +363,8 @@ def pair_counts(rows: list[dict], column: str = "rejected_flavor"):
 
 # ---------------------------------------------------------------- label colours (01, 05-09)
 
+# over_refusal in Okabe and Ito's yellow: matplotlib's orange sits too close to RISKY's vermillion.
 LABEL_COLORS = {"safe": SAFE, "unsafe_advice": RISKY, "missed_emergency": "darkred",
-                "over_refusal": "tab:orange", "rule_bending": "tab:purple",
+                "over_refusal": "#F0E442", "rule_bending": "tab:purple",
                 "made_up_facts": "tab:brown", "off_topic": "tab:cyan", "other": "lightgray",
                 "broken": "black"}
