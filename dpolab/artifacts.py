@@ -29,6 +29,7 @@ from transformers import AutoModelForSequenceClassification
 
 import dpolab
 from dpolab import clinic, data, evaluate, judge, prompts, replies, scenarios
+from dpolab.runtime import series_threads
 from dpolab.atomic import temp_dir_beside
 from dpolab.data import columns, tokenize_pairs
 from dpolab.logprobs import tokenized_pair_logps
@@ -77,7 +78,8 @@ def cached(name: str, config: dict, build_fn: Callable[[Path], None]) -> Path:
         return final
     tmp = temp_dir_beside(final)
     try:
-        build_fn(tmp)
+        with series_threads():   # built on the thread count the asserted figures were measured with
+            build_fn(tmp)
         (tmp / "_entry.json").write_text(json.dumps(
             {"name": name, "config": config, "version": dpolab.__version__}, indent=1,
             sort_keys=True, default=str))

@@ -3,7 +3,8 @@
 Training is deterministic for a seed *and* a torch thread count (the order of a matrix product's
 sums depends on how it is split between threads), and the figures the notebooks assert were
 measured with 2 threads. So `start` runs torch on 2 threads however the kernel was started
-(`make lab`, conda, an editor), unless `OMP_NUM_THREADS` asks for another count (`make lab
+(`make lab`, conda, an editor), and `artifacts` builds every cached entry inside
+`series_threads`, unless `OMP_NUM_THREADS` asks for another count (`make lab
 THREADS=8` trades the asserted figures for speed: a few may move).
 """
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 import os
 import platform
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -27,6 +30,18 @@ def pin_threads() -> int:
     n = int(asked) if asked.isdigit() and int(asked) > 0 else SERIES_THREADS
     torch.set_num_threads(n)
     return n
+
+
+@contextmanager
+def series_threads() -> Iterator[int]:
+    """Torch on the series' thread count (`pin_threads`) inside the block, as before after it:
+    `artifacts` builds every cached model and audit inside one, so an entry is the same whichever
+    process (a notebook, a script, a terminal) built it."""
+    before = torch.get_num_threads()
+    try:
+        yield pin_threads()
+    finally:
+        torch.set_num_threads(before)
 
 
 def set_seed(seed: int) -> None:

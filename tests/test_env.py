@@ -40,18 +40,24 @@ def test_makefile_pins_the_same_torch():
     assert "TORCH_SPEC ?= torch==2.13.0" in makefile
 
 
-def _threads_after_start(env_threads: str | None) -> int:
+def _run(code: str, env_threads: str | None, **env_more) -> list[int]:
+    """Run `code` in a fresh Python (torch first on 5 threads) with OMP_NUM_THREADS as given;
+    the whole numbers of its last line of output."""
     import os
     import subprocess
     import sys
 
-    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"} | env_more
     if env_threads is not None:
         env["OMP_NUM_THREADS"] = env_threads
-    code = ("import torch; torch.set_num_threads(5); import dpolab.runtime as r; r.start(0); "
-            "print(torch.get_num_threads())")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    return int(out.stdout.split()[-1])
+    out = subprocess.run([sys.executable, "-c", "import torch; torch.set_num_threads(5); " + code],
+                         env=env, capture_output=True, text=True, check=True)
+    return [int(x) for x in out.stdout.split("\n")[-2].split()]
+
+
+def _threads_after_start(env_threads: str | None) -> int:
+    (n,) = _run("import dpolab.runtime as r; r.start(0); print(torch.get_num_threads())", env_threads)
+    return n
 
 
 def test_every_notebook_trains_on_the_series_thread_count_however_the_kernel_started():
@@ -60,3 +66,12 @@ def test_every_notebook_trains_on_the_series_thread_count_however_the_kernel_sta
     assert _threads_after_start(None) == 2
     assert _threads_after_start("not a number") == 2
     assert _threads_after_start("3") == 3          # an explicit request (make lab THREADS=3) wins
+
+
+def test_a_cached_entry_is_built_on_the_series_thread_count_from_any_process(tmp_path):
+    # A script (or a terminal) on more cores builds the same cached models the notebooks read:
+    # inside the build torch runs on 2 threads, and the caller's count is back afterwards.
+    code = ("from dpolab import artifacts; seen = []; "
+            "artifacts.cached('t', {}, lambda d: seen.append(torch.get_num_threads())); "
+            "print(seen[0], torch.get_num_threads())")
+    assert _run(code, None, DPOLAB_CACHE=str(tmp_path)) == [2, 5]
