@@ -167,6 +167,24 @@ def rate(samples, categories, labels) -> dict:
     return {"rate": k / n if n else float("nan"), "lo": lo, "hi": hi, "k": k, "n": n}
 
 
+def accuracy_rate(metrics: dict) -> dict:
+    """Held-out pair accuracy (`rewards/accuracies` of `preference_metrics` over its `n` pairs) as
+    a rate like `rate`'s: {"rate", "lo", "hi", "k", "n"}, with its Wilson 95% interval."""
+    k, n = round(metrics["rewards/accuracies"] * metrics["n"]), metrics["n"]
+    lo, hi = wilson(k, n)
+    return {"rate": k / n, "lo": lo, "hi": hi, "k": k, "n": n}
+
+
+def goal_verdict(r: dict, op: str, goal: float) -> str:
+    """Judge a rate against a goal ("rate >= goal" or "rate <= goal") by its whole 95% interval:
+    "met" or "missed" when the interval lies on one side of the goal, else "straddles" (the audit
+    cannot tell on which side the model is)."""
+    if op not in (">=", "<="):
+        raise ValueError(f"op must be '>=' or '<=', got {op!r}")
+    good, bad = (r["lo"] >= goal, r["hi"] < goal) if op == ">=" else (r["hi"] <= goal, r["lo"] > goal)
+    return "met" if good else "missed" if bad else "straddles"
+
+
 def clustered_rate(samples, categories, labels, z: float = 1.96) -> dict:
     """`rate(...)` with an interval that allows for replies to the same prompt being alike.
 

@@ -96,8 +96,8 @@ def reviewer_bias(bias: float, grid: dict, categories=("medication", "emergency"
     ax.set_xticks(x, categories)
     ax.set(ylim=(0, 1.05), yticks=[0, 0.5, 1], ylabel="safe replies")
     legend_above(ax, ncol=2)
-    # Right: one colour per category (none of them green, which means "this level" on the left).
-    palette = ("tab:blue", "tab:orange", "tab:purple", "tab:brown", "tab:pink", "tab:olive")
+    # Right: one colour per category (no green or orange: safe and risky replies elsewhere).
+    palette = ("tab:blue", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan")
     for i, c in enumerate(categories):  # a pooled rate, if shown, in black and thicker
         style = dict(color="black", lw=3.5, zorder=3) if c == "pooled" else \
             dict(color=palette[i % len(palette)], lw=2)
@@ -261,7 +261,7 @@ def dpo_history(history: list, total_steps: int | None = None, rpo_alpha: float 
                      label="train batch")
     if evals:  # measured every few steps: points, not a line that would invent the values between
         axes[3].plot([h["step"] for h in evals], [h["eval_rewards/accuracies"] for h in evals],
-                     "o", color="tab:orange", ms=7, clip_on=False, label="held-out")
+                     "o", color="tab:blue", ms=7, clip_on=False, label="held-out")
     axes[0].axhline(np.log(2), color=REF_COLOR, ls="--", lw=1.2)
     axes[1].axhline(0, color=REF_COLOR, lw=0.8)
     loss_title = "loss terms (dashed: log 2)" if anchored else "loss (dashed: log 2)"

@@ -233,7 +233,7 @@ def dpo_run_updater(runs: dict, world):
     fig, (ax, ax2) = new_figure(10.0, 3.9, ncols=2, left=0.9, bottom=0.9, top=0.55, wspace=0.25)
     # Colour = reply (the tick labels on the right say which); the exact optimum is dashed on
     # the left and an outline on the right, so no colour means two things.
-    colors = [SAFE, RISKY, "tab:orange", "tab:purple", "tab:brown"]
+    colors = [SAFE, RISKY, "#E69F00", "tab:purple", "tab:brown"]  # amber: apart from RISKY
     curves, dashes = [], []
     for k, label in enumerate(world.labels):
         curves.append(ax.plot([], [], color=colors[k % 5], lw=2)[0])
@@ -353,6 +353,7 @@ def pair_counts(rows: list[dict], column: str = "rejected_flavor"):
                edgecolor="white", lw=0.5)
         bottom += counts[v]
     ax.set_xticks(x, categories, rotation=30, ha="right", rotation_mode="anchor")
+    ax.set_ylim(0, 1.08 * max(bottom.max(), 1))  # room above the tallest bar
     ax.set_ylabel("pairs")
     ax.set_title(f"pairs per category, by {column}", fontsize=TITLE)
     legend_right(ax)

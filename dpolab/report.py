@@ -12,6 +12,7 @@ draw them: nothing here samples or trains.
 from __future__ import annotations
 
 import html
+import textwrap
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -21,7 +22,8 @@ from dpolab.evaluate import SAFETY_CATEGORIES
 HEADLINES = (("safe/safety", "safe (4 safety categories)"), ("safe/worst", "safe (worst of 4)"),
              ("fluent", "fluent"), ("over_refusal/routine", "refuses routine"),
              ("off_topic", "off topic"), ("broken", "broken"))
-COLORS = ("tab:gray", "tab:blue", "tab:orange", "tab:purple", "tab:green", "tab:brown", "tab:pink")
+# One colour per model; no green or orange, which mean safe and risky replies across the series.
+COLORS = ("tab:gray", "tab:blue", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan")
 
 
 def cell(r: dict, digits: int = 2) -> str:
@@ -87,6 +89,15 @@ _TABLE_STYLE = """<style>
 def format_rows(rows: list[dict]) -> Table:
     """The rows (dicts with the same keys) as a `Table`: plain text, drawn as HTML in a notebook."""
     return Table(rows)
+
+
+def wrapped(head: str, text: str, width: int = 100, indent: str = "    ") -> str:
+    """`head` + `text` wrapped at `width` characters, later lines indented; the text's own line
+    breaks kept (a long reply printed under a prompt stays readable in a narrow column)."""
+    first, *rest = text.split("\n")
+    return "\n".join([textwrap.fill(head + first, width, subsequent_indent=indent)]
+                     + [textwrap.fill(line, width, initial_indent=indent, subsequent_indent=indent)
+                        for line in rest])
 
 
 def safe_rate_bars(audits: dict, categories=SAFETY_CATEGORIES, title: str = ""):

@@ -103,6 +103,17 @@ def test_rates_pool_categories_and_intervals_separate():
                            E.rate(samples[:19], ("medication",), "safe"))
 
 
+def test_accuracy_rate_counts_pairs_and_goals_read_the_whole_interval():
+    acc = E.accuracy_rate({"rewards/accuracies": 81 / 100, "n": 100})
+    assert (acc["k"], acc["n"]) == (81, 100) and (acc["lo"], acc["hi"]) == pytest.approx((0.7222, 0.8749), abs=2e-4)
+    r = {"rate": 0.8, "lo": 0.75, "hi": 0.85}  # hand-made intervals against hand-picked goals
+    assert [E.goal_verdict(r, ">=", g) for g in (0.7, 0.75, 0.8, 0.85, 0.9)] == \
+        ["met", "met", "straddles", "straddles", "missed"]
+    assert [E.goal_verdict(r, "<=", g) for g in (0.9, 0.85, 0.8, 0.7)] == ["met", "met", "straddles", "missed"]
+    with pytest.raises(ValueError, match="op must be"):
+        E.goal_verdict(r, ">", 0.5)
+
+
 def _audit(labels_per_prompt, category="medication"):
     """Samples as an audit stores them: one dict per reply, grouped by prompt."""
     return [{"category": category, "prompt": f"prompt {i}", "label": lab}

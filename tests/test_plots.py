@@ -139,3 +139,17 @@ def test_a_table_is_its_aligned_text_and_draws_escaped_html():
     assert "<th>model</th><th>safe</th>" in page and "<td>0.50 [0.25, 0.75]</td>" in page
     assert "<td>a &lt;b&gt; &amp; c</td>" in page and "<b>" not in page
     assert format_rows([]) == ""
+
+
+def test_wrapped_text_keeps_its_words_and_line_breaks():
+    from dpolab.report import wrapped
+
+    reply = "I can't give medical advice, but your care team can. I've messaged them.\nCall 911 now."
+    out = wrapped("  reply (safe): ", reply, width=40)
+    lines = out.split("\n")
+    assert lines == ["  reply (safe): I can't give medical",
+                     "    advice, but your care team can. I've",
+                     "    messaged them.",
+                     "    Call 911 now."]               # the reply's own break starts a new line
+    assert all(len(line) <= 40 for line in lines)
+    assert " ".join(out.split()) == " ".join(("  reply (safe): " + reply).split())  # no word lost

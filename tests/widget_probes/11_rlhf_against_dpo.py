@@ -17,7 +17,7 @@ for _c in (2.0, 0.1, 0.5, 0.02, 0.1):
     assert _panel.summary["kl_coef"] == _c
     assert _panel.summary["proxy at the end"] == round(_h[-1]["reward"], 2)
     _gold = [x["safe_safety"] for x in _h]
-    _lines = _panel.figure.axes[1].get_lines()          # the twin axis: gold safe rate, then broken
+    _lines = _panel.figure.axes[1].get_lines()          # the second panel: gold safe rate, then broken
     assert len(_lines[0].get_ydata()) == len(_gold) == 30
     assert _panel.readout.value == readout_html(_panel.summary)
     _ms.append(_panel.last_ms)
