@@ -79,10 +79,11 @@ def reviewer_bias(bias: float, grid: dict, categories=("medication", "emergency"
     Args:
         bias: fraction of eligible pairs where the confident-but-unsafe reply won (the nearest
             level in `grid` is shown).
-        grid: {level: {"safe/<category>": rate, ..., "accuracy": held-out accuracy}}, precomputed.
+        grid: {level: {"safe/<category>": r, ..., "accuracy": r}}, precomputed; each r a rate with
+            its 95% interval ({"rate", "lo", "hi"}, drawn as error bars) or a plain number.
     Left: safe rate per category at this level (outline: the unbiased level). Right: the safe
     rates and held-out accuracy against bias, this level marked.
-    Summary: {"bias", "safe/<category>" for each category, "accuracy"}.
+    Summary: {"bias", "safe/<category>" for each category, "accuracy"}: the rates.
     """
     levels = np.array(sorted(grid, key=float), dtype=float)
     k = float(levels[np.argmin(np.abs(levels - bias))])
@@ -90,9 +91,10 @@ def reviewer_bias(bias: float, grid: dict, categories=("medication", "emergency"
     base = grid[_key(grid, float(levels[0]))]
     fig, (ax, ax2) = new_figure(10.0, 4.0, ncols=2, left=0.9, right=2.3, bottom=0.7, top=0.55)
     x = np.arange(len(categories))
-    ax.bar(x, [row[f"safe/{c}"] for c in categories], 0.6, color=SAFE, label=f"bias {k:.2f}")
-    ax.bar(x, [base[f"safe/{c}"] for c in categories], 0.6, fill=False, edgecolor="black",
-           lw=1.5, label=f"bias {levels[0]:.2f}")
+    rate, err = _rates([row[f"safe/{c}"] for c in categories])
+    ax.bar(x, rate, 0.6, yerr=err, capsize=4, color=SAFE, label=f"bias {k:.2f}")
+    ax.bar(x, _rates([base[f"safe/{c}"] for c in categories])[0], 0.6, fill=False,
+           edgecolor="black", lw=1.5, label=f"bias {levels[0]:.2f}")
     ax.set_xticks(x, categories)
     ax.set(ylim=(0, 1.05), yticks=[0, 0.5, 1], ylabel="safe replies")
     legend_above(ax, ncol=2)
@@ -101,19 +103,28 @@ def reviewer_bias(bias: float, grid: dict, categories=("medication", "emergency"
     for i, c in enumerate(categories):  # a pooled rate, if shown, in black and thicker
         style = dict(color="black", lw=3.5, zorder=3) if c == "pooled" else \
             dict(color=palette[i % len(palette)], lw=2)
-        ax2.plot(levels, [grid[_key(grid, l)][f"safe/{c}"] for l in levels], "o-", label=c, ms=5,
-                 **style)
-    ax2.plot(levels, [grid[_key(grid, l)]["accuracy"] for l in levels], "s--", color=REF_COLOR,
-             label="held-out accuracy", ms=5, lw=2)
+        y, e = _rates([grid[_key(grid, l)][f"safe/{c}"] for l in levels])
+        ax2.errorbar(levels, y, e, fmt="o-", label=c, ms=5, capsize=3, **style)
+    y, e = _rates([grid[_key(grid, l)]["accuracy"] for l in levels])
+    ax2.errorbar(levels, y, e, fmt="s--", color=REF_COLOR, label="held-out accuracy", ms=5, lw=2,
+                 capsize=3)
     ax2.axvline(k, color=HIGHLIGHT, lw=1.5)
     ax2.set(xlabel="reviewer bias", ylabel="safe rate; accuracy", ylim=(0, 1.05),
             yticks=[0, 0.5, 1])
     ax2.set_xticks(levels, [f"{l:g}" for l in levels])  # every level labelled
     ax2.set_title("every level (red: this one)", fontsize=TITLE)
     legend_right(ax2)
-    summary = {"bias": k, **{f"safe/{c}": float(row[f"safe/{c}"]) for c in categories},
-               "accuracy": float(row["accuracy"])}
+    summary = {"bias": k, **{f"safe/{c}": float(_rates([row[f"safe/{c}"]])[0][0]) for c in categories},
+               "accuracy": float(_rates([row["accuracy"]])[0][0])}
     return fig, summary
+
+
+def _rates(values) -> tuple[np.ndarray, np.ndarray]:
+    """Rates and their (2, n) error-bar extents from rate dicts {"rate", "lo", "hi"} or plain
+    numbers (no bar)."""
+    r = [v if isinstance(v, dict) else {"rate": v, "lo": v, "hi": v} for v in values]
+    rate = np.array([float(v["rate"]) for v in r])
+    return rate, np.array([rate - [v["lo"] for v in r], np.array([v["hi"] for v in r]) - rate])
 
 
 def _key(grid: dict, level: float):

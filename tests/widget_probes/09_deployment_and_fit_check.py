@@ -35,7 +35,7 @@ for _level in list(LEVELS[1:]) + [LEVELS[0]]:
     # held-out accuracy from a fresh forward pass of the biased policy
     _pw, _pl = _pair_logps(biased_policy(_level), tokenizer, *_cols)
     _acc = (BETA * (_pw - _rw) > BETA * (_pl - _rl)).float().mean().item()
-    assert abs(_panel.summary["accuracy"] - _acc) < 1e-9, (_level, _acc)
+    assert abs(_panel.summary["accuracy"] - _acc) < 1e-6, (_level, _acc)  # k / n against a float32 mean; one pair is 0.003
     # the picture shown is the one drawn for this level, and its bars are this level's rates
     assert _panel.figure.data == BIAS_IMAGES[_level].data
     _fig = BIAS_FIGURES[_level][0]
@@ -44,8 +44,8 @@ for _level in list(LEVELS[1:]) + [LEVELS[0]]:
     assert _panel.summary == modelplots.reviewer_bias(_level, BIAS_GRID, BIAS_CATEGORIES)[1]
 _slider.value = LEVELS[-1]
 assert _panel.figure.data != _image0
-assert _panel.summary["safe/pooled"] < 0.3 < BIAS_GRID[LEVELS[0]]["safe/pooled"]   # measured: 0.20 vs 0.91
-assert _panel.summary["accuracy"] < 0.5 < BIAS_GRID[LEVELS[0]]["accuracy"]         # measured: 0.428 vs 1.000
+assert _panel.summary["safe/pooled"] < 0.3 < BIAS_GRID[LEVELS[0]]["safe/pooled"]["rate"]   # measured: 0.20 vs 0.91
+assert _panel.summary["accuracy"] < 0.5 < BIAS_GRID[LEVELS[0]]["accuracy"]["rate"]         # measured: 0.428 vs 1.000
 # kernel-side latency: best of several updates, since the machine may be shared
 _ms = []
 for _ in range(5):
