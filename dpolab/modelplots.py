@@ -114,7 +114,7 @@ def reviewer_bias(bias: float, grid: dict, categories=("medication", "emergency"
     ax2.set_xticks(levels, [f"{l:g}" for l in levels])  # every level labelled
     ax2.set_title("every level (red: this one)", fontsize=TITLE)
     legend_right(ax2)
-    summary = {"bias": k, **{f"safe/{c}": float(_rates([row[f"safe/{c}"]])[0][0]) for c in categories},
+    summary = {"bias": k, **{f"safe/{c}": float(r) for c, r in zip(categories, rate)},
                "accuracy": float(_rates([row["accuracy"]])[0][0])}
     return fig, summary
 
