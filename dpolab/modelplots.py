@@ -28,7 +28,7 @@ def reward_ranking_updater(table: dict):
                                 wspace=0.12)
     pad = 0.05 * (most - 0.2)  # autoscale's margins around bars 0.8 high at y = 0 .. most - 1
     for a, title, xlabel in ((ax, "implicit: beta log pi/pi_ref", "reward (green: the safe reply)"),
-                             (ax2, "explicit: reward model", "score (a logit)")):
+                             (ax2, "explicit: reward model", "score (Bradley-Terry)")):
         a.axvline(0, color="black", lw=0.8)
         a.set_title(title, fontsize=TITLE)
         a.set_xlabel(xlabel)
