@@ -147,16 +147,18 @@ def noise_sweep(rewards, temperatures, n: int, seed: int = 0, l2: float = 1e-3) 
     """Fit rewards from n simulated comparisons at each temperature (computed once, for a slider).
 
     Returns a dict with "temperatures" (T,), "fits" (T, n_items) mean-zero fitted rewards,
-    "targets" (T, n_items) = mean-zero rewards / temperature (what a fit can recover), and
-    "agreement" (T,) = fraction of comparisons where the reviewer picked the higher true reward.
+    "targets" (T, n_items) = mean-zero rewards / temperature (what a fit can recover),
+    "agreement" (T,) = fraction of comparisons where the reviewer picked the higher true reward,
+    and "comparisons" (T, n, 2): the (winner, loser) pairs each fit was made from.
     """
     rewards = np.asarray(rewards, dtype=float)
     temps = np.asarray(temperatures, dtype=float)
-    fits, targets, agree = [], [], []
+    fits, targets, agree, drawn = [], [], [], []
     for i, t in enumerate(temps):
         comps = simulate_comparisons(rewards, n, temperature=t, seed=seed + i)
         fits.append(fit_rewards(comps, len(rewards), l2=l2))
         targets.append((rewards - rewards.mean()) / t)
         agree.append(accuracy(rewards, comps))
+        drawn.append(comps)
     return {"temperatures": temps, "fits": np.array(fits), "targets": np.array(targets),
-            "agreement": np.array(agree)}
+            "agreement": np.array(agree), "comparisons": np.array(drawn)}

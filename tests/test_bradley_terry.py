@@ -75,6 +75,11 @@ def test_noise_shrinks_the_fit_toward_rewards_over_temperature():
     spread = sweep["fits"].std(axis=1)
     assert spread[0] > spread[1] > spread[2]
     assert sweep["agreement"][0] > sweep["agreement"][2]
+    # the comparisons it returns are the ones drawn for each temperature (seed + index) and fitted
+    assert sweep["comparisons"].shape == (3, 4000, 2)
+    again = bt.simulate_comparisons(PLANTED, 4000, temperature=2.0, seed=8)
+    np.testing.assert_array_equal(sweep["comparisons"][1], again)
+    np.testing.assert_allclose(bt.fit_rewards(again, len(PLANTED), l2=1e-3), sweep["fits"][1])
 
 
 def test_unseen_item_needs_a_prior():
