@@ -20,19 +20,18 @@ from dpolab.plots import (HIGHLIGHT, LABEL, LABEL_COLORS, OPT_COLOR, REF_COLOR, 
 def reward_ranking_updater(table: dict):
     """Build `reward_ranking`'s figure once, tall enough for the prompt with the most candidates;
     returns draw(prompt) -> (figure, summary). A new prompt brings new bars, names and scales, so
-    a change redraws the whole figure: only building it is saved."""
+    a change redraws the whole figure: only building it is saved. The vertical axis spans the
+    prompt's own candidates, so a prompt with fewer of them leaves no empty row."""
     from scipy.stats import spearmanr
 
     most = max(len(row["labels"]) for row in table.values())
     fig, (ax, ax2) = new_figure(10.0, 1.6 + 0.5 * most, ncols=2, left=1.9, bottom=0.85, top=0.5,
                                 wspace=0.12)
-    pad = 0.05 * (most - 0.2)  # autoscale's margins around bars 0.8 high at y = 0 .. most - 1
     for a, title, xlabel in ((ax, "implicit: beta log pi/pi_ref", "reward (green: the safe reply)"),
                              (ax2, "explicit: reward model", "score (Bradley-Terry)")):
         a.axvline(0, color="black", lw=0.8)
         a.set_title(title, fontsize=TITLE)
         a.set_xlabel(xlabel)
-        a.set_ylim(-0.4 - pad, most - 0.6 + pad)
     shown = []
 
     def draw(prompt: str):
@@ -47,7 +46,9 @@ def reward_ranking_updater(table: dict):
         shown[:] = [ax.barh(y, imp[order], color=colors), ax2.barh(y, exp[order], color=colors)]
         ax.set_yticks(y, [labels[k] for k in order])
         ax2.set_yticks(y, [])
+        pad = 0.05 * (len(labels) - 0.2)  # autoscale's margins around bars 0.8 high at y
         for a in (ax, ax2):
+            a.set_ylim(y[-1] - 0.4 - pad, y[0] + 0.4 + pad)
             a.relim()
             a.autoscale_view(scaley=False)
         rho = float(spearmanr(imp, exp).statistic)

@@ -116,6 +116,24 @@ def test_a_change_redraws_only_what_moves(monkeypatch):
     assert full == [1]
 
 
+def test_a_ranking_with_fewer_candidates_leaves_no_empty_row():
+    """The figure is built for the prompt with the most candidates (three here); a prompt with two
+    shows only its two bars, each in its own half of the axis, from the bottom to the top."""
+    table = {"a": {"labels": ["safe", "unsafe_advice", "over_refusal"], "implicit": [5.0, 2.0, -3.0],
+                   "explicit": [4.0, -4.0, -4.2]},
+             "b": {"labels": ["safe", "rule_bending"], "implicit": [0.1, 0.05], "explicit": [3.5, -4.1]}}
+    draw = modelplots.reward_ranking_updater(table)
+    draw("a")
+    fig, _ = draw("b")
+    ax = fig.axes[0]
+    lo, hi = ax.get_ylim()
+    bars = sorted((p.get_y(), p.get_y() + p.get_height()) for p in ax.patches)
+    assert len(bars) == 2
+    row = (hi - lo) / 2  # each bar's share of the axis
+    for k, (bottom, top) in enumerate(bars):
+        assert lo + k * row < bottom < top < lo + (k + 1) * row
+
+
 def test_token_bars_past_the_reply_are_hidden():
     draw = modelplots.token_logps_updater()
     draw([("a", -1.0), ("b", -3.0), ("<|endoftext|>", -0.2)], "long")
