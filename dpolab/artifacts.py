@@ -323,6 +323,20 @@ def model_key(model) -> str:
     return path.parent.name
 
 
+def describe(model) -> str:
+    """A cached model in words, for messages: its kind and what differs from the defaults, e.g.
+    'policy (beta 0.01, rpo_alpha 0.0)', 'policy (pairs noisy:0.3, loss_type ipo)', 'reference'."""
+    entry = json.loads((Path(model.name_or_path).parent / "_entry.json").read_text())
+    config, base = entry["config"], asdict(DPOConfig())
+    changed = [f"pairs {config['pairs']}"] if config.get("pairs", "train") != "train" else []
+    changed += [f"{k} {v}" for k, v in config.get("dpo", {}).items() if base.get(k, v) != v]
+    changed += [f"kl_coef {config['rl']['kl_coef']}"] if "rl" in config else []
+    ref = config if entry["name"] == "reference" else config.get("reference")
+    if isinstance(ref, dict) and ref.get("sft", {}).get("epochs") == 0:  # the GPT-2 as initialised
+        changed.append("untrained" if ref is config else "untrained reference")
+    return entry["name"] + (f" ({', '.join(changed)})" if changed else "")
+
+
 def _fingerprint(*modules) -> str:
     h = hashlib.sha256()
     for module in modules:
@@ -344,8 +358,8 @@ def audit(model, greedy: bool = False, progress: bool = True) -> dict:
     if greedy:
         config.update(temperature=0.0, n_samples=1)
     if progress and not (entry("audit", config) / "_entry.json").exists():
-        print(f"auditing {config['model']} ({'greedy' if greedy else 'sampled'}): "
-              f"{9 * AUDIT['n_prompts'] * config['n_samples']} replies, once")
+        print(f"auditing {describe(model)}: {9 * AUDIT['n_prompts'] * config['n_samples']:,} "
+              f"{'greedy' if greedy else 'sampled'} replies, once")
     return cached_json("audit", config, lambda: evaluate.audit(
         model, load_tokenizer(model.name_or_path), scenarios.audit_prompts(AUDIT["n_prompts"]),
         temperature=config["temperature"], n_samples=config["n_samples"], seed=AUDIT["seed"],

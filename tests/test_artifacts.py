@@ -179,3 +179,30 @@ def test_audit_is_computed_once_per_model_and_needs_a_cached_model(cache, tmp_pa
     outside = save(new_model(tok, preset("gpt-tiny", n_layer=1, n_head=2, n_embd=32)), tok, tmp_path / "m")
     with pytest.raises(ValueError, match="not loaded from the dpolab cache"):
         A.audit(load_model(outside), progress=False)
+
+
+def test_a_model_is_described_by_what_differs_from_the_defaults(tmp_path):
+    """The audit's message names the model in words (its kind and its non-default options),
+    not by its cache key; read from the entry's config, as written by `artifacts.cached`."""
+    from dataclasses import asdict
+
+    from dpolab.train import DPOConfig
+
+    def folder(name, config, i):
+        d = tmp_path / name / f"{i:016x}"
+        (d / "model").mkdir(parents=True)
+        (d / "_entry.json").write_text(json.dumps({"config": config, "name": name}))
+        return type("Loaded", (), {"name_or_path": str(d / "model")})
+
+    dpo = asdict(DPOConfig())
+    untrained = {"sft": {"epochs": 0, "lr": 0.003}, "gpt": {}}
+    cases = {
+        "policy": ({"dpo": dpo, "pairs": "train", "reference": {"sft": {"epochs": 4}}}, "policy"),
+        "policy (pairs noisy:0.3, beta 0.01, rpo_alpha 0.0)":
+            ({"dpo": {**dpo, "beta": 0.01, "rpo_alpha": 0.0}, "pairs": "noisy:0.3"}, "policy"),
+        "policy (untrained reference)": ({"dpo": dpo, "pairs": "train", "reference": untrained}, "policy"),
+        "reference (untrained)": (untrained, "reference"),
+        "rlhf (kl_coef 0.5)": ({"rl": {"kl_coef": 0.5, "lr": 3e-4}, "reference": "35f8c586477bad27"}, "rlhf"),
+    }
+    for i, (words, (config, name)) in enumerate(cases.items()):
+        assert A.describe(folder(name, config, i)) == words
