@@ -30,7 +30,7 @@ from transformers import AutoModelForSequenceClassification
 import dpolab
 from dpolab import clinic, data, evaluate, judge, prompts, replies, scenarios
 from dpolab.runtime import series_threads
-from dpolab.atomic import temp_dir_beside
+from dpolab.atomic import build_lock, temp_dir_beside
 from dpolab.data import columns, tokenize_pairs
 from dpolab.logprobs import tokenized_pair_logps
 from dpolab.model import (context_length, corpus_texts, load_model, load_tokenizer, new_model,
@@ -76,20 +76,24 @@ def cached(name: str, config: dict, build_fn: Callable[[Path], None]) -> Path:
     final = entry(name, config)
     if (final / "_entry.json").exists():
         return final
-    tmp = temp_dir_beside(final)
-    try:
-        with series_threads():   # built on the thread count the asserted figures were measured with
-            build_fn(tmp)
-        (tmp / "_entry.json").write_text(json.dumps(
-            {"name": name, "config": config, "version": dpolab.__version__}, indent=1,
-            sort_keys=True, default=str))
+    # one builder per entry: a process that wants it meanwhile waits, then finds it built
+    with build_lock(cache_dir() / ".locks" / f"{name}-{final.name}", f"{name} {final.name}"):
+        if (final / "_entry.json").exists():
+            return final
+        tmp = temp_dir_beside(final)
         try:
-            os.replace(tmp, final)  # atomic; fails if another process got there first
-        except OSError:
-            if not (final / "_entry.json").exists():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+            with series_threads():   # built on the thread count the asserted figures were measured with
+                build_fn(tmp)
+            (tmp / "_entry.json").write_text(json.dumps(
+                {"name": name, "config": config, "version": dpolab.__version__}, indent=1,
+                sort_keys=True, default=str))
+            try:
+                os.replace(tmp, final)  # atomic; fails if another process got there first
+            except OSError:
+                if not (final / "_entry.json").exists():
+                    raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     return final
 
 

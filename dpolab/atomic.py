@@ -3,7 +3,8 @@
 Everything is written under a temporary name in the target's own folder (the same file system)
 and renamed into place in one step, so a reader never sees half of it and a crash leaves the
 previous version. `model.save`, the training checkpoints (`loop`) and the cache (`artifacts`)
-write this way.
+write this way. `build_lock` lets one process build a thing while others that want the same thing
+wait for it (two notebooks, or `make cache` and a notebook, asking for one model).
 """
 
 from __future__ import annotations
@@ -14,6 +15,11 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; two processes may then build one thing twice
+    fcntl = None
 
 
 def umask() -> int:
@@ -68,3 +74,25 @@ def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+@contextlib.contextmanager
+def build_lock(lock_file: Path, what: str) -> Iterator[None]:
+    """Hold an exclusive lock on `lock_file` for the block; a second process asking for the same
+    lock meanwhile waits (saying so, with `what`), then runs its block. The operating system
+    releases the lock when its holder exits, also when it crashes, so a dead builder blocks no one.
+    """
+    if fcntl is None:
+        yield
+        return
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_file, "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"waiting: another process is building {what}", flush=True)
+            fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)

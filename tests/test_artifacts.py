@@ -74,6 +74,49 @@ def test_a_concurrent_builder_that_finishes_first_wins(cache):
     assert sorted(p.name for p in (cache / "thing").iterdir()) == [final.name]
 
 
+def _build_in_child(cache: str, log: str, hold: float) -> None:
+    """A process that asks the cache for entry ("thing", {"n": 4}); its build takes `hold` s."""
+    import os
+    import time
+
+    os.environ["DPOLAB_CACHE"] = cache
+
+    def build(d):
+        with open(log, "a") as f:
+            f.write(f"build {os.getpid()}\n")
+        time.sleep(hold)
+        (d / "x.txt").write_text(f"built by {os.getpid()}")
+
+    path = A.cached("thing", {"n": 4}, build)
+    with open(log, "a") as f:
+        f.write(f"got {(path / 'x.txt').read_text()}\n")
+
+
+def test_a_process_that_asks_while_another_builds_waits_for_it(cache, tmp_path, capfd):
+    """Two processes want one entry: the second asks while the first is building it, waits (and
+    says so) instead of building it a second time, and gets the first one's entry."""
+    import multiprocessing
+    import time
+
+    log = tmp_path / "log.txt"
+    log.touch()
+    fork = multiprocessing.get_context("fork")
+    first = fork.Process(target=_build_in_child, args=(str(cache), str(log), 3.0))
+    first.start()
+    deadline = time.monotonic() + 30
+    while "build" not in log.read_text():  # the first is inside its build now
+        assert time.monotonic() < deadline, "the first process never started building"
+        time.sleep(0.05)
+    second = fork.Process(target=_build_in_child, args=(str(cache), str(log), 0.0))
+    second.start()
+    for p in (first, second):
+        p.join(60)
+        assert p.exitcode == 0
+    lines = log.read_text().splitlines()
+    assert lines == [f"build {first.pid}", f"got built by {first.pid}", f"got built by {first.pid}"]
+    assert "waiting: another process is building thing" in capfd.readouterr().out
+
+
 def test_cached_json(cache):
     calls = []
     compute = lambda: calls.append(1) or {"acc": [0.5, 0.9]}  # noqa: E731

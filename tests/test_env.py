@@ -40,6 +40,24 @@ def test_makefile_pins_the_same_torch():
     assert "TORCH_SPEC ?= torch==2.13.0" in makefile
 
 
+def test_make_cache_runs_every_notebook_that_reads_the_cache_in_order():
+    """`make cache` builds what the notebooks read: it must run each notebook that asks the
+    cache for a model (by `artifacts`, `labelpolicy` or `realmodel`; 00 only asks where the cache
+    is), in the series' order."""
+    import json
+    import subprocess
+
+    dry = subprocess.run(["make", "-n", "cache"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    listed = re.findall(r"notebooks/(\d\d_[\w]+\.ipynb)", dry)
+    readers = []
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        code = "".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"]
+                       if c["cell_type"] == "code")
+        if re.search(r"\b(artifacts|labelpolicy|realmodel)\.(?!cache_dir\()\w+\(", code):
+            readers.append(path.name)
+    assert readers and listed == readers
+
+
 def _run(code: str, env_threads: str | None, **env_more) -> list[int]:
     """Run `code` in a fresh Python (torch first on 5 threads) with OMP_NUM_THREADS as given;
     the whole numbers of its last line of output."""
