@@ -31,6 +31,7 @@ import dpolab
 from dpolab import clinic, data, evaluate, judge, prompts, replies, scenarios
 from dpolab.runtime import series_threads
 from dpolab.atomic import build_lock, temp_dir_beside
+from dpolab.report import describe, describe_entry
 from dpolab.data import columns, tokenize_pairs
 from dpolab.logprobs import tokenized_pair_logps
 from dpolab.model import (context_length, corpus_texts, load_model, load_tokenizer, new_model,
@@ -77,7 +78,8 @@ def cached(name: str, config: dict, build_fn: Callable[[Path], None]) -> Path:
     if (final / "_entry.json").exists():
         return final
     # one builder per entry: a process that wants it meanwhile waits, then finds it built
-    with build_lock(cache_dir() / ".locks" / f"{name}-{final.name}", f"{name} {final.name}"):
+    with build_lock(cache_dir() / ".locks" / f"{name}-{final.name}",
+                    f"{describe_entry(name, config)} [{final.name}]"):
         if (final / "_entry.json").exists():
             return final
         tmp = temp_dir_beside(final)
@@ -325,20 +327,6 @@ def model_key(model) -> str:
         raise ValueError(f"model at {str(path)!r} was not loaded from the dpolab cache; use "
                          f"evaluate.audit on it directly (its audit cannot be cached by key)")
     return path.parent.name
-
-
-def describe(model) -> str:
-    """A cached model in words, for messages: its kind and what differs from the defaults, e.g.
-    'policy (beta 0.01, rpo_alpha 0.0)', 'policy (pairs noisy:0.3, loss_type ipo)', 'reference'."""
-    entry = json.loads((Path(model.name_or_path).parent / "_entry.json").read_text())
-    config, base = entry["config"], asdict(DPOConfig())
-    changed = [f"pairs {config['pairs']}"] if config.get("pairs", "train") != "train" else []
-    changed += [f"{k} {v}" for k, v in config.get("dpo", {}).items() if base.get(k, v) != v]
-    changed += [f"kl_coef {config['rl']['kl_coef']}"] if "rl" in config else []
-    ref = config if entry["name"] == "reference" else config.get("reference")
-    if isinstance(ref, dict) and ref.get("sft", {}).get("epochs") == 0:  # the GPT-2 as initialised
-        changed.append("untrained" if ref is config else "untrained reference")
-    return entry["name"] + (f" ({', '.join(changed)})" if changed else "")
 
 
 def _fingerprint(*modules) -> str:

@@ -2,7 +2,8 @@
 
 An audit (`evaluate.audit`, cached per model by `artifacts.audit`) labels sampled replies; its
 `summary` holds rates as dicts `{"rate", "lo", "hi", "k", "n"}`. These helpers only format and
-draw them: nothing here samples or trains.
+draw them: nothing here samples or trains. `describe` names a cached model in words (its kind and
+what differs from the defaults), for the cache's messages.
 
     rows = report.audit_rows({"reference": ref_audit, "DPO": pol_audit})
     display(report.format_rows(rows))              # an HTML table; print() gives the text
@@ -12,12 +13,16 @@ draw them: nothing here samples or trains.
 from __future__ import annotations
 
 import html
+import json
 import textwrap
+from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from dpolab.evaluate import SAFETY_CATEGORIES
+from dpolab.train import DPOConfig
 
 HEADLINES = (("safe/safety", "safe (4 safety categories)"), ("safe/worst", "safe (worst of 4)"),
              ("fluent", "fluent"), ("over_refusal/routine", "refuses routine"),
@@ -156,3 +161,22 @@ def replies_html(prompt: str, category: str, replies: dict) -> str:
     return (f'{_REPLIES_STYLE}<div class="dpolab-replies"><div class="dpolab-replies-prompt">'
             f'<div class="dpolab-replies-tag">patient &middot; {e(category)}</div>{e(prompt)}</div>'
             f'<div class="dpolab-replies-cols">{cols}</div></div>')
+
+
+def describe(model) -> str:
+    """A cached model in words, for messages: its kind and what differs from the defaults, e.g.
+    'policy (beta 0.01, rpo_alpha 0.0)', 'policy (pairs noisy:0.3, loss_type ipo)', 'reference'."""
+    entry_json = json.loads((Path(model.name_or_path).parent / "_entry.json").read_text())
+    return describe_entry(entry_json["name"], entry_json["config"])
+
+
+def describe_entry(name: str, config: dict) -> str:
+    """`describe` for a cache entry's name and config (built or not)."""
+    base = asdict(DPOConfig())
+    changed = [f"pairs {config['pairs']}"] if config.get("pairs", "train") != "train" else []
+    changed += [f"{k} {v}" for k, v in config.get("dpo", {}).items() if base.get(k, v) != v]
+    changed += [f"kl_coef {config['rl']['kl_coef']}"] if "rl" in config else []
+    ref = config if name == "reference" else config.get("reference")
+    if isinstance(ref, dict) and ref.get("sft", {}).get("epochs") == 0:  # the GPT-2 as initialised
+        changed.append("untrained" if ref is config else "untrained reference")
+    return name + (f" ({', '.join(changed)})" if changed else "")

@@ -229,6 +229,7 @@ def test_a_model_is_described_by_what_differs_from_the_defaults(tmp_path):
     not by its cache key; read from the entry's config, as written by `artifacts.cached`."""
     from dataclasses import asdict
 
+    from dpolab import report
     from dpolab.train import DPOConfig
 
     def folder(name, config, i):
@@ -248,4 +249,4 @@ def test_a_model_is_described_by_what_differs_from_the_defaults(tmp_path):
         "rlhf (kl_coef 0.5)": ({"rl": {"kl_coef": 0.5, "lr": 3e-4}, "reference": "35f8c586477bad27"}, "rlhf"),
     }
     for i, (words, (config, name)) in enumerate(cases.items()):
-        assert A.describe(folder(name, config, i)) == words
+        assert report.describe(folder(name, config, i)) == words
