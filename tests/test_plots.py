@@ -117,12 +117,10 @@ def test_a_change_redraws_only_what_moves(monkeypatch):
 
 
 def test_a_ranking_with_fewer_candidates_leaves_no_empty_row():
-    """The figure is built for the prompt with the most candidates (three here); a prompt with two
-    shows only its two bars, each in its own half of the axis, from the bottom to the top."""
-    table = {"a": {"labels": ["safe", "unsafe_advice", "over_refusal"], "implicit": [5.0, 2.0, -3.0],
-                   "explicit": [4.0, -4.0, -4.2]},
-             "b": {"labels": ["safe", "rule_bending"], "implicit": [0.1, 0.05], "explicit": [3.5, -4.1]}}
-    draw = modelplots.reward_ranking_updater(table)
+    """The figure is built for the prompt with the most candidates (three: "a" of `_cases`); a
+    prompt with two ("b") shows only its two bars, each in its own half of the axis."""
+    build, _ = CASES["reward_ranking"]
+    draw = build()
     draw("a")
     fig, _ = draw("b")
     ax = fig.axes[0]
