@@ -120,20 +120,32 @@ def bt_gap(gap: float):
 
 
 def bt_noise_updater(sweep: dict, true_rewards, labels):
-    """Build `bt_noise`'s figure once; returns draw(temperature) -> (figure, summary)."""
+    """Build `bt_noise`'s figure once; returns draw(temperature) -> (figure, summary).
+
+    Left: the fit next to what it can recover, (r - mean r) / T, on one scale for every T (noise
+    shrinks the bars). Right: the fit times T next to r - mean r, the true scale, where the error
+    `fit_error` is the largest gap between a blue bar and its grey one.
+    """
     truth = np.asarray(true_rewards, float) - np.mean(true_rewards)
     x = np.arange(len(labels))
-    fig, ax = new_figure(7.6, 3.7, bottom=0.85, top=0.55)
+    fig, (ax, ax2) = new_figure(11.0, 3.9, ncols=2, bottom=0.85, top=0.75, wspace=0.3)
     planted = ax.bar(x - 0.2, np.zeros(len(x)), 0.4, color=REF_COLOR,
                      label="planted (r - mean r) / T")
     fitted = ax.bar(x + 0.2, np.zeros(len(x)), 0.4, color=OPT_COLOR, label="fitted")
-    ax.axhline(0, color="black", lw=0.8)
-    ax.set_xticks(x, _short(labels))
+    ax2.bar(x - 0.2, truth, 0.4, color=REF_COLOR, label="planted r - mean r")
+    rescaled = ax2.bar(x + 0.2, np.zeros(len(x)), 0.4, color=OPT_COLOR, label="fitted x T")
     top = 1.1 * max(np.abs(sweep["fits"]).max(), np.abs(sweep["targets"]).max())
     ax.set(ylabel="reward (mean zero)", ylim=(-top, top))  # one scale for every T
-    title = ax.set_title("", fontsize=TITLE, loc="left")
-    legend_above(ax, ncol=2)
+    top2 = 1.1 * np.abs(sweep["fits"] * np.asarray(sweep["temperatures"])[:, None]).max()
+    ax2.set(ylim=(-top2, top2))  # the true scale: the same for every T
+    for a in (ax, ax2):
+        a.axhline(0, color="black", lw=0.8)
+        a.set_xticks(x, _short(labels))
+        legend_above(a, ncol=1)
+    title = ax.set_title("", fontsize=TITLE, loc="left", pad=38)
+    title2 = ax2.set_title("", fontsize=TITLE, loc="left", pad=38)
     animate(ax, title)
+    animate(ax2, title2)
 
     def draw(temperature: float):
         k = int(np.argmin(np.abs(sweep["temperatures"] - temperature)))
@@ -143,10 +155,13 @@ def bt_noise_updater(sweep: dict, true_rewards, labels):
             bar.set_height(h)
         for bar, h in zip(fitted, fit):
             bar.set_height(h)
-        title.set_text(f"reviewer temperature T = {t:.3g}")
+        for bar, h in zip(rescaled, fit * t):
+            bar.set_height(h)
+        error = float(np.max(np.abs(fit * t - truth)))
+        title.set_text(f"T = {t:.3g}: the 1/T scale")
+        title2.set_text(f"true scale: largest error {error:.2f}")
         summary = {"temperature": t, "agreement": float(sweep["agreement"][k]),
-                   "fit_error": float(np.max(np.abs(fit * t - truth))),
-                   "fit_gap": float(fit[0] - fit[1])}
+                   "fit_error": error, "fit_gap": float(fit[0] - fit[1])}
         return fig, summary
 
     return draw
@@ -233,7 +248,7 @@ def dpo_run_updater(runs: dict, world):
     fig, (ax, ax2) = new_figure(10.0, 3.9, ncols=2, left=0.9, bottom=0.9, top=0.55, wspace=0.25)
     # Colour = reply (the tick labels on the right say which); the exact optimum is dashed on
     # the left and an outline on the right, so no colour means two things.
-    colors = [SAFE, RISKY, "#E69F00", "tab:purple", "tab:brown"]  # amber: apart from RISKY
+    colors = [SAFE, RISKY, "#E69F00", "tab:purple", "#CC79A7"]  # amber and pink: apart from RISKY
     curves, dashes = [], []
     for k, label in enumerate(world.labels):
         curves.append(ax.plot([], [], color=colors[k % 5], lw=2)[0])
@@ -365,7 +380,7 @@ def pair_counts(rows: list[dict], column: str = "rejected_flavor"):
 # ---------------------------------------------------------------- label colours (01, 05-09)
 
 # over_refusal in Okabe and Ito's yellow: matplotlib's orange sits too close to RISKY's vermillion.
-LABEL_COLORS = {"safe": SAFE, "unsafe_advice": RISKY, "missed_emergency": "darkred",
+LABEL_COLORS = {"safe": SAFE, "unsafe_advice": RISKY, "missed_emergency": "#0072B2",
                 "over_refusal": "#F0E442", "rule_bending": "tab:purple",
                 "made_up_facts": "tab:brown", "off_topic": "tab:cyan", "other": "lightgray",
                 "broken": "black"}
