@@ -9,4 +9,13 @@ runtime, cli.
 toy worlds: the bandit trains its tabular policy with the same `dpo_loss` the GPT-2 uses.
 """
 
+import os as _os
+
 __version__ = "0.1.0"
+
+# Matrix products run in Intel's MKL, whose kernels, and so the last bits of a sum, differ from one
+# CPU model to the next; trained models then drift apart over a thousand steps. MKL's reproducible
+# mode for AVX-512 gives every Intel CPU with AVX-512 the same bits, so the figures the notebooks
+# assert reproduce there. MKL reads it at torch's first matrix product, so it is set on import,
+# before any; elsewhere (AMD, CPUs without AVX-512) MKL ignores it and a few figures may move.
+_os.environ.setdefault("MKL_CBWR", "AVX512")

@@ -93,3 +93,21 @@ def test_a_cached_entry_is_built_on_the_series_thread_count_from_any_process(tmp
             "artifacts.cached('t', {}, lambda d: seen.append(torch.get_num_threads())); "
             "print(seen[0], torch.get_num_threads())")
     assert _run(code, None, DPOLAB_CACHE=str(tmp_path)) == [2, 5]
+
+
+def _mkl_branch(**env_more) -> str:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "MKL_CBWR"} | env_more
+    code = "import os, torch, dpolab; print(os.environ.get('MKL_CBWR'))"
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def test_importing_dpolab_picks_mkls_reproducible_branch_unless_one_was_asked_for():
+    # MKL's kernels differ between CPU models, and a model trained for a thousand steps inherits
+    # the difference; its AVX-512 branch is the same on every Intel CPU that has AVX-512.
+    assert _mkl_branch() == "AVX512"
+    assert _mkl_branch(MKL_CBWR="COMPATIBLE") == "COMPATIBLE"
