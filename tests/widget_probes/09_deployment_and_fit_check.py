@@ -44,8 +44,8 @@ for _level in list(LEVELS[1:]) + [LEVELS[0]]:
     assert _panel.summary == modelplots.reviewer_bias(_level, BIAS_GRID, BIAS_CATEGORIES)[1]
 _slider.value = LEVELS[-1]
 assert _panel.figure.data != _image0
-assert _panel.summary["safe/pooled"] < 0.3 < BIAS_GRID[LEVELS[0]]["safe/pooled"]["rate"]   # measured: 0.20 vs 0.91
-assert _panel.summary["accuracy"] < 0.5 < BIAS_GRID[LEVELS[0]]["accuracy"]["rate"]         # measured: 0.428 vs 1.000
+assert _panel.summary["safe/pooled"] < 0.3 < BIAS_GRID[LEVELS[0]]["safe/pooled"]["rate"]   # measured: 0.22 vs 0.92
+assert _panel.summary["accuracy"] < 0.5 < BIAS_GRID[LEVELS[0]]["accuracy"]["rate"]         # measured: 0.414 vs 1.000
 # kernel-side latency: best of several updates, since the machine may be shared
 _ms = []
 for _ in range(5):
