@@ -64,7 +64,9 @@ def versions() -> dict[str, str]:
         "numpy": np.__version__,
         "dpolab": dpolab.__version__,
         "threads": str(torch.get_num_threads()),
-        "simd": f"{torch.backends.cpu.get_cpu_capability()} (MKL_CBWR {os.environ.get('MKL_CBWR', '-')})",
+        # the vector instructions torch's kernels use, and MKL's branch (see dpolab/__init__.py)
+        "simd": (f"{torch.backends.cpu.get_cpu_capability()} "
+                 f"(MKL_CBWR {os.environ.get('MKL_CBWR', '-')})"),
         "cpus": str(os.cpu_count()),
     }
 
