@@ -6,6 +6,14 @@ measured with 2 threads. So `start` runs torch on 2 threads however the kernel w
 (`make lab`, conda, an editor), and `artifacts` builds every cached entry inside
 `series_threads`, unless `OMP_NUM_THREADS` asks for another count (`make lab
 THREADS=8` trades the asserted figures for speed: a few may move).
+
+The figures were measured on an Intel CPU with AVX-512 (dpolab/__init__.py pins MKL to the branch
+that gives every such CPU the same bits). On another CPU (AMD, Apple, an Intel laptop without
+AVX-512) or thread count the trained models differ in the last bits, and after a thousand steps
+in the figures too. So a notebook checks two kinds of statement differently: a *claim* (the
+policy is safer than the reference, intervals apart) is asserted everywhere, while a *figure* the
+prose quotes (0.92 [0.90, 0.94]) goes through `noted`, asserted where this machine reproduces the
+notes' runs (`reproduces`) and printed beside the notes' value elsewhere.
 """
 
 from __future__ import annotations
@@ -21,6 +29,8 @@ import torch
 
 
 SERIES_THREADS = 2   # the thread count every asserted figure was measured with
+SERIES_TORCH = "2.13.0"   # the torch the figures were measured with (the Makefile's TORCH_SPEC)
+FIGURES_ENV = "DPOLAB_FIGURES"   # "assert" or "print": overrides `reproduces` for `noted`
 
 
 def pin_threads() -> int:
@@ -51,6 +61,55 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def cpu_vendor() -> str:
+    """The CPU's vendor string ("GenuineIntel", "AuthenticAMD", ...; on macOS the processor
+    name), or "" if it cannot be read."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next((line.split(":", 1)[1].strip() for line in f if line.startswith("vendor_id")), "")
+    except OSError:
+        return platform.processor()
+
+
+def why_figures_differ() -> str:
+    """"" where this machine trains the same bits as the one the notes' figures were measured on;
+    else why not, in a few words."""
+    if not torch.__version__.startswith(SERIES_TORCH):
+        return f"torch {torch.__version__}, not {SERIES_TORCH}"
+    if torch.get_num_threads() != SERIES_THREADS:
+        return f"{torch.get_num_threads()} torch threads, not {SERIES_THREADS}"
+    if cpu_vendor() != "GenuineIntel" or torch.backends.cpu.get_cpu_capability() != "AVX512":
+        return (f"a {cpu_vendor() or 'non-Intel'} CPU with {torch.backends.cpu.get_cpu_capability()}, "
+                "not an Intel CPU with AVX-512")
+    if not torch.backends.mkl.is_available() or os.environ.get("MKL_CBWR") != "AVX512":
+        return f"MKL_CBWR {os.environ.get('MKL_CBWR', 'unset')}, not AVX512"
+    return ""
+
+
+def reproduces() -> bool:
+    """Whether `noted` asserts: env `DPOLAB_FIGURES` ("assert" or "print") if set, else whether
+    this machine trains the same bits as the notes' (`why_figures_differ`)."""
+    asked = os.environ.get(FIGURES_ENV, "").strip().lower()
+    if asked in ("assert", "print"):
+        return asked == "assert"
+    if asked:
+        raise ValueError(f"env {FIGURES_ENV}={asked!r}: use 'assert' or 'print'")
+    return not why_figures_differ()
+
+
+def noted(measured, noted, what: str = "figure"):
+    """A figure the prose quotes, from a trained model: `measured` here against `noted`, the value
+    the notes were written with. Where this machine reproduces the notes' runs (`reproduces`) a
+    difference is an AssertionError; elsewhere both are printed and the notebook goes on, its
+    claims still asserted. Returns `measured`."""
+    if measured == noted:
+        return measured
+    if reproduces():
+        raise AssertionError(f"{what}: measured {measured!r}, the notes say {noted!r}")
+    print(f"[{what}: {measured!r} here; the notes, measured on another machine, say {noted!r}]")
+    return measured
+
+
 def versions() -> dict[str, str]:
     """Versions of the packages the series depends on, plus torch's CPU thread count."""
     import transformers
@@ -77,3 +136,8 @@ def start(seed: int = 0) -> None:
     pin_threads()
     set_seed(seed)
     print(" | ".join(f"{k} {v}" for k, v in versions().items()) + f" | seed {seed}")
+    why = why_figures_differ()
+    if why:
+        print(f"This machine ({why}) trains models that differ from the notes' in the last bits, "
+              "so from 05 on some figures will too:\nwhere one does, yours is printed beside "
+              "the notes' value in [brackets]; every claim is still asserted.")

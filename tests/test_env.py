@@ -37,7 +37,9 @@ def test_environment_yml_matches_pyproject():
 
 def test_makefile_pins_the_same_torch():
     makefile = (ROOT / "Makefile").read_text()
-    assert "TORCH_SPEC ?= torch==2.13.0" in makefile
+    from dpolab.runtime import SERIES_TORCH
+
+    assert f"TORCH_SPEC ?= torch=={SERIES_TORCH}" in makefile  # the torch the figures were measured with
 
 
 def test_make_cache_runs_every_notebook_that_reads_the_cache_in_order():
@@ -111,3 +113,51 @@ def test_importing_dpolab_picks_mkls_reproducible_branch_unless_one_was_asked_fo
     # the difference; its AVX-512 branch is the same on every Intel CPU that has AVX-512.
     assert _mkl_branch() == "AVX512"
     assert _mkl_branch(MKL_CBWR="COMPATIBLE") == "COMPATIBLE"
+
+
+def test_noted_asserts_a_figure_only_where_the_notes_runs_reproduce(monkeypatch, capsys):
+    import pytest
+
+    from dpolab import runtime
+
+    monkeypatch.setenv(runtime.FIGURES_ENV, "assert")
+    assert runtime.noted("0.92 [0.90, 0.94]", "0.92 [0.90, 0.94]") == "0.92 [0.90, 0.94]"
+    with pytest.raises(AssertionError, match=r"pooled safe: measured 0\.91, the notes say 0\.92"):
+        runtime.noted(0.91, 0.92, "pooled safe")
+    monkeypatch.setenv(runtime.FIGURES_ENV, "print")
+    assert runtime.noted(0.91, 0.92, "pooled safe") == 0.91
+    assert capsys.readouterr().out.strip() == \
+        "[pooled safe: 0.91 here; the notes, measured on another machine, say 0.92]"
+    monkeypatch.setenv(runtime.FIGURES_ENV, "maybe")
+    with pytest.raises(ValueError, match="DPOLAB_FIGURES"):
+        runtime.noted(0.91, 0.92)
+
+
+def test_a_machine_unlike_the_notes_is_named_with_its_reason(monkeypatch):
+    import torch
+
+    from dpolab import runtime
+
+    monkeypatch.delenv(runtime.FIGURES_ENV, raising=False)
+    monkeypatch.setattr(runtime, "cpu_vendor", lambda: "AuthenticAMD")
+    assert "AuthenticAMD" in runtime.why_figures_differ() and not runtime.reproduces()
+    monkeypatch.setattr(torch, "__version__", "2.99.0+cpu")
+    assert "torch 2.99.0" in runtime.why_figures_differ()
+    monkeypatch.undo()
+    before = torch.get_num_threads()
+    torch.set_num_threads(before + 1)
+    try:
+        assert f"{before + 1} torch threads" in runtime.why_figures_differ()
+    finally:
+        torch.set_num_threads(before)
+    monkeypatch.setattr(runtime, "cpu_vendor", lambda: "GenuineIntel")
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX512")
+    monkeypatch.setattr(torch.backends.mkl, "is_available", lambda: True)
+    torch.set_num_threads(runtime.SERIES_THREADS)
+    try:
+        monkeypatch.setenv("MKL_CBWR", "AVX512")
+        assert runtime.why_figures_differ() == "" and runtime.reproduces()
+        monkeypatch.setenv("MKL_CBWR", "COMPATIBLE")
+        assert runtime.why_figures_differ() == "MKL_CBWR COMPATIBLE, not AVX512"
+    finally:
+        torch.set_num_threads(before)
