@@ -97,17 +97,16 @@ def reproduces() -> bool:
     return not why_figures_differ()
 
 
-def noted(measured, noted, what: str = "figure"):
+def noted(measured, noted, what: str = "figure") -> None:
     """A figure the prose quotes, from a trained model: `measured` here against `noted`, the value
     the notes were written with. Where this machine reproduces the notes' runs (`reproduces`) a
     difference is an AssertionError; elsewhere both are printed and the notebook goes on, its
-    claims still asserted. Returns `measured`."""
+    claims still asserted. Like `assert`, it returns nothing (a cell may end with one)."""
     if measured == noted:
-        return measured
+        return
     if reproduces():
         raise AssertionError(f"{what}: measured {measured!r}, the notes say {noted!r}")
     print(f"[{what}: {measured!r} here; the notes, measured on another machine, say {noted!r}]")
-    return measured
 
 
 def versions() -> dict[str, str]:
