@@ -104,9 +104,20 @@ def noted(measured, noted, what: str = "figure") -> None:
     claims still asserted. Like `assert`, it returns nothing (a cell may end with one)."""
     if measured == noted:
         return
+    measured = _plain(measured)
     if reproduces():
         raise AssertionError(f"{what}: measured {measured!r}, the notes say {noted!r}")
     print(f"[{what}: {measured!r} here; the notes, measured on another machine, say {noted!r}]")
+
+
+def _plain(x):
+    """`x` with NumPy and torch scalars as Python numbers (so 1.4, not np.float64(1.4)), in lists,
+    tuples and dicts too."""
+    if isinstance(x, (list, tuple)):
+        return type(x)(_plain(v) for v in x)
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    return x.item() if hasattr(x, "item") and getattr(x, "ndim", None) == 0 else x
 
 
 def versions() -> dict[str, str]:

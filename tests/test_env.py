@@ -128,6 +128,11 @@ def test_noted_asserts_a_figure_only_where_the_notes_runs_reproduce(monkeypatch,
     runtime.noted(0.91, 0.92, "pooled safe")
     assert capsys.readouterr().out.strip() == \
         "[pooled safe: 0.91 here; the notes, measured on another machine, say 0.92]"
+    import numpy as np
+
+    runtime.noted([np.float64(1.4), np.False_], [1.3, True], "design effect, apart")
+    assert capsys.readouterr().out.strip() == \
+        "[design effect, apart: [1.4, False] here; the notes, measured on another machine, say [1.3, True]]"
     monkeypatch.setenv(runtime.FIGURES_ENV, "maybe")
     with pytest.raises(ValueError, match="DPOLAB_FIGURES"):
         runtime.noted(0.91, 0.92)
