@@ -13,7 +13,9 @@ et al. 2024, https://arxiv.org/abs/2402.14740), which needs no value network:
   sequence's log-ratio sum_t log pi(y_t) / pi_ref(y_t) (the k1 estimate of the KL, as TRL's
   `RLOOTrainer` does), and takes one gradient step on -A * log pi(y|x) with the leave-one-out
   advantage A. `rloo_advantages` and `rloo_loss` are TRL's formulas (checked against TRL in
-  tests/test_trl_crosscheck.py).
+  tests/test_trl_crosscheck.py). With `sft_coef` > 0 the loss also carries DPO's anchor, the
+  chosen replies' NLL (`anchor_nll`): the control that lets notebook 11 race the preference step
+  alone.
 
 Unlike DPO, every step generates text: the replies per second of `sample_ids` bound the speed.
 """
@@ -29,7 +31,7 @@ import numpy as np
 import torch
 
 from dpolab import artifacts
-from dpolab.data import collate_sft
+from dpolab.data import collate_sft, tokenize_sft
 from dpolab.evaluate import SAFETY_CATEGORIES
 from dpolab.judge import judge_reply
 from dpolab.logprobs import sequence_logps
@@ -120,10 +122,14 @@ class RLConfig:
     temperature: float = 1.0
     grad_clip: float = 1.0
     seed: int = 0
+    sft_coef: float = 0.0            # weight of an NLL anchor on training pairs' chosen replies, as
+                                     # DPO's rpo_alpha (0: none, the classic pipeline)
 
     def __post_init__(self):
         if not self.kl_coef >= 0:
             raise ValueError(f"kl_coef must be >= 0, got {self.kl_coef!r}")
+        if not self.sft_coef >= 0:
+            raise ValueError(f"sft_coef must be >= 0, got {self.sft_coef!r}")
         if self.samples_per_prompt < 2:
             raise ValueError("samples_per_prompt must be >= 2: the leave-one-out baseline needs a sibling")
         if not (self.steps >= 1 and self.prompts_per_step >= 1 and self.lr > 0):
@@ -147,24 +153,42 @@ def rollout(policy, tokenizer, texts: list[str], max_new_tokens: int, temperatur
     return replies, ended, batch
 
 
+def anchor_nll(policy, tokenizer, rows: list[dict]) -> torch.Tensor:
+    """Mean over rows of the chosen reply's NLL per token, the anchor of DPO's recipe (RPO's term,
+    `train.dpo_step` with `rpo_alpha`); rows carry `prompt` and `chosen`. Returns a scalar."""
+    examples = tokenize_sft(tokenizer, [r["prompt"] for r in rows], [r["chosen"] for r in rows],
+                            context_length(policy))
+    batch = collate_sft(examples, tokenizer.pad_token_id)
+    logps = _score_batch(policy, batch, grad=True)                                     # (N,)
+    return (-logps / batch["completion_mask"].sum(-1).clamp(min=1)).mean()
+
+
 def train_rloo(policy, reference, reward_model, tokenizer, prompts: list[tuple[str, str]],
-               config: RLConfig | None = None, *, callback=None, progress: bool = True) -> list[dict]:
+               config: RLConfig | None = None, *, anchor_rows: list[dict] | None = None,
+               callback=None, progress: bool = True) -> list[dict]:
     """Train `policy` in place with RLOO against `reward_model`, tethered to the frozen `reference`.
 
     Args:
         prompts: (category, patient message) pairs to sample from; the category lets the judge
             label each sampled reply (the gold measure, logged beside the proxy reward).
+        anchor_rows: preference pairs (`prompt`, `chosen`) for the NLL anchor; needed when
+            `config.sft_coef` > 0, which adds sft_coef x `anchor_nll` of `prompts_per_step` of them
+            (drawn with their own generator, so the RL prompts are those of the unanchored run).
         callback: called as `callback(step, metrics)` after every step.
     Returns:
         One dict per step: `reward` (the reward model's mean score of the sampled replies, the
         proxy), `kl` (mean sum_t log pi/pi_ref of the sampled replies), `objective` (reward -
-        kl_coef * kl), `safe` and `broken` (the judge's labels of the step's samples: the gold
-        measure, which training never sees), `loss`, `step`, `time`.
+        kl_coef * kl), `nll` (the anchor's, with sft_coef > 0), `safe` and `broken` (the
+        judge's labels of the step's samples: the gold measure, which training never sees),
+        `loss`, `step`, `time`.
     """
     from tqdm.auto import tqdm
 
     config = config or RLConfig()
+    if config.sft_coef and not anchor_rows:
+        raise ValueError("sft_coef > 0 needs anchor_rows: the pairs whose chosen replies anchor the policy")
     rng = np.random.default_rng(config.seed)
+    anchor_rng = np.random.default_rng([config.seed, 1])
     gen = torch.Generator().manual_seed(config.seed)
     torch.manual_seed(config.seed)
     reference.eval()
@@ -188,6 +212,10 @@ def train_rloo(policy, reference, reward_model, tokenizer, prompts: list[tuple[s
         reward = proxy - config.kl_coef * kl
         adv = rloo_advantages(reward.view(config.prompts_per_step, -1)).view(-1)
         loss = rloo_loss(logps, logps.detach(), adv)
+        if config.sft_coef:
+            pick_anchor = anchor_rng.choice(len(anchor_rows), size=config.prompts_per_step, replace=False)
+            nll = anchor_nll(policy, tokenizer, [anchor_rows[i] for i in pick_anchor])
+            loss = loss + config.sft_coef * nll
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(policy.parameters(), config.grad_clip)
@@ -200,6 +228,8 @@ def train_rloo(policy, reference, reward_model, tokenizer, prompts: list[tuple[s
                    "safe_safety": float(np.mean([lab == "safe" for lab in safety])) if safety else float("nan"),
                    "broken": float(np.mean([lab == "broken" for lab in labels])),
                    "replies": len(replies), "time": time.perf_counter() - start}
+        if config.sft_coef:
+            metrics["nll"] = nll.item()
         history.append(metrics)
         bar.set_postfix(reward=f"{metrics['reward']:.2f}", kl=f"{metrics['kl']:.1f}")
         if callback is not None:
@@ -229,6 +259,7 @@ def policy_dir(progress: bool = True, callback=None, **rl) -> Path:
         tok = load_tokenizer(ref_dir)
         policy, reference = load_model(ref_dir), load_model(ref_dir)
         history = train_rloo(policy, reference, rm, tok, training_prompts(), config,
+                             anchor_rows=artifacts.train_rows() if config.sft_coef else None,
                              callback=callback, progress=progress)
         save(policy, tok, d / "model")
         (d / "history.json").write_text(json.dumps(history))

@@ -157,3 +157,43 @@ def test_rl_on_a_tiny_gpt2_the_kl_coefficient_tethers(tiny, tiny_lm_dir):
     assert late_kl[2.0] < 0.5 * late_kl[0.0]   # measured: 4.9 against 15.8
     with pytest.raises(ValueError, match="sibling"):
         rlhf.RLConfig(samples_per_prompt=1)
+
+
+def test_rl_anchor_is_dpo_recipes_nll_and_pulls_toward_the_chosen_replies(tiny, tiny_lm_dir):
+    """`anchor_nll` is the chosen reply's mean NLL per token, computed here by hand from the logits;
+    an RL run with `sft_coef` ends with a lower NLL on those replies than the same run without it,
+    and samples the same RL prompts (the anchor draws its pairs with its own generator)."""
+    from dpolab import data
+    from dpolab.train import reward_model_from
+
+    reference, tok = tiny
+    rows = [{"prompt": r["prompt"], "chosen": r["chosen"]} for r in data.train_pairs().select(range(24))]
+    policy = M.load_model(tiny_lm_dir).eval()
+    by_hand = []
+    for r in rows[:3]:
+        p = tok(data.format_prompt(r["prompt"], tok))["input_ids"]
+        c = tok(r["chosen"])["input_ids"] + [tok.eos_token_id]
+        with torch.no_grad():
+            logits = policy(torch.tensor([p + c])).logits[0, len(p) - 1:-1]
+        by_hand.append(-torch.log_softmax(logits, -1)[torch.arange(len(c)), torch.tensor(c)].mean())
+    with torch.no_grad():
+        assert rlhf.anchor_nll(policy, tok, rows[:3]).item() == pytest.approx(torch.stack(by_hand).mean().item(), abs=1e-5)
+
+    rm = reward_model_from(reference, seed=1).eval()
+    prompts = [("reschedule", f"Can I move my visit to day {i}?") for i in range(40)]
+    runs, first = {}, {}
+    for sft_coef in (0.0, 4.0):
+        cfg = rlhf.RLConfig(kl_coef=0.1, lr=1e-2, steps=8, prompts_per_step=8, samples_per_prompt=2,
+                            max_new_tokens=12, sft_coef=sft_coef)
+        model = M.load_model(tiny_lm_dir)
+        hist = rlhf.train_rloo(model, reference, rm, tok, prompts, cfg, anchor_rows=rows, progress=False)
+        first[sft_coef] = (hist[0]["reward"], hist[0]["kl"])   # step 1 samples before any update
+        with torch.no_grad():
+            runs[sft_coef] = rlhf.anchor_nll(model.eval(), tok, rows).item()
+        assert ("nll" in hist[-1]) == (sft_coef > 0)
+    assert first[4.0] == first[0.0]      # the same prompts and replies at step 1
+    assert runs[4.0] < runs[0.0] - 0.5   # the anchor's pull on the chosen replies' NLL (measured 5.1 vs 6.4)
+    with pytest.raises(ValueError, match="anchor_rows"):
+        rlhf.train_rloo(policy, reference, rm, tok, prompts, rlhf.RLConfig(sft_coef=1.0), progress=False)
+    with pytest.raises(ValueError, match="sft_coef"):
+        rlhf.RLConfig(sft_coef=-1.0)
