@@ -145,14 +145,19 @@ def test_a_machine_unlike_the_notes_is_named_with_its_reason(monkeypatch):
 
     monkeypatch.delenv(runtime.FIGURES_ENV, raising=False)
     monkeypatch.setattr(runtime, "cpu_vendor", lambda: "AuthenticAMD")
-    assert "AuthenticAMD" in runtime.why_figures_differ() and not runtime.reproduces()
+    outer = torch.get_num_threads()
+    torch.set_num_threads(runtime.SERIES_THREADS)   # whatever threads pytest was started with
+    try:
+        assert "AuthenticAMD" in runtime.why_figures_differ() and not runtime.reproduces()
+    finally:
+        torch.set_num_threads(outer)
     monkeypatch.setattr(torch, "__version__", "2.99.0+cpu")
     assert "torch 2.99.0" in runtime.why_figures_differ()
     monkeypatch.undo()
     before = torch.get_num_threads()
-    torch.set_num_threads(before + 1)
+    torch.set_num_threads(runtime.SERIES_THREADS + 1)
     try:
-        assert f"{before + 1} torch threads" in runtime.why_figures_differ()
+        assert f"{runtime.SERIES_THREADS + 1} torch threads" in runtime.why_figures_differ()
     finally:
         torch.set_num_threads(before)
     monkeypatch.setattr(runtime, "cpu_vendor", lambda: "GenuineIntel")
