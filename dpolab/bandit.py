@@ -8,8 +8,8 @@ pi_ref(y | x). With so few replies everything the DPO paper derives can be compu
     Eq. 5   r(x, y)  = beta log pi*(y|x) / pi_ref(y|x) + beta log Z(x)
     Eq. 7   L_DPO    = -E log sigma(beta [h(y_w) - h(y_l)]),  h = log pi / pi_ref
 
-and a tabular policy (one logit per prompt and reply) trained with `dpolab.losses.dpo_loss` can
-be checked against the exact optimum. A reply is a single "token", so its summed log-prob is
+and a tabular policy (one logit per prompt and reply) trained with `dpolab.losses.dpo_loss`
+(`dpolab.tabular`) can be checked against the exact optimum. A reply is a single "token", so its summed log-prob is
 simply log pi(y | x).
 
 Arrays of probabilities and rewards have shape (P, K) (prompts, replies) or (K,) for one prompt;
@@ -24,7 +24,6 @@ import numpy as np
 import torch
 from scipy.special import expit, logsumexp
 
-from dpolab.losses import dpo_loss
 
 PROMPTS = (
     "Can I move my colonoscopy to Friday, and should I stop my blood thinner before it?",
@@ -208,133 +207,6 @@ def sample_pairs(bandit: Bandit, n_per_prompt: int, sampler: str = "reference",
         rejected.append(np.where(i_wins, table["j"][pick], table["i"][pick]))
     return {"prompt": np.concatenate(prompts), "chosen": np.concatenate(chosen),
             "rejected": np.concatenate(rejected)}
-
-
-# ---------------------------------------------------------------- tabular DPO / IPO
-
-@dataclass
-class TrainResult:
-    """History of a tabular training run.
-
-    steps: (T,) recorded step numbers; probs: (T, P, K) policies at those steps;
-    loss: (T,) the training loss; margin: (T,) mean log-ratio margin h(y_w) - h(y_l) over the
-    exact pair table (weighted, oriented by the better true reward); logits: final (P, K).
-    """
-
-    steps: np.ndarray
-    probs: np.ndarray
-    loss: np.ndarray
-    margin: np.ndarray
-    logits: np.ndarray
-    beta: float
-
-    @property
-    def policy(self) -> np.ndarray:
-        return self.probs[-1]
-
-
-def _pair_loss(logp, ref_logp, prompt, chosen, rejected, beta, loss_type, label_smoothing,
-               reference_free):
-    pc, pr = logp[prompt, chosen], logp[prompt, rejected]
-    if loss_type == "unweighted":  # -(log pi(y_w) - log pi(y_l)): beta 1, no reference
-        beta, reference_free = 1.0, True
-    losses, _, _ = dpo_loss(pc, pr, ref_logp[prompt, chosen], ref_logp[prompt, rejected], beta,
-                            loss_type=loss_type, label_smoothing=label_smoothing,
-                            reference_free=reference_free)
-    return losses
-
-
-def train_tabular(bandit: Bandit, beta: float, loss_type: str = "sigmoid", mode: str = "exact",
-                  steps: int = 2000, lr: float = 0.05, sampler: str = "reference",
-                  temperature: float = 1.0, n_pairs: int = 2000, batch_size: int = 256,
-                  label_smoothing: float = 0.0, reference_free: bool = False, seed: int = 0,
-                  record_every: int = 10, init: str = "reference") -> TrainResult:
-    """Train a tabular policy (one logit per prompt and reply) with DPO, IPO, hinge or "unweighted".
-
-    Args:
-        bandit: the toy world.
-        beta: tether strength passed to `dpo_loss`.
-        loss_type: "sigmoid" (DPO), "ipo", "hinge" or "unweighted" (see `dpo_loss`). The
-            unweighted ablation runs here with beta = 1 and no reference (to it they are only a
-            scale and a constant), so `beta` and `reference_free` do not change it: the loss is
-            -(log pi(y_w) - log pi(y_l)), chosen pushed up and rejected down. It is unbounded
-            below: nothing stops the margin, so training runs off.
-        mode: "exact" minimizes the expected loss, summing over every reply pair weighted by its
-            sampling probability and its Bradley-Terry label probability; "sampled" draws
-            n_pairs labelled pairs per prompt once (`sample_pairs`) and takes Adam steps on
-            minibatches of batch_size pairs.
-        init: "reference" starts the policy at pi_ref (the usual start, loss = log 2),
-            "uniform" at zero logits.
-    Returns:
-        a `TrainResult` (history every record_every steps and at the end).
-    """
-    # The tensors here hold ten numbers: one thread is fastest, and on a busy machine extra
-    # intra-op threads only spin (measured 10x slower with 2 threads under load).
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return _train_tabular(bandit, beta, loss_type, mode, steps, lr, sampler, temperature,
-                              n_pairs, batch_size, label_smoothing, reference_free, seed,
-                              record_every, init)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _train_tabular(bandit, beta, loss_type, mode, steps, lr, sampler, temperature, n_pairs,
-                   batch_size, label_smoothing, reference_free, seed, record_every, init):
-    if init not in ("reference", "uniform"):
-        raise ValueError(f"init must be 'reference' or 'uniform', got {init!r}")
-    torch.manual_seed(seed)
-    ref_logp = torch.log(torch.as_tensor(bandit.reference_probs, dtype=torch.float64))
-    start = ref_logp.clone() if init == "reference" else torch.zeros_like(ref_logp)
-    logits = start.clone().requires_grad_(True)
-    opt = torch.optim.Adam([logits], lr=lr)
-    table = pair_table(bandit, sampler, temperature)
-    t_prompt = torch.as_tensor(table["prompt"])
-    t_i, t_j = torch.as_tensor(table["i"]), torch.as_tensor(table["j"])
-    w = torch.as_tensor(table["weight"]) / bandit.shape[0]
-    p_i = torch.as_tensor(table["p_i"])
-    # Orientation for the margin readout: the truly better reply first.
-    better_i = torch.as_tensor(bandit.rewards[table["prompt"], table["i"]]
-                               >= bandit.rewards[table["prompt"], table["j"]])
-    top, low = torch.where(better_i, t_i, t_j), torch.where(better_i, t_j, t_i)
-    if mode == "exact":
-        # Both orientations of each pair: (i chosen) with weight w p_i, (j chosen) with w (1 - p_i).
-        prompt = torch.cat([t_prompt, t_prompt])
-        chosen, rejected = torch.cat([t_i, t_j]), torch.cat([t_j, t_i])
-        pair_w = torch.cat([w * p_i, w * (1 - p_i)])
-    elif mode == "sampled":
-        data = sample_pairs(bandit, n_pairs, sampler, temperature, seed)
-        d_prompt, d_chosen, d_rejected = (torch.as_tensor(data[k]) for k in
-                                          ("prompt", "chosen", "rejected"))
-        gen = torch.Generator().manual_seed(seed)
-    else:
-        raise ValueError(f"mode must be 'exact' or 'sampled', got {mode!r}")
-    rec_steps, rec_probs, rec_loss, rec_margin = [], [], [], []
-    for step in range(steps + 1):
-        logp = torch.log_softmax(logits, dim=-1)  # (P, K): log pi(y|x) of a one-token reply
-        if mode == "sampled":
-            idx = torch.randint(len(d_prompt), (batch_size,), generator=gen)
-            prompt, chosen, rejected = d_prompt[idx], d_chosen[idx], d_rejected[idx]
-            pair_w = torch.full((batch_size,), 1.0 / batch_size, dtype=torch.float64)
-        losses = _pair_loss(logp, ref_logp, prompt, chosen, rejected, beta, loss_type,
-                            label_smoothing, reference_free)
-        loss = (pair_w * losses).sum()
-        if step % record_every == 0 or step == steps:
-            with torch.no_grad():
-                h = logp - ref_logp
-                margin = (w * (h[t_prompt, top] - h[t_prompt, low])).sum() * bandit.shape[0]
-            rec_steps.append(step)
-            rec_probs.append(logp.detach().exp().numpy())
-            rec_loss.append(loss.item())
-            rec_margin.append(margin.item())
-        if step == steps:
-            break
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return TrainResult(np.array(rec_steps), np.array(rec_probs), np.array(rec_loss),
-                       np.array(rec_margin), logits.detach().numpy(), beta)
 
 
 def implicit_reward(probs, reference_probs, beta: float) -> np.ndarray:

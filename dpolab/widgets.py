@@ -283,21 +283,21 @@ def find(css_class: str) -> W.Widget:
 def pair_browser(splits: dict[str, list[dict]], css_class: str = "dpolab-pair-browser") -> Panel:
     """Browse preference pairs: dropdowns for split, category and rejected flavour, an index slider.
 
-    Shows the prompt with chosen and rejected side by side (`dpolab.plots.pair_view`). The
+    Shows the prompt with chosen and rejected side by side (`dpolab.cards.pair_view`). The
     slider's range follows the filter. Controls get CSS classes `<css>-split`, `<css>-category`,
     `<css>-flavor`, `<css>-index`.
 
     Args:
         splits: name -> rows (dicts with prompt, chosen, rejected, category, rejected_flavor).
     """
-    from dpolab import plots
+    from dpolab import cards
 
     def pick(split, category, flavor):
         return [r for r in splits[split] if category in ("all", r["category"])
                 and flavor in ("all", r["rejected_flavor"])]
 
     def show(split, category, flavor, index):  # the slider counts from 1, like the readout
-        return plots.pair_view(pick(split, category, flavor), index - 1)
+        return cards.pair_view(pick(split, category, flavor), index - 1)
 
     first = next(iter(splits))
     all_rows = [r for rows in splits.values() for r in rows]

@@ -5,6 +5,7 @@ import pytest
 from scipy.optimize import minimize
 
 from dpolab import bandit as B
+from dpolab import tabular as T
 
 BANDIT = B.clinic_bandit()
 REF, R = BANDIT.reference_probs, BANDIT.rewards
@@ -72,7 +73,7 @@ def test_pair_table_probabilities():
 
 @pytest.mark.parametrize("beta, sampler", [(0.5, "reference"), (1.0, "uniform"), (0.2, "reference")])
 def test_exact_tabular_dpo_converges_to_the_optimum(beta, sampler):
-    res = B.train_tabular(BANDIT, beta, mode="exact", steps=1500, lr=0.1, sampler=sampler)
+    res = T.train_tabular(BANDIT, beta, mode="exact", steps=1500, lr=0.1, sampler=sampler)
     assert res.loss[0] == pytest.approx(np.log(2))  # starts at the reference
     assert B.total_variation(res.policy, B.optimal_policy(REF, R, beta)) < 1e-3
     # the implicit reward equals the true reward up to a per-prompt constant (beta log Z)
@@ -83,13 +84,13 @@ def test_exact_tabular_dpo_converges_to_the_optimum(beta, sampler):
 
 def test_sampled_tabular_dpo_is_close_to_the_optimum():
     # 4,000 labelled pairs per prompt, minibatches of 256: sampling and SGD noise remain.
-    res = B.train_tabular(BANDIT, 0.5, mode="sampled", steps=1500, lr=0.05, n_pairs=4000, seed=0)
+    res = T.train_tabular(BANDIT, 0.5, mode="sampled", steps=1500, lr=0.05, n_pairs=4000, seed=0)
     assert B.total_variation(res.policy, B.optimal_policy(REF, R, 0.5)) < 0.05
 
 
 @pytest.mark.parametrize("beta", [0.5, 2.0])
 def test_ipo_converges_to_its_own_optimum(beta):
-    res = B.train_tabular(BANDIT, beta, loss_type="ipo", steps=2500, lr=0.05)
+    res = T.train_tabular(BANDIT, beta, loss_type="ipo", steps=2500, lr=0.05)
     want = B.ipo_optimal_policy(BANDIT, beta)
     assert B.total_variation(res.policy, want) < 1e-3
     # fixed-point condition: the weighted least-squares residuals are orthogonal to every h
@@ -107,18 +108,18 @@ def test_ipo_converges_to_its_own_optimum(beta):
 def test_two_reply_margins_deterministic_preferences():
     two = BANDIT.subset([0, 1], prompts=[0])
     beta = 0.5
-    ipo = B.train_tabular(two, beta, loss_type="ipo", temperature=0, steps=1500, lr=0.05)
+    ipo = T.train_tabular(two, beta, loss_type="ipo", temperature=0, steps=1500, lr=0.05)
     assert ipo.margin[-1] == pytest.approx(1 / (2 * beta), abs=1e-3)  # finite target
     eps = 0.1
-    cdpo = B.train_tabular(two, beta, label_smoothing=eps, temperature=0, steps=1500, lr=0.05)
+    cdpo = T.train_tabular(two, beta, label_smoothing=eps, temperature=0, steps=1500, lr=0.05)
     assert cdpo.margin[-1] == pytest.approx(np.log((1 - eps) / eps) / beta, abs=1e-2)
-    dpo = B.train_tabular(two, beta, temperature=0, steps=1500, lr=0.05)
+    dpo = T.train_tabular(two, beta, temperature=0, steps=1500, lr=0.05)
     assert dpo.margin[-1] > 2 * cdpo.margin[-1] and dpo.margin[-1] > dpo.margin[-50] + 0.1  # growing
 
 
 def test_unweighted_loss_runs_off_while_dpo_settles():
-    unweighted = B.train_tabular(BANDIT, 0.5, loss_type="unweighted", steps=1000, lr=0.05)
-    dpo = B.train_tabular(BANDIT, 0.5, steps=1000, lr=0.05)
+    unweighted = T.train_tabular(BANDIT, 0.5, loss_type="unweighted", steps=1000, lr=0.05)
+    dpo = T.train_tabular(BANDIT, 0.5, steps=1000, lr=0.05)
     mid = len(unweighted.margin) // 2
     # its gradient never fades (no sigma weight): the margin grows linearly, without bound
     assert unweighted.margin[-1] > 1.9 * unweighted.margin[mid] > 10 * dpo.margin[-1]
@@ -132,6 +133,6 @@ def test_bad_arguments():
     with pytest.raises(ValueError):
         B.optimal_policy(REF, R, 0.0)
     with pytest.raises(ValueError):
-        B.train_tabular(BANDIT, 0.5, mode="online")
+        T.train_tabular(BANDIT, 0.5, mode="online")
     with pytest.raises(ValueError):
         B.pair_table(BANDIT, "policy")

@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from dpolab import bandit, modelplots, plots, widgets  # noqa: E402
+from dpolab import bandit, modelplots, plots, tabular, widgets  # noqa: E402
 from dpolab import bradley_terry as bt  # noqa: E402
 
 
@@ -39,7 +39,7 @@ def _rate(r):
 def _cases():
     """name -> (build: () -> updater, values to visit in turn, each a tuple of draw's arguments)."""
     world = bandit.clinic_bandit("good")
-    runs = {b: bandit.train_tabular(world, b, mode="sampled", steps=60, n_pairs=200, seed=0,
+    runs = {b: tabular.train_tabular(world, b, mode="sampled", steps=60, n_pairs=200, seed=0,
                                     record_every=20) for b in (0.1, 0.5, 2.0)}
     toy = bandit.clinic_bandit(prompts=1)
     temperatures = np.array([0.25, 1.0, 4.0])
@@ -89,7 +89,7 @@ def test_a_reused_figure_shows_what_a_new_one_shows(name):
 def test_the_function_is_its_updater_called_once():
     _, values = CASES["dpo_run"]
     world = bandit.clinic_bandit("good")
-    runs = {b: bandit.train_tabular(world, b, mode="sampled", steps=60, n_pairs=200, seed=0,
+    runs = {b: tabular.train_tabular(world, b, mode="sampled", steps=60, n_pairs=200, seed=0,
                                     record_every=20) for b in (0.1, 0.5, 2.0)}
     fig, summary = plots.dpo_run(0.4, runs, world)  # the nearest run on a log scale: 0.5
     assert summary["beta"] == 0.5

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from dpolab import bandit, rlhf
+from dpolab import bandit, rlhf, tabular
 from dpolab import bradley_terry as bt
 from dpolab import model as M
 from dpolab.data import collate_sft, format_prompt
@@ -45,7 +45,7 @@ def test_tabular_rlhf_and_dpo_reach_the_optimum_of_the_fitted_reward():
     target = bandit.optimal_policy(world.reference_probs, fitted, beta)
     exact = rlhf.tabular_rlhf(world.reference_probs, fitted, beta, samples=None)
     sampled = rlhf.tabular_rlhf(world.reference_probs, fitted, beta, samples=8, seed=1)
-    dpo = bandit.train_tabular(world, beta, mode="sampled", n_pairs=n, batch_size=2 * n,
+    dpo = tabular.train_tabular(world, beta, mode="sampled", n_pairs=n, batch_size=2 * n,
                                steps=1500, lr=0.05, seed=0)
     assert bandit.total_variation(exact["probs"][-1], target) < 1e-3
     assert bandit.total_variation(sampled["probs"][-1], target) < 3e-3

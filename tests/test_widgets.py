@@ -138,7 +138,7 @@ def test_pair_browser_filters_and_keeps_the_slider_in_range():
 
 
 def test_pair_html_marks_flipped_pairs():
-    from dpolab.plots import pair_html
+    from dpolab.cards import pair_html
 
     row = _pairs(1, "pressure", "rule_bending")[0]
     assert "flipped" not in pair_html(row)
