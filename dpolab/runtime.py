@@ -101,12 +101,17 @@ def noted(measured, noted, what: str = "figure") -> None:
     """A figure the prose quotes, from a trained model: `measured` here against `noted`, the value
     the notes were written with. Where this machine reproduces the notes' runs (`reproduces`) a
     difference is an AssertionError; elsewhere both are printed and the notebook goes on, its
-    claims still asserted. Like `assert`, it returns nothing (a cell may end with one)."""
+    claims still asserted. A claim noted as True or False (`noted(bool(claim), True, "what the
+    claim says, with this machine's values")`) is printed as holding or not on this machine. Like `assert`, it returns nothing (a cell may end with one)."""
     if measured == noted:
         return
     measured = _plain(measured)
     if reproduces():
         raise AssertionError(f"{what}: measured {measured!r}, the notes say {noted!r}")
+    if isinstance(noted, bool):  # a claim the notes' run met (or did not): say it in words
+        here, there = ("not so", "so") if noted else ("so", "not so")
+        print(f"[{what}: {here} on this machine; {there} in the notes' run, on another machine]")
+        return
     print(f"[{what}: {measured!r} here; the notes, measured on another machine, say {noted!r}]")
 
 

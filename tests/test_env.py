@@ -133,6 +133,16 @@ def test_noted_asserts_a_figure_only_where_the_notes_runs_reproduce(monkeypatch,
     runtime.noted([np.float64(1.4), np.False_], [1.3, True], "design effect, apart")
     assert capsys.readouterr().out.strip() == \
         "[design effect, apart: [1.4, False] here; the notes, measured on another machine, say [1.3, True]]"
+    # a claim the notes' run met: said in words, whichever way it went here
+    runtime.noted(np.False_, True, "IPO less fluent (here 0.95 and 0.94)")
+    runtime.noted(True, False, "intervals apart")
+    runtime.noted(np.True_, True, "met here too")
+    assert capsys.readouterr().out.splitlines() == [
+        "[IPO less fluent (here 0.95 and 0.94): not so on this machine; so in the notes' run, on another machine]",
+        "[intervals apart: so on this machine; not so in the notes' run, on another machine]"]
+    monkeypatch.setenv(runtime.FIGURES_ENV, "assert")
+    with pytest.raises(AssertionError, match="IPO less fluent: measured False, the notes say True"):
+        runtime.noted(np.False_, True, "IPO less fluent")
     monkeypatch.setenv(runtime.FIGURES_ENV, "maybe")
     with pytest.raises(ValueError, match="DPOLAB_FIGURES"):
         runtime.noted(0.91, 0.92)
