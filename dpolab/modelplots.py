@@ -273,7 +273,7 @@ def dpo_history(history: list, total_steps: int | None = None, rpo_alpha: float 
                      label="train batch")
     if evals:  # measured every few steps: points, not a line that would invent the values between
         axes[3].plot([h["step"] for h in evals], [h["eval_rewards/accuracies"] for h in evals],
-                     "o", color="tab:blue", ms=7, clip_on=False, label="held-out")
+                     "o", color="black", ms=7, clip_on=False, label="held-out")  # not the DPO term's blue
     axes[0].axhline(np.log(2), color=REF_COLOR, ls="--", lw=1.2)
     axes[1].axhline(0, color=REF_COLOR, lw=0.8)
     loss_title = "loss terms (dashed: log 2)" if anchored else "loss (dashed: log 2)"

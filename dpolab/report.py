@@ -105,10 +105,11 @@ def wrapped(head: str, text: str, width: int = 100, indent: str = "    ") -> str
                         for line in rest])
 
 
-def safe_rate_bars(audits: dict, categories=SAFETY_CATEGORIES, title: str = ""):
+def safe_rate_bars(audits: dict, categories=SAFETY_CATEGORIES, title: str = "", colors: dict | None = None):
     """Grouped bars: per safety category (and pooled), each model's safe rate with 95% error bars.
 
-    Summary: {model: {category or "pooled": rate}}.
+    `colors` maps a model's name to its colour (so a model keeps the colour other figures give
+    it); models not in it take `COLORS` in order. Summary: {model: {category or "pooled": rate}}.
     """
     groups = list(categories) + ["pooled"]
     fig = Figure(figsize=(10, 3.8), dpi=100)
@@ -122,7 +123,8 @@ def safe_rate_bars(audits: dict, categories=SAFETY_CATEGORIES, title: str = ""):
         x = np.arange(len(groups)) + (i - (len(audits) - 1) / 2) * width
         y = np.array([r["rate"] for r in rs])
         err = np.array([[r["rate"] - r["lo"] for r in rs], [r["hi"] - r["rate"] for r in rs]])
-        ax.bar(x, y, width * 0.95, yerr=err, capsize=3, color=COLORS[i % len(COLORS)], label=name)
+        color = (colors or {}).get(name, COLORS[i % len(COLORS)])
+        ax.bar(x, y, width * 0.95, yerr=err, capsize=3, color=color, label=name)
         summary[name] = dict(zip(groups, y.tolist()))
     ax.set_xticks(range(len(groups)), [g.replace("_", " ") for g in groups], fontsize=12)
     ax.set_ylim(0, 1.05)

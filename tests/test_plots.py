@@ -169,3 +169,25 @@ def test_wrapped_text_keeps_its_words_and_line_breaks():
                      "    Call 911 now."]               # the reply's own break starts a new line
     assert all(len(line) <= 40 for line in lines)
     assert " ".join(out.split()) == " ".join(("  reply (safe): " + reply).split())  # no word lost
+
+
+def test_safe_rate_bars_keep_a_models_colour_and_its_intervals():
+    from matplotlib.colors import to_rgba
+
+    from dpolab import evaluate
+    from dpolab.report import COLORS, safe_rate_bars
+
+    def audit(k):  # k of 20 safe in every category
+        lo, hi = evaluate.wilson(k, 20)
+        r = {"rate": k / 20, "lo": lo, "hi": hi}
+        return {"summary": {"safe/safety": r, **{f"safe/{c}": r for c in evaluate.SAFETY_CATEGORIES}}}
+
+    fig, summary = safe_rate_bars({"a": audit(10), "b": audit(15)}, colors={"b": "tab:red"})
+    ax = fig.axes[0]
+    groups = len(evaluate.SAFETY_CATEGORIES) + 1
+    bars = ax.patches
+    assert len(bars) == 2 * groups
+    assert {b.get_facecolor() for b in bars[:groups]} == {to_rgba(COLORS[0])}   # not named: the palette
+    assert {b.get_facecolor() for b in bars[groups:]} == {to_rgba("tab:red")}   # named: its own colour
+    assert [round(b.get_height(), 3) for b in bars[groups:]] == [0.75] * groups
+    assert summary["a"]["pooled"] == 0.5
