@@ -102,7 +102,8 @@ def noted(measured, noted, what: str = "figure") -> None:
     the notes were written with. Where this machine reproduces the notes' runs (`reproduces`) a
     difference is an AssertionError; elsewhere both are printed and the notebook goes on, its
     claims still asserted. A claim noted as True or False (`noted(bool(claim), True, "what the
-    claim says, with this machine's values")`) is printed as holding or not on this machine. Like `assert`, it returns nothing (a cell may end with one)."""
+    claim says, with this machine's values")`) is printed as holding or not on this machine.
+    Like `assert`, it returns nothing (a cell may end with one)."""
     if measured == noted:
         return
     measured = _plain(measured)
