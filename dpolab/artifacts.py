@@ -115,16 +115,18 @@ def clear(name: str | None = None) -> None:
 
 
 def sft_rows() -> list[dict]:
-    """The shipped SFT corpus, validated (`data.sft_corpus`), as a list of dicts."""
-    return data.sft_corpus().to_list()
+    """The shipped SFT corpus, validated as `data.sft_corpus` does, as a list of dicts."""
+    return data.read_jsonl(data.data_dir() / "sft_corpus.jsonl", data.SFT_FIELDS)
 
 
 def train_rows() -> list[dict]:
-    return data.train_pairs().to_list()
+    """The shipped training pairs, validated as `data.train_pairs` does, as a list of dicts."""
+    return data.read_jsonl(data.data_dir() / "train_pairs.jsonl", data.PAIRS_FIELDS)
 
 
 def test_rows() -> list[dict]:
-    return data.test_pairs().to_list()
+    """The shipped test pairs, validated as `data.test_pairs` does, as a list of dicts."""
+    return data.read_jsonl(data.data_dir() / "test_pairs.jsonl", data.PAIRS_FIELDS)
 
 
 def _tokenizer_config() -> dict:

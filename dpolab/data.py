@@ -7,8 +7,6 @@ import os
 import random
 from pathlib import Path
 
-import datasets
-
 PROMPT_TEMPLATE = "Patient: {prompt}\nAssistant:\n"
 # What a chat model is told before the patient's message (models without a chat template, such
 # as the series' GPT-2, never see it: the template above is all they know).
@@ -252,6 +250,8 @@ def load_pairs(path, strict: bool = False) -> datasets.Dataset:
     """Preference pairs as a Dataset, from a JSON-lines file or a `datasets` folder in TRL's
     standard or conversational format (`formats.read_pairs`: `category` and `rejected_flavor`
     optional). `strict=True`: a JSON-lines file with every field of the series' own files."""
+    import datasets  # here, not on import: `datasets` (with pandas) takes most of a second to load
+
     from dpolab.formats import read_pairs
 
     return datasets.Dataset.from_list(read_jsonl(path, PAIRS_FIELDS) if strict else read_pairs(path))
@@ -259,6 +259,8 @@ def load_pairs(path, strict: bool = False) -> datasets.Dataset:
 
 def load_sft(path) -> datasets.Dataset:
     """SFT dialogues (prompt, response, category, kind) as a Dataset."""
+    import datasets
+
     return datasets.Dataset.from_list(read_jsonl(path, SFT_FIELDS))
 
 

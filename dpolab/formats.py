@@ -20,8 +20,6 @@ import os
 import shutil
 from pathlib import Path
 
-import datasets
-
 from dpolab.data import DataError, check_row, format_prompt, json_objects, unformat_prompt
 
 STANDARD_FIELDS = ("prompt", "chosen", "rejected")
@@ -47,6 +45,8 @@ def has_categories(rows) -> bool:
 
 
 def _dataset_rows(path: Path) -> list[tuple[int, dict]]:
+    import datasets  # here, not on import: it takes most of a second to load
+
     try:
         ds = datasets.load_from_disk(str(path))
     except FileNotFoundError:
@@ -105,6 +105,8 @@ def export(out_dir, train: list[dict], test: list[dict]) -> Path:
     out = Path(out_dir)
     if out.exists():
         raise FileExistsError(f"{out} exists: export writes a new folder (remove it, or choose another)")
+    import datasets
+
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
