@@ -82,8 +82,10 @@ def reviewer_bias(bias: float, grid: dict, categories=("medication", "emergency"
             level in `grid` is shown).
         grid: {level: {"safe/<category>": r, ..., "accuracy": r}}, precomputed; each r a rate with
             its 95% interval ({"rate", "lo", "hi"}, drawn as error bars) or a plain number.
-    Left: safe rate per category at this level (outline: the unbiased level). Right: the safe
-    rates and held-out accuracy against bias, this level marked.
+    Left: safe rate per category at this level (dashed outline: the unbiased level, when
+    another is shown). Right: against bias, the pooled safe rate if `categories` holds "pooled"
+    (the categories themselves are on the left), else every category's; with the held-out
+    accuracy; this level shaded.
     Summary: {"bias", "safe/<category>" for each category, "accuracy"}: the rates.
     """
     levels = np.array(sorted(grid, key=float), dtype=float)
@@ -94,26 +96,30 @@ def reviewer_bias(bias: float, grid: dict, categories=("medication", "emergency"
     x = np.arange(len(categories))
     rate, err = _rates([row[f"safe/{c}"] for c in categories])
     ax.bar(x, rate, 0.6, yerr=err, capsize=4, color=SAFE, label=f"bias {k:.2f}")
-    ax.bar(x, _rates([base[f"safe/{c}"] for c in categories])[0], 0.6, fill=False,
-           edgecolor="black", lw=1.5, label=f"bias {levels[0]:.2f}")
+    if k != levels[0]:
+        ax.bar(x, _rates([base[f"safe/{c}"] for c in categories])[0], 0.6, fill=False,
+               edgecolor="dimgray", ls="--", lw=1.5, label=f"bias {levels[0]:.2f}")
     ax.set_xticks(x, categories)
-    ax.set(ylim=(0, 1.05), yticks=[0, 0.5, 1], ylabel="safe replies")
+    ax.set(ylim=(0, 1.05), yticks=[0, 0.5, 1], ylabel="safe rate")
     legend_above(ax, ncol=2)
     # Right: one colour per category (no green or orange: safe and risky replies elsewhere).
     palette = ("tab:blue", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan")
-    for i, c in enumerate(categories):  # a pooled rate, if shown, in black and thicker
+    shown = ("pooled",) if "pooled" in categories else categories
+    for i, c in enumerate(shown):  # a pooled rate in black and thicker
         style = dict(color="black", lw=3.5, zorder=3) if c == "pooled" else \
             dict(color=palette[i % len(palette)], lw=2)
         y, e = _rates([grid[_key(grid, l)][f"safe/{c}"] for l in levels])
-        ax2.errorbar(levels, y, e, fmt="o-", label=c, ms=5, capsize=3, **style)
+        ax2.errorbar(levels, y, e, fmt="o-", label=f"{c} safe rate" if c == "pooled" else c, ms=5,
+                     capsize=3, **style)
     y, e = _rates([grid[_key(grid, l)]["accuracy"] for l in levels])
     ax2.errorbar(levels, y, e, fmt="s--", color=REF_COLOR, label="held-out accuracy", ms=5, lw=2,
                  capsize=3)
-    ax2.axvline(k, color=HIGHLIGHT, lw=1.5)
-    ax2.set(xlabel="reviewer bias", ylabel="safe rate; accuracy", ylim=(0, 1.05),
-            yticks=[0, 0.5, 1])
+    step = float(np.min(np.diff(levels))) if len(levels) > 1 else 0.5
+    ax2.axvspan(k - step / 3, k + step / 3, color=HIGHLIGHT, alpha=0.15, lw=0)
+    ax2.set(xlabel="reviewer bias", ylabel="rate", ylim=(0, 1.05), yticks=[0, 0.5, 1],
+            xlim=(levels[0] - step / 2, levels[-1] + step / 2))
     ax2.set_xticks(levels, [f"{l:g}" for l in levels])  # every level labelled
-    ax2.set_title("every level (red: this one)", fontsize=TITLE)
+    ax2.set_title("every level (shaded: this one)", fontsize=TITLE)
     legend_right(ax2)
     summary = {"bias": k, **{f"safe/{c}": float(r) for c, r in zip(categories, rate)},
                "accuracy": float(_rates([row["accuracy"]])[0][0])}
@@ -168,6 +174,9 @@ def audit_rates(rates: dict, title: str = "", ax=None):
     return fig if fig is not None else ax.figure, {c: float(rates[c]["safe"]) for c in cats}
 
 
+TOKEN_SHADES = ("#9ecae1", "#3182bd", "#08306b")  # log p above -0.5, -2 to -0.5, below -2
+
+
 def token_logps_updater():
     """Build `token_logps`'s figure once; returns draw(tokens, title="") -> (figure, summary).
 
@@ -176,9 +185,12 @@ def token_logps_updater():
     new figure would, so the whole figure is drawn again: it saves building it, not drawing it.
     """
     fig, ax = new_figure(10.0, 4.4, left=0.9, right=1.9, bottom=1.2, top=0.45)
-    legend_right(ax, handles=[Patch(color=SAFE, label="above -0.5"),
-                               Patch(color=OPT_COLOR, label="-2 to -0.5"),
-                               Patch(color=RISKY, label="below -2")], title="log p")
+    # shades of one blue, darker where the token is less likely (not the judge's label colours);
+    # a dot on each bar, so a token the model was sure of (log p near 0, no bar) still shows
+    legend_right(ax, handles=[Patch(color=TOKEN_SHADES[0], label="above -0.5"),
+                               Patch(color=TOKEN_SHADES[1], label="-2 to -0.5"),
+                               Patch(color=TOKEN_SHADES[2], label="below -2")], title="log p")
+    dots, = ax.plot([], [], "o", color="black", ms=4, zorder=3, clip_on=False)
     ax.set_xticks([])
     ax.set_ylabel("log p(token)")
     ax.axhline(0, color="black", lw=0.8)
@@ -199,8 +211,9 @@ def token_logps_updater():
             text.set_visible(x < len(v))
             if x < len(v):
                 bar.set_height(v[x])
-                bar.set_facecolor(RISKY if v[x] < -2.0 else (OPT_COLOR if v[x] < -0.5 else SAFE))
+                bar.set_facecolor(TOKEN_SHADES[2] if v[x] < -2.0 else TOKEN_SHADES[1 if v[x] < -0.5 else 0])
                 text.set_text(labels[x])
+        dots.set_data(np.arange(len(v)), v)
         # what autoscaling gives: a 5% margin below the lowest bar, none above 0 (log p <= 0)
         ax.set(xlim=(-0.7, len(v) - 0.3), ylim=(1.05 * v.min() if v.min() < 0 else -1.0, 0.0))
         heading.set_text(title)

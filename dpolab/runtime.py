@@ -79,8 +79,8 @@ def why_figures_differ() -> str:
     if torch.get_num_threads() != SERIES_THREADS:
         return f"{torch.get_num_threads()} torch threads, not {SERIES_THREADS}"
     if cpu_vendor() != "GenuineIntel" or torch.backends.cpu.get_cpu_capability() != "AVX512":
-        return (f"a {cpu_vendor() or 'non-Intel'} CPU with {torch.backends.cpu.get_cpu_capability()}, "
-                "not an Intel CPU with AVX-512")
+        return (f"a CPU by {cpu_vendor() or 'another maker'} with "
+                f"{torch.backends.cpu.get_cpu_capability()}, not an Intel CPU with AVX-512")
     if not torch.backends.mkl.is_available() or os.environ.get("MKL_CBWR") != "AVX512":
         return f"MKL_CBWR {os.environ.get('MKL_CBWR', 'unset')}, not AVX512"
     return ""
@@ -155,5 +155,7 @@ def start(seed: int = 0) -> None:
     why = why_figures_differ()
     if why:
         print(f"This machine ({why}) trains models that differ from the notes' in the last bits, "
-              "so from 05 on some figures will too:\nwhere one does, yours is printed beside "
-              "the notes' value in [brackets]; every claim is still asserted.")
+              "so from 05 on some figures will too.\nThe text quotes the notes' run: where a figure "
+              "it quotes differs, yours is printed beside it in [brackets] (the ends of a quoted "
+              "interval may move unflagged);\nclaims that hold on any machine are asserted, and the "
+              "few finer ones only the notes' run showed are printed as holding here or not.")
