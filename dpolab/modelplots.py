@@ -338,10 +338,11 @@ def beta_tether_updater(rows: list):
 
     fig, ax = new_figure(7.4, 3.8, left=0.9, right=0.2, bottom=0.75, top=0.45)
     y, err = bars("broken")
-    ax.errorbar(kl, y, err, fmt="s", color="tab:brown", ms=5, capsize=3)
-    (broken_dot,) = ax.plot([], [], "s", color=HIGHLIGHT, ms=12, zorder=1)  # under the black points
+    # the judge's colours, as in notebook 05's bars: safe green, broken black
+    ax.errorbar(kl, y, err, fmt="s", color=LABEL_COLORS["broken"], ms=5, capsize=3)
+    (broken_dot,) = ax.plot([], [], "s", color=HIGHLIGHT, ms=12, zorder=1)  # under the points
     y, err = bars("safe")
-    ax.errorbar(kl, y, err, fmt="o", color="black", ms=5, capsize=3)
+    ax.errorbar(kl, y, err, fmt="o", color=LABEL_COLORS["safe"], ms=5, capsize=3)
     (safe_dot,) = ax.plot([], [], "o", color=HIGHLIGHT, ms=12, zorder=1)
     for r, k, v in zip(rows, kl, y):  # each point named by its beta, to its right
         ax.annotate("ref" if r["beta"] is None else f"{r['beta']:g}", (k, v), xytext=(7, 0),
@@ -349,13 +350,13 @@ def beta_tether_updater(rows: list):
     kl_axis(ax, kl.max())
     ax.set(ylabel="share of replies", ylim=(0, 1), yticks=[0, 0.5, 1])
     title = ax.set_title("", fontsize=TITLE)
-    animate(ax, title)  # the error bars too, so the red markers stay under the black points
+    animate(ax, title)  # the error bars too, so the red markers stay under the points
 
     def draw(beta: float):
         row = next(r for r in rows[1:] if r["beta"] == beta)
         broken_dot.set_data([row["kl"]], [row["broken"]["rate"]])
         safe_dot.set_data([row["kl"]], [row["safe"]["rate"]])
-        title.set_text(f"safe (black) and broken (brown); red: beta = {beta:g}")
+        title.set_text(f"safe (green) and broken (black); red: beta = {beta:g}")
         return fig, {"beta": float(beta), "kl": float(row["kl"]),
                      "safe": float(row["safe"]["rate"]), "broken": float(row["broken"]["rate"])}
 
