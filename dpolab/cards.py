@@ -22,18 +22,21 @@ def pair_html(row: dict) -> str:
     """One preference pair as HTML: the prompt on top, chosen and rejected side by side.
 
     `row` needs `prompt`, `chosen`, `rejected`, `category`, `rejected_flavor`; a true `flipped`
-    (from `scenarios.biased_pairs` / `noisy_pairs`) is shown as a warning tag. Text is escaped.
+    (from `scenarios.biased_pairs` / `noisy_pairs`) is shown as a warning tag, and the flavour
+    tag then goes with the reply it names, which now sits in `chosen`. Text is escaped.
     """
     e = html.escape
-    flipped = " &middot; <b>flipped by the reviewer</b>" if row.get("flipped") else ""
+    flipped = row.get("flipped")
+    warning = " &middot; <b>flipped by the reviewer</b>" if flipped else ""
+    flavor = f' &middot; {e(row["rejected_flavor"])}'
     return (f'{_PAIR_STYLE}<div class="dpolab-pair">'
             f'<div class="dpolab-pair-prompt"><div class="dpolab-pair-tag">patient &middot; '
-            f'{e(row["category"])}{flipped}</div>{e(row["prompt"])}</div>'
+            f'{e(row["category"])}{warning}</div>{e(row["prompt"])}</div>'
             f'<div class="dpolab-pair-cols">'
-            f'<div class="dpolab-pair-chosen"><div class="dpolab-pair-tag">chosen</div>'
-            f'{e(row["chosen"])}</div>'
-            f'<div class="dpolab-pair-rejected"><div class="dpolab-pair-tag">rejected &middot; '
-            f'{e(row["rejected_flavor"])}</div>{e(row["rejected"])}</div></div></div>')
+            f'<div class="dpolab-pair-chosen"><div class="dpolab-pair-tag">chosen'
+            f'{flavor if flipped else ""}</div>{e(row["chosen"])}</div>'
+            f'<div class="dpolab-pair-rejected"><div class="dpolab-pair-tag">rejected'
+            f'{"" if flipped else flavor}</div>{e(row["rejected"])}</div></div></div>')
 
 
 def pair_view(rows: list[dict], index: int):

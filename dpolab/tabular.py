@@ -24,7 +24,8 @@ class TrainResult:
 
     steps: (T,) recorded step numbers; probs: (T, P, K) policies at those steps;
     loss: (T,) the training loss; margin: (T,) mean log-ratio margin h(y_w) - h(y_l) over the
-    exact pair table (weighted, oriented by the better true reward); logits: final (P, K).
+    exact pair table (each pair weighted by its chance of being drawn, the prompts equally;
+    oriented by the better true reward); logits: final (P, K).
     """
 
     steps: np.ndarray
@@ -129,7 +130,7 @@ def _train_tabular(bandit, beta, loss_type, mode, steps, lr, sampler, temperatur
         if step % record_every == 0 or step == steps:
             with torch.no_grad():
                 h = logp - ref_logp
-                margin = (w * (h[t_prompt, top] - h[t_prompt, low])).sum() * bandit.shape[0]
+                margin = (w * (h[t_prompt, top] - h[t_prompt, low])).sum()  # w sums to 1
             rec_steps.append(step)
             rec_probs.append(logp.detach().exp().numpy())
             rec_loss.append(loss.item())

@@ -136,3 +136,17 @@ def test_bad_arguments():
         T.train_tabular(BANDIT, 0.5, mode="online")
     with pytest.raises(ValueError):
         B.pair_table(BANDIT, "policy")
+
+
+def test_margin_is_the_mean_over_pairs_and_prompts_not_their_sum():
+    """The recorded margin, recomputed by hand from the final policy: each prompt's pairs weighted
+    by their chance of being drawn (summing to 1 per prompt), then the prompts averaged."""
+    res = T.train_tabular(BANDIT, 0.5, steps=200, lr=0.05)
+    assert BANDIT.shape[0] > 1  # a sum over prompts would differ from their mean
+    h = np.log(res.probs[-1]) - np.log(BANDIT.reference_probs)
+    table = B.pair_table(BANDIT)
+    per_prompt = np.zeros(BANDIT.shape[0])
+    for p, i, j, w in zip(table["prompt"], table["i"], table["j"], table["weight"]):
+        better, worse = (i, j) if BANDIT.rewards[p, i] >= BANDIT.rewards[p, j] else (j, i)
+        per_prompt[p] += w * (h[p, better] - h[p, worse])
+    assert res.margin[-1] == pytest.approx(per_prompt.mean(), rel=1e-6)

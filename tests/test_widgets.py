@@ -143,6 +143,11 @@ def test_pair_html_marks_flipped_pairs():
     row = _pairs(1, "pressure", "rule_bending")[0]
     assert "flipped" not in pair_html(row)
     assert "flipped by the reviewer" in pair_html({**row, "flipped": True})
+    # the flavour tag goes with the reply it names: the rejected one, or, flipped, the chosen one
+    tag = "&middot; rule_bending</div>"
+    plain, flipped = (pair_html(r).split("</style>")[1] for r in (row, {**row, "flipped": True}))
+    assert plain.index(tag) > plain.index("dpolab-pair-rejected")
+    assert flipped.index("dpolab-pair-chosen") < flipped.index(tag) < flipped.index("dpolab-pair-rejected")
 
 
 def test_prerender_draws_every_combination_once_and_shows_it():
