@@ -196,7 +196,15 @@ def tether_updater(worlds: dict, frontiers: dict):
     legend = legend_above(ax, ncol=2)
     (curve,) = ax2.plot([], [], color=OPT_COLOR, lw=2)
     (dot,) = ax2.plot([], [], "o", color=HIGHLIGHT, ms=9)
+    (home,) = ax2.plot([], [], "s", color=REF_COLOR, ms=7)  # the reference itself: KL 0
+    # which end is which: the frontier runs from the tightest beta (near the reference) to the loosest
+    marks = [ax2.annotate("", (0, 0), xytext=offset, textcoords="offset points", fontsize=TICK,
+                          ha=ha, va=va, color=color)
+             for offset, ha, va, color in (((8, 4), "left", "bottom", OPT_COLOR),
+                                           ((0, -12), "right", "top", OPT_COLOR),
+                                           ((8, -3), "left", "center", REF_COLOR))]
     ax2.set(xlabel="KL(pi || pi_ref)", ylabel="E[reward]")
+    ax2.margins(y=0.12)  # room for the labels at the ends
     ax2.set_title("reward/KL frontier (red: this beta)", fontsize=TITLE)
     animate(ax, legend)
     animate(ax2)
@@ -218,7 +226,17 @@ def tether_updater(worlds: dict, frontiers: dict):
             if tuple(world.labels) != shown["labels"]:
                 shown["labels"] = tuple(world.labels)
                 ax.set_xticks(x, _short(world.labels))
-            curve.set_data(frontiers[reference]["kl"], frontiers[reference]["reward"])
+            f = frontiers[reference]
+            curve.set_data(f["kl"], f["reward"])
+            home_reward = float(_bandit.expected_reward(ref, r))
+            home.set_data([0.0], [home_reward])
+            tight, loose = int(np.argmax(f["betas"])), int(np.argmin(f["betas"]))
+            for mark, (xy, text) in zip(marks, (
+                    ((f["kl"][tight], f["reward"][tight]), f"beta {f['betas'][tight]:g}"),
+                    ((f["kl"][loose], f["reward"][loose]), f"beta {f['betas'][loose]:g}"),
+                    ((0.0, home_reward), "reference"))):
+                mark.xy = xy
+                mark.set_text(text)
             ax2.relim()
             ax2.autoscale_view()
         return fig, {"beta": float(beta), "reference": reference, "expected_reward": er, "kl": kl,
