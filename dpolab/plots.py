@@ -137,7 +137,7 @@ def bt_noise_updater(sweep: dict, true_rewards, labels):
     top = 1.1 * max(np.abs(sweep["fits"]).max(), np.abs(sweep["targets"]).max())
     ax.set(ylabel="reward (mean zero)", ylim=(-top, top))  # one scale for every T
     top2 = 1.1 * np.abs(sweep["fits"] * np.asarray(sweep["temperatures"])[:, None]).max()
-    ax2.set(ylim=(-top2, top2))  # the true scale: the same for every T
+    ax2.set(ylabel="reward x T (mean zero)", ylim=(-top2, top2))  # the true scale, every T
     for a in (ax, ax2):
         a.axhline(0, color="black", lw=0.8)
         a.set_xticks(x, _short(labels))
@@ -158,8 +158,8 @@ def bt_noise_updater(sweep: dict, true_rewards, labels):
         for bar, h in zip(rescaled, fit * t):
             bar.set_height(h)
         error = float(np.max(np.abs(fit * t - truth)))
-        title.set_text(f"T = {t:.3g}: the 1/T scale")
-        title2.set_text(f"true scale: largest error {error:.2f}")
+        title.set_text(f"T = {t:.3g}: what comparisons reveal, r / T")
+        title2.set_text(f"fit x T, the true scale: largest error {error:.2f}")
         summary = {"temperature": t, "agreement": float(sweep["agreement"][k]),
                    "fit_error": error, "fit_gap": float(fit[0] - fit[1])}
         return fig, summary
