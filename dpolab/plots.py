@@ -25,6 +25,7 @@ from matplotlib.legend import Legend
 
 from dpolab import bandit as _bandit
 from dpolab import bradley_terry as _bt
+from dpolab.clinic import CATEGORIES as _CATEGORIES
 
 # Safe and risky in Okabe and Ito's colour-blind-safe pair (bluish green, vermillion): they stay
 # apart for red-green colour blindness and in greyscale, and on a washed-out projector.
@@ -326,7 +327,8 @@ def pair_counts(rows: list[dict], column: str = "rejected_flavor"):
 
     Summary: {"pairs": total, "categories": number of categories, plus one count per value}.
     """
-    categories = list(dict.fromkeys(r["category"] for r in rows))
+    rank = {c: i for i, c in enumerate(_CATEGORIES)}  # the clinic's order, as every table has it
+    categories = sorted(dict.fromkeys(r["category"] for r in rows), key=lambda c: rank.get(c, len(rank)))
     values = list(dict.fromkeys(r[column] for r in rows))
     counts = {v: [sum(1 for r in rows if r["category"] == c and r[column] == v) for c in categories]
               for v in values}
@@ -340,8 +342,10 @@ def pair_counts(rows: list[dict], column: str = "rejected_flavor"):
     ax.set_xticks(x, categories, rotation=30, ha="right", rotation_mode="anchor")
     ax.set_ylim(0, 1.08 * max(bottom.max(), 1))  # room above the tallest bar
     ax.set_ylabel("pairs")
-    ax.set_title(f"pairs per category, by {column}", fontsize=TITLE)
-    legend_right(ax)
+    by = "the rejected reply's flavour" if column == "rejected_flavor" else column
+    ax.set_title(f"pairs per category, by {by}", fontsize=TITLE)
+    handles, labels = ax.get_legend_handles_labels()
+    legend_right(ax, handles=handles[::-1], labels=labels[::-1])  # top to bottom, as stacked
     summary = {"pairs": len(rows), "categories": len(categories)}
     summary.update({v: int(sum(counts[v])) for v in values})
     return fig, summary
