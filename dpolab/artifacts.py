@@ -115,18 +115,18 @@ def clear(name: str | None = None) -> None:
 
 
 def sft_rows() -> list[dict]:
-    """The shipped SFT corpus, validated as `data.sft_corpus` does, as a list of dicts."""
-    return data.read_jsonl(data.data_dir() / "sft_corpus.jsonl", data.SFT_FIELDS)
+    """The shipped SFT corpus, validated, as a list of dicts."""
+    return data.shipped_rows("sft_corpus")
 
 
 def train_rows() -> list[dict]:
-    """The shipped training pairs, validated as `data.train_pairs` does, as a list of dicts."""
-    return data.read_jsonl(data.data_dir() / "train_pairs.jsonl", data.PAIRS_FIELDS)
+    """The shipped training pairs, validated, as a list of dicts."""
+    return data.shipped_rows("train_pairs")
 
 
 def test_rows() -> list[dict]:
-    """The shipped test pairs, validated as `data.test_pairs` does, as a list of dicts."""
-    return data.read_jsonl(data.data_dir() / "test_pairs.jsonl", data.PAIRS_FIELDS)
+    """The shipped test pairs, validated, as a list of dicts."""
+    return data.shipped_rows("test_pairs")
 
 
 def _tokenizer_config() -> dict:

@@ -264,6 +264,13 @@ def load_sft(path) -> datasets.Dataset:
     return datasets.Dataset.from_list(read_jsonl(path, SFT_FIELDS))
 
 
+def shipped_rows(name: str) -> list[dict]:
+    """The validated rows of a shipped file, data/<name>.jsonl ("train_pairs", "test_pairs" or
+    "sft_corpus"), as a list of dicts: what `train_pairs`, `test_pairs` and `sft_corpus` hold,
+    without building a `datasets.Dataset` (and importing `datasets`)."""
+    return read_jsonl(data_dir() / f"{name}.jsonl", SFT_FIELDS if name == "sft_corpus" else PAIRS_FIELDS)
+
+
 def train_pairs() -> datasets.Dataset:
     """The shipped training pairs, data/train_pairs.jsonl."""
     return load_pairs(data_dir() / "train_pairs.jsonl", strict=True)

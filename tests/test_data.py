@@ -118,3 +118,12 @@ def test_split_is_deterministic_and_complete():
     assert (a_train, a_test) == data.split(rows, 0.2, seed=3)
     assert len(a_test) == 20 and sorted(a_train + a_test) == rows
     assert data.split(rows, 0.2, seed=4) != (a_train, a_test)
+
+
+def test_shipped_rows_are_the_datasets_rows():
+    """The list helpers (no `datasets` import) hold exactly what the Dataset loaders hold."""
+    from dpolab import data as D
+
+    assert D.shipped_rows("train_pairs") == D.train_pairs().to_list()
+    assert D.shipped_rows("test_pairs") == D.test_pairs().to_list()
+    assert D.shipped_rows("sft_corpus") == D.sft_corpus().to_list()
