@@ -33,7 +33,7 @@ from dpolab.runtime import series_threads
 from dpolab.atomic import build_lock, temp_dir_beside
 from dpolab.report import describe, describe_entry
 from dpolab.data import columns, tokenize_pairs
-from dpolab.logprobs import tokenized_pair_logps
+from dpolab.logprobs import pair_logps, tokenized_pair_logps
 from dpolab.model import (context_length, corpus_texts, load_model, load_tokenizer, new_model,
                           no_progress_bars, preset, save, train_tokenizer)
 from dpolab.train import DPOConfig, RMConfig, SFTConfig, train_dpo, train_reward_model, train_sft
@@ -358,6 +358,18 @@ def audit(model, greedy: bool = False, progress: bool = True) -> dict:
         model, load_tokenizer(model.name_or_path), scenarios.audit_prompts(AUDIT["n_prompts"]),
         temperature=config["temperature"], n_samples=config["n_samples"], seed=AUDIT["seed"],
         batch_size=AUDIT_BATCH))
+
+
+def heldout_logps(model) -> tuple[torch.Tensor, torch.Tensor]:
+    """log pi(y|x) of each test pair's chosen and rejected reply under a cached model: two (N,)
+    tensors, exactly what `logprobs.pair_logps` returns for `test_rows()`; computed once."""
+    def build(d: Path):
+        w, l = pair_logps(model, load_tokenizer(model.name_or_path),
+                          *columns(test_rows(), "prompt", "chosen", "rejected"))
+        save_file({"chosen": w.contiguous(), "rejected": l.contiguous()}, str(d / "logps.safetensors"))
+    t = load_file(str(cached("heldout-logps", {"model": model_key(model), "data": data_fingerprint(
+        "test_pairs.jsonl")}, build) / "logps.safetensors"))
+    return t["chosen"], t["rejected"]
 
 
 def heldout_metrics(model, reference=None, beta: float = 0.1) -> dict:

@@ -113,7 +113,14 @@ def noted(measured, noted, what: str = "figure") -> None:
         here, there = ("not so", "so") if noted else ("so", "not so")
         print(f"[{what}: {here} on this machine; {there} in the notes' run, on another machine]")
         return
-    print(f"[{what}: {measured!r} here; the notes, measured on another machine, say {noted!r}]")
+    print(f"[{what}: {_show(measured)} here; the notes, measured on another machine, say {_show(noted)}]")
+
+
+def _show(x) -> str:
+    """repr, a set's members sorted (a set's own order changes from one process to the next)."""
+    if isinstance(x, (set, frozenset)):
+        return "{" + ", ".join(sorted(map(repr, x))) + "}"
+    return repr(x)
 
 
 def _plain(x):
@@ -128,14 +135,14 @@ def _plain(x):
 
 def versions() -> dict[str, str]:
     """Versions of the packages the series depends on, plus torch's CPU thread count."""
-    import transformers
-
+    from importlib.metadata import version  # not `import transformers`: a second on a notebook
+                                            # that never loads a model (00-04)
     import dpolab
 
     return {
         "python": platform.python_version(),
         "torch": torch.__version__,
-        "transformers": transformers.__version__,
+        "transformers": version("transformers"),
         "numpy": np.__version__,
         "dpolab": dpolab.__version__,
         "threads": str(torch.get_num_threads()),

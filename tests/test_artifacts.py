@@ -224,6 +224,26 @@ def test_audit_is_computed_once_per_model_and_needs_a_cached_model(cache, tmp_pa
         A.audit(load_model(outside), progress=False)
 
 
+def test_heldout_logps_are_pair_logps_on_the_test_pairs_computed_once(cache, monkeypatch):
+    from dpolab import logprobs
+    from dpolab.model import load_model, new_model, preset, save
+    from dpolab.runtime import series_threads
+
+    tok = A.tokenizer()
+    path = A.cached("test-model", {"seed": 4}, lambda d: save(
+        new_model(tok, preset("gpt-tiny", n_layer=1, n_head=2, n_embd=32), seed=4), tok, d / "model"))
+    model = load_model(path / "model")
+    test = A.test_rows()
+    with series_threads():   # the thread count the cache builds on: the same sums, the same bits
+        want_w, want_l = logprobs.pair_logps(model, tok, *([r[k] for r in test] for k in ("prompt", "chosen", "rejected")))
+    w, l = A.heldout_logps(model)
+    assert w.shape == l.shape == (len(test),) == (360,)
+    assert torch.equal(w, want_w) and torch.equal(l, want_l)         # the same bits as a fresh call
+    monkeypatch.setattr(A, "pair_logps", lambda *a, **k: pytest.fail("recomputed a cached entry"))
+    again_w, again_l = A.heldout_logps(load_model(path / "model"))
+    assert torch.equal(again_w, w) and torch.equal(again_l, l)
+
+
 def test_a_model_is_described_by_what_differs_from_the_defaults(tmp_path):
     """The audit's message names the model in words (its kind and its non-default options),
     not by its cache key; read from the entry's config, as written by `artifacts.cached`."""

@@ -133,6 +133,10 @@ def test_noted_asserts_a_figure_only_where_the_notes_runs_reproduce(monkeypatch,
     runtime.noted([np.float64(1.4), np.False_], [1.3, True], "design effect, apart")
     assert capsys.readouterr().out.strip() == \
         "[design effect, apart: [1.4, False] here; the notes, measured on another machine, say [1.3, True]]"
+    runtime.noted({"safe", "broken", "off_topic"}, {"safe", "off_topic"}, "kinds of reply")  # sorted,
+    assert capsys.readouterr().out.strip() == (  # not in the process's own order of the set
+        "[kinds of reply: {'broken', 'off_topic', 'safe'} here; the notes, measured on another machine, "
+        "say {'off_topic', 'safe'}]")
     # a claim the notes' run met: said in words, whichever way it went here
     runtime.noted(np.False_, True, "IPO less fluent (here 0.95 and 0.94)")
     runtime.noted(True, False, "intervals apart")
