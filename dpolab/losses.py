@@ -152,7 +152,8 @@ def dpo_loss(
         # sigmoid_norm (TRL's; https://arxiv.org/abs/2411.15124, length-normalized DPO):
         # -log sigma(beta * (h_w / |y_w| - h_l / |y_l|)). TRL 1.16's `sigmoid` and `sigmoid_norm`
         # ignore label_smoothing (it feeds its `robust`, `exo_pair` and `aot` losses), so our
-        # cDPO has no DPOTrainer twin; TRL's answer to noisy labels is `robust`, below.
+        # cDPO has no DPOTrainer twin. TRL's answer to noisy labels is `robust`, below: another
+        # objective (it removes the flipped labels' bias and, unlike cDPO, caps no margin).
         losses = _conservative(beta * logits, label_smoothing)
     elif loss_type == "simpo":
         # Eq. 6 of https://arxiv.org/abs/2405.14734:

@@ -202,13 +202,16 @@ def tether_updater(worlds: dict, frontiers: dict):
     marks = [ax2.annotate("", (0, 0), xytext=offset, textcoords="offset points", fontsize=TICK,
                           ha=ha, va=va, color=color)
              for offset, ha, va, color in (((8, 4), "left", "bottom", OPT_COLOR),
-                                           ((0, -12), "right", "top", OPT_COLOR),
+                                           ((0, -10), "center", "top", OPT_COLOR),
                                            ((8, -3), "left", "center", REF_COLOR))]
+    # the red dot's own beta, above left of it (clear of the concave curve and of the end labels)
+    pick = ax2.annotate("", (0, 0), xytext=(-10, 6), textcoords="offset points", fontsize=TICK,
+                        ha="right", va="bottom", color=HIGHLIGHT)
     ax2.set(xlabel="KL(pi || pi_ref)", ylabel="E[reward]")
-    ax2.margins(y=0.12)  # room for the labels at the ends
+    ax2.margins(x=0.22, y=0.16)  # room for the labels at the ends
     ax2.set_title("reward/KL frontier (red: this beta)", fontsize=TITLE)
     animate(ax, legend)
-    animate(ax2)
+    animate(ax2, pick)
     shown = {"reference": None, "labels": tuple(labels)}
 
     def draw(beta: float, reference: str):
@@ -222,6 +225,8 @@ def tether_updater(worlds: dict, frontiers: dict):
             bar.set_height(h)
         legend.get_texts()[1].set_text(f"optimum, beta = {beta:.3g}")
         dot.set_data([kl], [er])
+        pick.xy = (kl, er)
+        pick.set_text(f"beta {beta:.3g}")
         if reference != shown["reference"]:  # a new frontier: new axes limits (a full redraw)
             shown["reference"] = reference
             if tuple(world.labels) != shown["labels"]:

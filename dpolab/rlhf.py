@@ -13,7 +13,7 @@ et al. 2024, https://arxiv.org/abs/2402.14740), which needs no value network:
   sequence's log-ratio sum_t log pi(y_t) / pi_ref(y_t) (the k1 estimate of the KL, as TRL's
   `RLOOTrainer` does), and takes one gradient step on -A * log pi(y|x) with the leave-one-out
   advantage A. `rloo_advantages` and `rloo_loss` are TRL's formulas (checked against TRL in
-  tests/test_trl_crosscheck.py). With `sft_coef` > 0 the loss also carries DPO's anchor, the
+  tests/test_rlhf.py::test_rloo_matches_trl). With `sft_coef` > 0 the loss also carries DPO's anchor, the
   chosen replies' NLL (`anchor_nll`): the control that lets notebook 11 race the preference step
   alone.
 

@@ -191,3 +191,50 @@ def test_safe_rate_bars_keep_a_models_colour_and_its_intervals():
     assert {b.get_facecolor() for b in bars[groups:]} == {to_rgba("tab:red")}   # named: its own colour
     assert [round(b.get_height(), 3) for b in bars[groups:]] == [0.75] * groups
     assert summary["a"]["pooled"] == 0.5
+
+
+def _texts(fig):
+    """(text, window bbox) of every text a full render of `fig` draws (animated ones included):
+    titles, axis labels, the tick labels of ticks in view, legend entries, annotations."""
+    from matplotlib.text import Text
+
+    canvas = FigureCanvasAgg(fig)
+    fig.savefig(io.BytesIO(), format="png", dpi=fig.dpi)  # lays out every artist, animated too
+    renderer = canvas.get_renderer()
+    ticks, drawn = set(), []
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            every = axis.get_major_ticks() + axis.get_minor_ticks()
+            ticks |= {id(t.label1) for t in every} | {id(t.label2) for t in every}
+            drawn += [label for t in axis._update_ticks() for label, on in
+                      ((t.label1, t.label1.get_visible()), (t.label2, t.label2.get_visible())) if on]
+    out = []
+    for t in [t for t in fig.findobj(Text) if id(t) not in ticks] + drawn:
+        if not (t.get_visible() and t.get_text().strip()):
+            continue
+        box = t.get_window_extent(renderer)
+        clip = t.get_clip_box() if t.get_clip_on() else None
+        if clip is not None and not box.overlaps(clip):  # clipped out of view
+            continue
+        out.append((t.get_text(), box))
+    return out
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_every_text_fits_in_the_figure_and_overlaps_no_other(name):
+    """Readable on a projector: at each visited value no two texts (ticks, labels, titles, legend
+    entries, annotations) overlap, and none runs off the figure's edge."""
+    build, values = CASES[name]
+    draw = build()
+    for args in values:
+        fig, _ = draw(*args)
+        texts = _texts(fig)
+        edge = fig.bbox
+        for label, box in texts:
+            assert edge.x0 - 1 <= box.x0 and box.x1 <= edge.x1 + 1 and edge.y0 - 1 <= box.y0 and \
+                box.y1 <= edge.y1 + 1, f"{name} at {args}: {label!r} runs off the figure"
+        for i, (a, box_a) in enumerate(texts):
+            for b, box_b in texts[i + 1:]:
+                overlap = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0), \
+                    min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0)
+                assert min(overlap) <= 1, f"{name} at {args}: {a!r} overlaps {b!r}"
