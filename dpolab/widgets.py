@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterator
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
+import numpy as np
 import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -34,15 +35,35 @@ from IPython.core.formatters import DisplayFormatter
 from IPython.display import Image
 
 
+# What a readout calls a summary's keys (the summary keeps its keys: tests read those); a key not
+# listed here is shown with "_" as a space and "/" as ", ".
+READOUT_NAMES = {"p_safe": "p(safe)", "p_risky": "p(risky)", "fit_error": "fit error",
+                 "fit_gap": "fitted gap", "expected_reward": "E[reward]", "kl": "KL",
+                 "reference_p_safe": "reference p(safe)", "optimum_p_safe": "optimum p(safe)",
+                 "tv": "TV to the optimum", "logp": "log p(reply)", "eos_logp": "log p(EOS)",
+                 "lowest": "least likely token", "rejected_flavor": "rejected reply",
+                 "top_implicit": "top (implicit)", "top_explicit": "top (explicit)",
+                 "spearman": "rank correlation", "accuracy": "held-out accuracy",
+                 "kl_coef": "KL coefficient"}
+
+
 def _fmt(value: Any) -> str:
+    """A readout value for people: a float to 3 significant digits, never in e-notation
+    (-2.48e-05 reads -0.0000248), a label with its underscores as spaces."""
     if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+        if abs(value) >= 100:
+            return f"{value:.0f}"
+        return np.format_float_positional(value, precision=3, fractional=False, trim="-")
+    return str(value).replace("_", " ")
+
+
+def readout_name(key: str) -> str:
+    return READOUT_NAMES.get(key, key.replace("_", " ").replace("/", ", "))
 
 
 def readout_html(summary: dict) -> str:
     """The readout line a panel shows for `summary` (browser tests recompute it to compare)."""
-    return " &nbsp;|&nbsp; ".join(f"<b>{k}</b> = {_fmt(v)}" for k, v in summary.items())
+    return " &nbsp;|&nbsp; ".join(f"<b>{readout_name(k)}</b> = {_fmt(v)}" for k, v in summary.items())
 
 
 class Panel(W.VBox):

@@ -86,10 +86,14 @@ def test_find_refuses_duplicates(square_panel):
         _close(twin)
 
 
-def test_readout_formats_floats_briefly():
-    assert widgets._fmt(1 / 3) == "0.3333"
-    assert widgets._fmt(7) == "7"
-    assert widgets._fmt("safe") == "safe"
+def test_readout_formats_floats_briefly_and_names_keys_in_words():
+    assert widgets._fmt(1 / 3) == "0.333" and widgets._fmt(1.0) == "1" and widgets._fmt(7) == "7"
+    assert widgets._fmt(-2.48e-05) == "-0.0000248"      # never e-notation
+    assert widgets._fmt(1234.4) == "1234" and widgets._fmt(17.66) == "17.7"
+    assert widgets._fmt("safe") == "safe" and widgets._fmt("unsafe_advice") == "unsafe advice"
+    assert widgets.readout_html({"p_safe": 0.5, "safe/pooled": 0.9094, "fit_error": 0.25}) == (
+        "<b>p(safe)</b> = 0.5 &nbsp;|&nbsp; <b>safe, pooled</b> = 0.909 &nbsp;|&nbsp; "
+        "<b>fit error</b> = 0.25")
 
 
 def test_panel_can_show_html_instead_of_a_figure():
