@@ -241,6 +241,11 @@ def _freeze_in_kernel() -> None:
         gc.freeze()
 
 
+# Figures a panel has shown: whole, not cropped to their texts as a figure displayed in a cell is
+# (so `dpolab.figcheck` checks that their texts stay inside them).
+SHOWN_WHOLE: weakref.WeakSet = weakref.WeakSet()
+
+
 def _png(fig: Figure) -> Image:
     """Render `fig` to PNG, the way a panel shows it.
 
@@ -251,6 +256,7 @@ def _png(fig: Figure) -> Image:
     tenth more bytes).
     """
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    SHOWN_WHOLE.add(fig)
     size = canvas.get_width_height(physical=True)
     moving = [(ax, artist) for ax in fig.axes
               for artist in sorted((a for a in ax.get_children() if a.get_animated()),

@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from dpolab import bandit, modelplots, plots, tabular, widgets  # noqa: E402
+from dpolab import bandit, figcheck, modelplots, plots, tabular, widgets  # noqa: E402
 from dpolab import bradley_terry as bt  # noqa: E402
 
 
@@ -193,33 +193,6 @@ def test_safe_rate_bars_keep_a_models_colour_and_its_intervals():
     assert summary["a"]["pooled"] == 0.5
 
 
-def _texts(fig):
-    """(text, window bbox) of every text a full render of `fig` draws (animated ones included):
-    titles, axis labels, the tick labels of ticks in view, legend entries, annotations."""
-    from matplotlib.text import Text
-
-    canvas = FigureCanvasAgg(fig)
-    fig.savefig(io.BytesIO(), format="png", dpi=fig.dpi)  # lays out every artist, animated too
-    renderer = canvas.get_renderer()
-    ticks, drawn = set(), []
-    for ax in fig.axes:
-        for axis in (ax.xaxis, ax.yaxis):
-            every = axis.get_major_ticks() + axis.get_minor_ticks()
-            ticks |= {id(t.label1) for t in every} | {id(t.label2) for t in every}
-            drawn += [label for t in axis._update_ticks() for label, on in
-                      ((t.label1, t.label1.get_visible()), (t.label2, t.label2.get_visible())) if on]
-    out = []
-    for t in [t for t in fig.findobj(Text) if id(t) not in ticks] + drawn:
-        if not (t.get_visible() and t.get_text().strip()):
-            continue
-        box = t.get_window_extent(renderer)
-        clip = t.get_clip_box() if t.get_clip_on() else None
-        if clip is not None and not box.overlaps(clip):  # clipped out of view
-            continue
-        out.append((t.get_text(), box))
-    return out
-
-
 @pytest.mark.parametrize("name", list(CASES))
 def test_every_text_fits_in_the_figure_and_overlaps_no_other(name):
     """Readable on a projector: at each visited value no two texts (ticks, labels, titles, legend
@@ -228,13 +201,23 @@ def test_every_text_fits_in_the_figure_and_overlaps_no_other(name):
     draw = build()
     for args in values:
         fig, _ = draw(*args)
-        texts = _texts(fig)
-        edge = fig.bbox
-        for label, box in texts:
-            assert edge.x0 - 1 <= box.x0 and box.x1 <= edge.x1 + 1 and edge.y0 - 1 <= box.y0 and \
-                box.y1 <= edge.y1 + 1, f"{name} at {args}: {label!r} runs off the figure"
-        for i, (a, box_a) in enumerate(texts):
-            for b, box_b in texts[i + 1:]:
-                overlap = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0), \
-                    min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0)
-                assert min(overlap) <= 1, f"{name} at {args}: {a!r} overlaps {b!r}"
+        assert figcheck.text_problems(fig) == [], f"{name} at {args}"
+
+
+def test_the_projector_check_sees_an_overlap_and_a_text_off_the_edge():
+    fig, ax = plots.new_figure(4.0, 3.0)
+    ax.set_title("a title")
+    ax.text(0.5, 0.5, "here", transform=ax.transAxes)
+    assert figcheck.text_problems(fig) == []
+    ax.text(0.5, 0.5, "here too", transform=ax.transAxes)       # on top of "here"
+    ax.text(1.2, 0.5, "far right, past the edge", transform=ax.transAxes)
+    problems = figcheck.text_problems(fig)
+    assert "'here' overlaps 'here too'" in problems
+    assert "'far right, past the edge' runs off the figure" in problems
+    assert figcheck.text_problems(fig, edges=False) == ["'here' overlaps 'here too'"]
+    # turned texts: their own boxes count, not the upright boxes around them
+    fig, ax = plots.new_figure(6.0, 3.0, bottom=1.4)
+    ax.set_xticks([0, 1, 2], ["a long label", "another long one", "and a third"], rotation=30, ha="right")
+    assert figcheck.text_problems(fig) == []               # their upright boxes overlap; they do not
+    ax.set_xticks([0, 0.05, 2], ["a long label", "another long one", "and a third"], rotation=30, ha="right")
+    assert "'a long label' overlaps 'another long one'" in figcheck.text_problems(fig)
