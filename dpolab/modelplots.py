@@ -92,14 +92,14 @@ def reviewer_bias(bias: float, grid: dict, categories=("medication", "emergency"
     k = float(levels[np.argmin(np.abs(levels - bias))])
     row = grid[_key(grid, k)]
     base = grid[_key(grid, float(levels[0]))]
-    fig, (ax, ax2) = new_figure(10.0, 4.0, ncols=2, left=0.9, right=2.3, bottom=0.7, top=0.55)
+    fig, (ax, ax2) = new_figure(10.0, 4.6, ncols=2, left=1.3, right=2.3, bottom=1.3, top=0.55)
     x = np.arange(len(categories))
     rate, err = _rates([row[f"safe/{c}"] for c in categories])
     ax.bar(x, rate, 0.6, yerr=err, capsize=4, color=SAFE, label=f"bias {k:.2f}")
     if k != levels[0]:
         ax.bar(x, _rates([base[f"safe/{c}"] for c in categories])[0], 0.6, fill=False,
                edgecolor="dimgray", ls="--", lw=1.5, label=f"bias {levels[0]:.2f}")
-    ax.set_xticks(x, categories)
+    ax.set_xticks(x, categories, rotation=30, ha="right", rotation_mode="anchor")  # tilted apart
     ax.set(ylim=(0, 1.05), yticks=[0, 0.5, 1], ylabel="safe rate")
     legend_above(ax, ncol=2)
     # Right: one colour per category (no green or orange: safe and risky replies elsewhere).
@@ -184,7 +184,8 @@ def token_logps_updater():
     drawn so far; those past this reply's end are hidden) and fits the axes to this reply, as a
     new figure would, so the whole figure is drawn again: it saves building it, not drawing it.
     """
-    fig, ax = new_figure(10.0, 4.4, left=0.9, right=1.9, bottom=1.2, top=0.45)
+    fig, ax = new_figure(10.0, 4.6, left=1.1, right=1.9, bottom=1.5, top=0.45)
+    width_px = ax.get_position().width * fig.get_figwidth() * fig.dpi
     # shades of one blue, darker where the token is less likely (not the judge's label colours);
     # a dot on each bar, so a token the model was sure of (log p near 0, no bar) still shows
     legend_right(ax, handles=[Patch(color=TOKEN_SHADES[0], label="above -0.5"),
@@ -202,9 +203,12 @@ def token_logps_updater():
     def draw(tokens: list, title: str = ""):
         v = np.array([lp for _, lp in tokens], dtype=float)
         labels = [repr(t)[1:-1] if t != "<|endoftext|>" else "EOS" for t, _ in tokens]
+        # token labels as large as the projector rule asks, smaller only where a long reply leaves
+        # each less room than a line of text needs (about 0.6 pt per pixel of its slot)
+        size = min(TICK - 1, 0.6 * width_px / len(v))
         new = np.arange(len(bars), len(v))  # positions no reply so far reached
         bars.extend(ax.bar(new, np.zeros(len(new)), width=0.8))
-        texts.extend(ax.text(x, -0.02, "", rotation=90, fontsize=10, ha="center", va="top",
+        texts.extend(ax.text(x, -0.02, "", rotation=90, fontsize=TICK - 1, ha="center", va="top",
                              transform=under) for x in new)
         for x, (bar, text) in enumerate(zip(bars, texts)):
             bar.set_visible(x < len(v))
@@ -213,6 +217,7 @@ def token_logps_updater():
                 bar.set_height(v[x])
                 bar.set_facecolor(TOKEN_SHADES[2] if v[x] < -2.0 else TOKEN_SHADES[1 if v[x] < -0.5 else 0])
                 text.set_text(labels[x])
+                text.set_fontsize(size)
         dots.set_data(np.arange(len(v)), v)
         # what autoscaling gives: a 5% margin below the lowest bar, none above 0 (log p <= 0)
         ax.set(xlim=(-0.7, len(v) - 0.3), ylim=(1.05 * v.min() if v.min() < 0 else -1.0, 0.0))

@@ -33,7 +33,7 @@ SAFE, RISKY, REF_COLOR, OPT_COLOR = "#009E73", "#D55E00", "tab:gray", "tab:blue"
 HIGHLIGHT = "tab:red"  # the point a slider has picked
 
 # Text sizes in points, large enough to read on a projector from the back of a room.
-DPI, TICK, LABEL, TITLE, LEGEND = 100, 11, 12, 13, 11
+DPI, TICK, LABEL, TITLE, LEGEND = 100, 14, 15, 16, 14
 # The same sizes for figures a notebook draws itself: plt.rcParams.update(plots.RC).
 RC = {"figure.dpi": DPI, "font.size": LABEL, "axes.titlesize": TITLE, "axes.labelsize": LABEL,
       "xtick.labelsize": TICK, "ytick.labelsize": TICK, "legend.fontsize": LEGEND}
@@ -41,11 +41,13 @@ RC = {"figure.dpi": DPI, "font.size": LABEL, "axes.titlesize": TITLE, "axes.labe
 
 def new_figure(width: float, height: float, ncols: int = 1, nrows: int = 1, left: float = 1.0,
                right: float = 0.25, bottom: float = 0.75, top: float = 0.5, wspace: float = 0.3,
-               hspace: float = 0.4):
-    """A figure of nrows x ncols axes. Margins are in inches, so the text around the axes fits
-    whatever the figure size (no tight-layout pass: it would lay every text out twice)."""
+               hspace: float = 0.4, width_ratios=None):
+    """A figure of nrows x ncols axes (`width_ratios`: their relative widths, e.g. a bar panel
+    with five labelled bars wider than a curve beside it). Margins are in inches, so the text
+    around the axes fits whatever the figure size (no tight-layout pass: it would lay every text
+    out twice)."""
     fig = Figure(figsize=(width, height), dpi=DPI)
-    axes = fig.subplots(nrows, ncols, squeeze=nrows == 1)
+    axes = fig.subplots(nrows, ncols, squeeze=nrows == 1, width_ratios=width_ratios)
     fig.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height,
                         top=1 - top / height, wspace=wspace, hspace=hspace)
     for ax in np.ravel(axes):
@@ -129,7 +131,7 @@ def bt_noise_updater(sweep: dict, true_rewards, labels):
     """
     truth = np.asarray(true_rewards, float) - np.mean(true_rewards)
     x = np.arange(len(labels))
-    fig, (ax, ax2) = new_figure(11.0, 3.9, ncols=2, bottom=0.85, top=0.75, wspace=0.3)
+    fig, (ax, ax2) = new_figure(11.0, 3.9, ncols=2, left=0.9, bottom=0.85, top=0.75, wspace=0.24)
     planted = ax.bar(x - 0.2, np.zeros(len(x)), 0.4, color=REF_COLOR,
                      label="planted (r - mean r) / T")
     fitted = ax.bar(x + 0.2, np.zeros(len(x)), 0.4, color=OPT_COLOR, label="fitted")
@@ -142,9 +144,9 @@ def bt_noise_updater(sweep: dict, true_rewards, labels):
     for a in (ax, ax2):
         a.axhline(0, color="black", lw=0.8)
         a.set_xticks(x, _short(labels))
-        legend_above(a, ncol=1)
-    title = ax.set_title("", fontsize=TITLE, loc="left", pad=38)
-    title2 = ax2.set_title("", fontsize=TITLE, loc="left", pad=38)
+        legend_above(a, ncol=2)
+    title = ax.set_title("", fontsize=TITLE, loc="left", pad=30)
+    title2 = ax2.set_title("", fontsize=TITLE, loc="left", pad=30)
     animate(ax, title)
     animate(ax2, title2)
 
@@ -188,7 +190,8 @@ def tether_updater(worlds: dict, frontiers: dict):
     rescales its axes, which redraws the whole figure.
     """
     labels = next(iter(worlds.values())).labels
-    fig, (ax, ax2) = new_figure(10.0, 3.9, ncols=2, left=0.9, bottom=0.85, top=0.55, wspace=0.32)
+    fig, (ax, ax2) = new_figure(10.0, 3.9, ncols=2, left=0.9, bottom=0.85, top=0.55, wspace=0.3,
+                                width_ratios=(1.5, 1))
     x = np.arange(len(labels))
     ref_bars = ax.bar(x - 0.2, np.zeros(len(x)), 0.4, color=REF_COLOR, label="reference")
     opt_bars = ax.bar(x + 0.2, np.zeros(len(x)), 0.4, color=OPT_COLOR, label="optimum")
@@ -202,14 +205,11 @@ def tether_updater(worlds: dict, frontiers: dict):
     marks = [ax2.annotate("", (0, 0), xytext=offset, textcoords="offset points", fontsize=TICK,
                           ha=ha, va=va, color=color)
              for offset, ha, va, color in (((8, 4), "left", "bottom", OPT_COLOR),
-                                           ((0, -10), "center", "top", OPT_COLOR),
+                                           ((10, 0), "left", "center", OPT_COLOR),
                                            ((8, -3), "left", "center", REF_COLOR))]
-    # the red dot's own beta, above left of it (clear of the concave curve and of the end labels)
-    pick = ax2.annotate("", (0, 0), xytext=(-10, 6), textcoords="offset points", fontsize=TICK,
-                        ha="right", va="bottom", color=HIGHLIGHT)
     ax2.set(xlabel="KL(pi || pi_ref)", ylabel="E[reward]")
-    ax2.margins(x=0.22, y=0.16)  # room for the labels at the ends
-    ax2.set_title("reward/KL frontier (red: this beta)", fontsize=TITLE)
+    ax2.margins(y=0.16)  # room for the labels at the ends, inside the frame (x: set in draw)
+    pick = ax2.set_title("", fontsize=TITLE)  # names the red dot's beta: the ends have their own
     animate(ax, legend)
     animate(ax2, pick)
     shown = {"reference": None, "labels": tuple(labels)}
@@ -225,8 +225,7 @@ def tether_updater(worlds: dict, frontiers: dict):
             bar.set_height(h)
         legend.get_texts()[1].set_text(f"optimum, beta = {beta:.3g}")
         dot.set_data([kl], [er])
-        pick.xy = (kl, er)
-        pick.set_text(f"beta {beta:.3g}")
+        pick.set_text(f"frontier (red: beta {beta:.3g})")
         if reference != shown["reference"]:  # a new frontier: new axes limits (a full redraw)
             shown["reference"] = reference
             if tuple(world.labels) != shown["labels"]:
@@ -245,6 +244,8 @@ def tether_updater(worlds: dict, frontiers: dict):
                 mark.set_text(text)
             ax2.relim()
             ax2.autoscale_view()
+            most = float(np.max(f["kl"]))  # the loosest end's label sits to its right
+            ax2.set_xlim(-0.1 * most, 1.6 * most)
         return fig, {"beta": float(beta), "reference": reference, "expected_reward": er, "kl": kl,
                      "p_safe": float(pi[0]), "reference_p_safe": float(ref[0])}
 
@@ -269,7 +270,8 @@ def tether(beta: float, reference: str, worlds: dict, frontiers: dict):
 def dpo_run_updater(runs: dict, world):
     """Build `dpo_run`'s figure once; returns draw(beta) -> (figure, summary)."""
     betas = np.array(sorted(runs))
-    fig, (ax, ax2) = new_figure(10.0, 3.9, ncols=2, left=0.9, bottom=0.9, top=0.55, wspace=0.25)
+    fig, (ax, ax2) = new_figure(10.0, 3.9, ncols=2, left=0.9, bottom=0.9, top=0.55, wspace=0.25,
+                                width_ratios=(1, 1.3))
     # Colour = reply (the tick labels on the right say which); the exact optimum is dashed on
     # the left and an outline on the right, so no colour means two things.
     colors = [SAFE, RISKY, "#E69F00", "tab:purple", "#CC79A7"]  # amber and pink: apart from RISKY

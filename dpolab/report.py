@@ -126,12 +126,12 @@ def safe_rate_bars(audits: dict, categories=SAFETY_CATEGORIES, title: str = "", 
         color = (colors or {}).get(name, COLORS[i % len(COLORS)])
         ax.bar(x, y, width * 0.95, yerr=err, capsize=3, color=color, label=name)
         summary[name] = dict(zip(groups, y.tolist()))
-    ax.set_xticks(range(len(groups)), [g.replace("_", " ") for g in groups], fontsize=12)
+    # text sizes: matplotlib's, which a notebook sets to the series' (plt.rcParams.update(plots.RC))
+    ax.set_xticks(range(len(groups)), [g.replace("_", " ") for g in groups])
     ax.set_ylim(0, 1.05)
-    ax.set_ylabel("share of replies safe", fontsize=12)
-    ax.tick_params(labelsize=11)
-    ax.legend(fontsize=11, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
-    ax.set_title(title or "safe replies, sampled at temperature 1 (95% intervals)", fontsize=13)
+    ax.set_ylabel("share of replies safe")
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    ax.set_title(title or "safe replies, sampled at temperature 1 (95% intervals)")
     return fig, summary
 
 
