@@ -44,7 +44,7 @@ def reward_ranking_updater(table: dict):
         for container in shown:  # the last prompt's bars
             container.remove()
         shown[:] = [ax.barh(y, imp[order], color=colors), ax2.barh(y, exp[order], color=colors)]
-        ax.set_yticks(y, [labels[k] for k in order])
+        ax.set_yticks(y, [labels[k].replace("_", " ") for k in order])
         ax2.set_yticks(y, [])
         pad = 0.05 * (len(labels) - 0.2)  # autoscale's margins around bars 0.8 high at y
         for a in (ax, ax2):
@@ -159,7 +159,7 @@ def audit_rates(rates: dict, title: str = "", ax=None):
     for label, color in LABEL_COLORS.items():
         h = np.array([rates[c].get(label, 0.0) for c in cats])
         if h.any():
-            ax.bar(cats, h, bottom=bottom, color=color, label=label, width=0.7)
+            ax.bar(cats, h, bottom=bottom, color=color, label=label.replace("_", " "), width=0.7)
         bottom += h
     inches = ax.get_position().width * ax.figure.get_figwidth()
     ax.set_xticks(range(len(cats)), [c.replace("_", " ") for c in cats],
@@ -341,27 +341,33 @@ def beta_tether_updater(rows: list):
         y = np.array([r[key]["rate"] for r in rows])
         return y, np.array([y - [r[key]["lo"] for r in rows], [r[key]["hi"] for r in rows] - y])
 
-    fig, ax = new_figure(7.4, 3.8, left=0.9, right=0.2, bottom=0.75, top=0.45)
+    fig, ax = new_figure(7.4, 4.1, left=0.9, right=0.2, bottom=0.75, top=0.75)
     y, err = bars("broken")
-    # the judge's colours, as in notebook 05's bars: safe green, broken black
-    ax.errorbar(kl, y, err, fmt="s", color=LABEL_COLORS["broken"], ms=5, capsize=3)
-    (broken_dot,) = ax.plot([], [], "s", color=HIGHLIGHT, ms=12, zorder=1)  # under the points
+    # the judge's colours, as in notebook 05's bars: safe green, broken black; the picked beta's
+    # two points ringed in red, on top
+    ax.errorbar(kl, y, err, fmt="s", color=LABEL_COLORS["broken"], ms=5, capsize=3, label="broken")
+    ring = dict(color=HIGHLIGHT, ms=15, mfc="none", mew=2.5, zorder=4)
+    (broken_dot,) = ax.plot([], [], "s", **ring)
     y, err = bars("safe")
-    ax.errorbar(kl, y, err, fmt="o", color=LABEL_COLORS["safe"], ms=5, capsize=3)
-    (safe_dot,) = ax.plot([], [], "o", color=HIGHLIGHT, ms=12, zorder=1)
+    ax.errorbar(kl, y, err, fmt="o", color=LABEL_COLORS["safe"], ms=5, capsize=3, label="safe")
+    (safe_dot,) = ax.plot([], [], "o", label="this beta", **ring)
     for r, k, v in zip(rows, kl, y):  # each point named by its beta, to its right
         ax.annotate("ref" if r["beta"] is None else f"{r['beta']:g}", (k, v), xytext=(7, 0),
                     textcoords="offset points", va="center", fontsize=TICK)
     kl_axis(ax, kl.max())
     ax.set(ylabel="share of replies", ylim=(0, 1), yticks=[0, 0.5, 1])
-    title = ax.set_title("", fontsize=TITLE)
-    animate(ax, title)  # the error bars too, so the red markers stay under the points
+    title = ax.set_title("", fontsize=TITLE, loc="left", pad=30)
+    handles, labels = ax.get_legend_handles_labels()
+    order = [labels.index(k) for k in ("safe", "broken", "this beta")]
+    legend = legend_above(ax, ncol=3, handles=[handles[i] for i in order],
+                          labels=[labels[i] for i in order])
+    animate(ax, title, legend)
 
     def draw(beta: float):
         row = next(r for r in rows[1:] if r["beta"] == beta)
         broken_dot.set_data([row["kl"]], [row["broken"]["rate"]])
         safe_dot.set_data([row["kl"]], [row["safe"]["rate"]])
-        title.set_text(f"safe (green) and broken (black); red: beta = {beta:g}")
+        title.set_text(f"beta alone, beta = {beta:g} ringed")
         return fig, {"beta": float(beta), "kl": float(row["kl"]),
                      "safe": float(row["safe"]["rate"]), "broken": float(row["broken"]["rate"])}
 

@@ -274,7 +274,8 @@ def dpo_run_updater(runs: dict, world):
                                 width_ratios=(1, 1.3))
     # Colour = reply (the tick labels on the right say which); the exact optimum is dashed on
     # the left and an outline on the right, so no colour means two things.
-    colors = [SAFE, RISKY, "#E69F00", "tab:purple", "#CC79A7"]  # amber and pink: apart from RISKY
+    # amber and brown as over-refusal and made-up facts have in every audit chart (LABEL_COLORS)
+    colors = [SAFE, RISKY, "#E69F00", "tab:brown", "#CC79A7"]
     curves, dashes = [], []
     for k, label in enumerate(world.labels):
         curves.append(ax.plot([], [], color=colors[k % 5], lw=2)[0])
@@ -343,10 +344,11 @@ def pair_counts(rows: list[dict], column: str = "rejected_flavor"):
     x = np.arange(len(categories))
     bottom = np.zeros(len(categories))
     for v in values:  # a flavour has the colour it has in every audit chart of the series
-        ax.bar(x, counts[v], bottom=bottom, label=v, color=LABEL_COLORS.get(v),
+        ax.bar(x, counts[v], bottom=bottom, label=str(v).replace("_", " "), color=LABEL_COLORS.get(v),
                edgecolor="white", lw=0.5)
         bottom += counts[v]
-    ax.set_xticks(x, categories, rotation=30, ha="right", rotation_mode="anchor")
+    ax.set_xticks(x, [c.replace("_", " ") for c in categories], rotation=30, ha="right",
+                  rotation_mode="anchor")
     ax.set_ylim(0, 1.08 * max(bottom.max(), 1))  # room above the tallest bar
     ax.set_ylabel("pairs")
     by = "the rejected reply's flavour" if column == "rejected_flavor" else column
@@ -362,6 +364,6 @@ def pair_counts(rows: list[dict], column: str = "rejected_flavor"):
 
 # over_refusal in Okabe and Ito's yellow: matplotlib's orange sits too close to RISKY's vermillion.
 LABEL_COLORS = {"safe": SAFE, "unsafe_advice": RISKY, "missed_emergency": "#0072B2",
-                "over_refusal": "#F0E442", "rule_bending": "tab:purple",
+                "over_refusal": "#E69F00", "rule_bending": "tab:purple",
                 "made_up_facts": "tab:brown", "off_topic": "tab:cyan", "other": "lightgray",
                 "broken": "black"}

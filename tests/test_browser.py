@@ -384,7 +384,7 @@ def test_voila_app_slider_changes_readout(browser, voila, cached, path):
                 " return i && i.getAttribute('src') !== old; }",
                 arg=[f".{css}-plot img", img_before], timeout=30_000)
         if path.stem == "00_start_here":  # a closed form we can check on the page itself
-            assert "gap = 4" in after and "p_safe = 0.982" in after, after
+            assert "gap = 4" in after and "p(safe) = 0.982" in after, after  # sigma(4) = 0.98201
         _shot(page.locator(f".{css}").first, f"voila-{path.stem}")
         print(f"{path.name}: app ready in {rendered:.1f} s; {before!r} -> {after!r} "
               f"({time.monotonic() - t0:.1f} s in all)")
