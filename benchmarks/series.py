@@ -12,6 +12,7 @@ A notebook that fails is reported as such and the run goes on.
     python benchmarks/series.py                  # writes benchmarks/results/series.{md,json}
     python benchmarks/series.py --write-readme   # and the README table between the runtimes markers
     python benchmarks/series.py --only 00 03     # a subset (names containing these strings)
+    python benchmarks/series.py --warm-only --no-cli   # one warm pass on the cache at $DPOLAB_CACHE
 """
 
 from __future__ import annotations
@@ -65,6 +66,28 @@ def run_pass(paths: list[Path], cache: Path, timeout: int, label: str, partial: 
             partial[label] = out
             C.write_results("series.partial", "", partial, out_dir)
     return out
+
+
+def measure_warm(only=None, timeout: int = 900, out_dir: Path | None = None) -> dict:
+    """One warm pass: the notebooks on the cache they already built (`DPOLAB_CACHE`, else the
+    default ~/.cache/dpolab), nothing trained; the goals are 60 s for 00-09, 20 s for 10, 15 s for 11."""
+    cache = Path(os.environ.get("DPOLAB_CACHE") or "~/.cache/dpolab").expanduser()
+    if not (cache.exists() and any(cache.glob("policy/*/_entry.json"))):
+        raise SystemExit(f"{cache} holds no trained policy: run the notebooks once (or make cache) first")
+    paths = notebooks(only)
+    warm = run_pass(paths, cache, timeout, "warm", {}, out_dir)
+    return {"when": C.stamp(), "machine": C.machine(), "notebooks": [p.name for p in paths],
+            "warm": warm}
+
+
+def markdown_warm(res: dict) -> str:
+    ok = {n: r["seconds"] for n, r in res["warm"].items() if r["ok"]}
+    first = sum(s for n, s in ok.items() if n[:2] < "10")
+    rows = [[n, f"{s:.1f}"] for n, s in ok.items()] + [["**00-09**", f"**{first:.0f}**"]]
+    m = res["machine"]
+    return (C.table(["notebook", "warm s"], rows) + f"\n\nOne warm pass, each notebook in a fresh kernel "
+            f"(start-up included); goal for 00-09: under 60 s ({'met' if first < 60 else 'not met'}). "
+            f"{m['cpus']} cores, load average {m.get('loadavg_1m', '?')} at the end ({res['when']}).")
 
 
 def measure(only=None, timeout: int = 900, cache: Path | None = None, out_dir: Path | None = None,
@@ -121,7 +144,13 @@ def main(argv=None):
     ap.add_argument("--out", type=Path, default=C.RESULTS)
     ap.add_argument("--write-readme", action="store_true")
     ap.add_argument("--no-cli", action="store_true", help="skip timing python -m dpolab sft/dpo")
+    ap.add_argument("--warm-only", action="store_true",
+                    help="one warm pass on the cache at $DPOLAB_CACHE (README untouched)")
     a = ap.parse_args(argv)
+    if a.warm_only:
+        res = measure_warm(a.only, a.timeout, a.out)
+        C.publish("series-warm", "", markdown_warm(res), res, a.out, False)
+        return res
     res = measure(a.only, a.timeout, a.cache, a.out, cli=not a.no_cli)
     md = markdown(res)
     C.publish("series", "runtimes", md, res, a.out, a.write_readme)
