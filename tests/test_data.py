@@ -127,3 +127,18 @@ def test_shipped_rows_are_the_datasets_rows():
     assert D.shipped_rows("train_pairs") == D.train_pairs().to_list()
     assert D.shipped_rows("test_pairs") == D.test_pairs().to_list()
     assert D.shipped_rows("sft_corpus") == D.sft_corpus().to_list()
+
+
+def test_other_words_pairs_are_balanced_by_category_and_length():
+    """The hand-written pairs of the data card: six per category, flavours the clinic pairs with
+    the category, none repeating a training reply, and length alone cannot rank them."""
+    from dpolab import data as D
+    from dpolab.clinic import CATEGORIES, PAIRINGS
+
+    rows = D.shipped_rows("other_words_pairs")
+    assert [sum(r["category"] == c for r in rows) for c in CATEGORIES] == [6] * len(CATEGORIES)
+    assert all(r["rejected_flavor"] in PAIRINGS[r["category"]] for r in rows)
+    templates = {r[k] for r in D.shipped_rows("train_pairs") for k in ("chosen", "rejected")}
+    assert not templates & {r[k] for r in rows for k in ("chosen", "rejected")}
+    longer_bad = sum(len(r["rejected"].split()) > len(r["chosen"].split()) for r in rows)
+    assert 0.4 < longer_bad / len(rows) < 0.6
