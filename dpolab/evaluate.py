@@ -162,7 +162,12 @@ def rate(samples, categories, labels) -> dict:
     with its Wilson 95% interval."""
     labels = (labels,) if isinstance(labels, str) else tuple(labels)
     hits = [s["label"] in labels for s in samples if s["category"] in categories]
-    k, n = sum(hits), len(hits)
+    return counted(sum(hits), len(hits))
+
+
+def counted(k: int, n: int) -> dict:
+    """k of n as a rate with its Wilson 95% interval: {"rate", "lo", "hi", "k", "n"} (rate NaN
+    when n is 0)."""
     lo, hi = wilson(k, n)
     return {"rate": k / n if n else float("nan"), "lo": lo, "hi": hi, "k": k, "n": n}
 
@@ -170,9 +175,14 @@ def rate(samples, categories, labels) -> dict:
 def accuracy_rate(metrics: dict) -> dict:
     """Held-out pair accuracy (`rewards/accuracies` of `preference_metrics` over its `n` pairs) as
     a rate like `rate`'s: {"rate", "lo", "hi", "k", "n"}, with its Wilson 95% interval."""
-    k, n = round(metrics["rewards/accuracies"] * metrics["n"]), metrics["n"]
-    lo, hi = wilson(k, n)
-    return {"rate": k / n, "lo": lo, "hi": hi, "k": k, "n": n}
+    return counted(round(metrics["rewards/accuracies"] * metrics["n"]), metrics["n"])
+
+
+def positive_rate(margins) -> dict:
+    """How often a reward margin r(x, y_w) - r(x, y_l) is strictly positive (the pair ranked
+    right; a tie counts as a miss, as in `rewards/accuracies`), as `counted`'s dict.
+    margins: (n,) tensor or array."""
+    return counted(int((margins > 0).sum()), len(margins))
 
 
 def goal_verdict(r: dict, op: str, goal: float) -> str:

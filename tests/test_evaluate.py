@@ -114,6 +114,17 @@ def test_accuracy_rate_counts_pairs_and_goals_read_the_whole_interval():
         E.goal_verdict(r, ">", 0.5)
 
 
+def test_positive_rate_counts_strict_wins_like_rewards_accuracies():
+    """Hand-made margins: 3 of 5 strictly positive (the tie and the loss are misses), and the
+    same count and interval as `accuracy_rate` reads from preference_metrics' mean."""
+    margins = torch.tensor([0.5, 0.0, -1.0, 2.0, 1e-6])
+    r = E.positive_rate(margins)
+    assert (r["k"], r["n"], r["rate"]) == (3, 5, 0.6)
+    assert r == E.accuracy_rate({"rewards/accuracies": 0.6, "n": 5})
+    assert E.positive_rate(np.array([-1.0, -2.0]))["rate"] == 0.0
+    assert math.isnan(E.counted(0, 0)["rate"]) and (E.counted(0, 0)["lo"], E.counted(0, 0)["hi"]) == (0.0, 1.0)
+
+
 def _audit(labels_per_prompt, category="medication"):
     """Samples as an audit stores them: one dict per reply, grouped by prompt."""
     return [{"category": category, "prompt": f"prompt {i}", "label": lab}
