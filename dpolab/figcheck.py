@@ -1,10 +1,11 @@
-"""The projector check: a figure's texts must not overlap one another or run off its edge.
+"""The projector check: a figure's texts must not overlap one another or run off its edge, and
+no legend may sit on the data.
 
 A room reads a figure only if every tick label, axis label, title, legend entry and annotation
-stands clear of the others and inside the picture. `text_problems` lays a figure out as a full
-render would (animated artists included) and lists what breaks either rule; the notebook tests
-run it on every figure a notebook draws (tests/nbrun.py), and tests/test_plots.py on every state
-the slider figures visit.
+stands clear of the others and inside the picture, and sees the data only where no legend covers
+it. `text_problems` lays a figure out as a full render would (animated artists included) and
+lists what breaks those rules; the notebook tests run it on every figure a notebook draws
+(tests/nbrun.py), and tests/test_plots.py on every state the slider figures visit.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ import math
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 SLACK = 1.0  # pixels two boxes may share, or a box may pass the edge by (anti-aliasing)
+STEP = 2.0   # pixels between the points at which a drawn line is checked against a legend
 
 
 def drawn_texts(fig: Figure) -> list[tuple[str, np.ndarray, object]]:
@@ -87,4 +90,73 @@ def text_problems(fig: Figure, edges: bool = True) -> list[str]:
         for b, corners_b, _ in texts[i + 1:]:
             if _overlap(corners_a, corners_b) > SLACK:
                 problems.append(f"{a!r} overlaps {b!r}")
+    return problems + legend_problems(fig)
+
+
+def legend_problems(fig: Figure) -> list[str]:
+    """Legends that cover data: a legend (an axes' or the figure's) whose box holds a point of a
+    drawn line (its markers, or its path every `STEP` pixels), a scatter point, an error bar or
+    part of a bar, where the axes show it. Lines placed in axes coordinates (axhline, axvline)
+    are guides, not data, and may pass under a legend. Call after a render (`drawn_texts` does)."""
+    renderer = fig.canvas.get_renderer()
+    legends = [(ax.get_legend(), [ax]) for ax in fig.axes if ax.get_legend() is not None]
+    legends += [(leg, fig.axes) for leg in fig.legends]
+    problems = []
+    for leg, axes in legends:
+        if not leg.get_visible():
+            continue
+        box = leg.get_window_extent(renderer).padded(-SLACK)
+        name = next((t.get_text() for t in leg.get_texts() if t.get_text()), "legend")
+        for ax in axes:
+            if ax.get_visible() and _covers(box, ax, renderer):
+                problems.append(f"legend {name!r} covers data of the axes titled {ax.get_title()!r}"
+                                if ax.get_title() else f"legend {name!r} covers data")
     return problems
+
+
+def _covers(box, ax, renderer) -> bool:
+    """Whether `box` (display pixels) holds data that `ax` draws inside its own area."""
+    view = ax.bbox
+    def inside(xy):
+        xy = xy[np.isfinite(xy).all(1)]
+        seen = xy[(xy[:, 0] >= view.x0) & (xy[:, 0] <= view.x1) & (xy[:, 1] >= view.y0) & (xy[:, 1] <= view.y1)]
+        return bool(((seen[:, 0] > box.x0) & (seen[:, 0] < box.x1) &
+                     (seen[:, 1] > box.y0) & (seen[:, 1] < box.y1)).any())
+    for line in ax.lines:
+        if not line.get_visible() or line.get_transform() != ax.transData or len(line.get_xydata()) == 0:
+            continue
+        xy = ax.transData.transform(line.get_xydata())
+        if line.get_linestyle() not in ("None", "none", "", " ") and len(xy) > 1:
+            xy = _along(xy)
+        if inside(xy):
+            return True
+    for c in ax.collections:
+        if not c.get_visible():
+            continue
+        if isinstance(c, PathCollection) and c.get_offset_transform() == ax.transData:
+            if len(c.get_offsets()) and inside(ax.transData.transform(np.asarray(c.get_offsets()))):
+                return True
+        elif isinstance(c, LineCollection) and c.get_transform() == ax.transData:
+            if any(len(seg) and inside(_along(ax.transData.transform(np.asarray(seg)))) for seg in c.get_segments()):
+                return True
+    for patch in ax.patches:  # bars; spans in axes coordinates (axvspan) are guides
+        if not patch.get_visible() or patch.get_data_transform() != ax.transData:
+            continue
+        b = patch.get_window_extent(renderer)
+        x0, y0 = max(b.x0, box.x0, view.x0), max(b.y0, box.y0, view.y0)
+        x1, y1 = min(b.x1, box.x1, view.x1), min(b.y1, box.y1, view.y1)
+        if x1 - x0 > SLACK and y1 - y0 > SLACK:
+            return True
+    return False
+
+
+def _along(xy: np.ndarray) -> np.ndarray:
+    """Points every `STEP` pixels or closer along the polyline through `xy` (N, 2)."""
+    xy = xy[np.isfinite(xy).all(1)]
+    if len(xy) < 2:
+        return xy
+    seg = np.diff(xy, axis=0)
+    n = np.maximum(1, np.ceil(np.hypot(seg[:, 0], seg[:, 1]) / STEP)).astype(int)
+    t = np.concatenate([np.arange(k) / k for k in n])
+    start = np.repeat(xy[:-1], n, axis=0)
+    return np.vstack([start + t[:, None] * np.repeat(seg, n, axis=0), xy[-1:]])

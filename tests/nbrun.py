@@ -45,7 +45,7 @@ FIGURE_CHECK_END = """
 get_ipython().events.unregister("post_run_cell", _check_new_figures)
 _Figure.__init__ = _figure_init
 assert not _fig_problems, "texts a room cannot read:\\n" + "\\n".join(_fig_problems)
-print(f"projector check: {len(_fig_seen)} figures, no text overlaps another or leaves its figure")
+print(f"projector check: {len(_fig_seen)} figures, no text overlaps another or leaves its figure, no legend covers data")
 """
 
 

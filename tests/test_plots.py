@@ -204,6 +204,40 @@ def test_every_text_fits_in_the_figure_and_overlaps_no_other(name):
         assert figcheck.text_problems(fig) == [], f"{name} at {args}"
 
 
+def test_the_projector_check_sees_a_legend_on_the_data():
+    """A legend over a line, a bar or a scatter point is found; one above the axes, or over a
+    guide line in axes coordinates, or in an empty corner, is not."""
+    def drawn(kind, loc):
+        fig, ax = plots.new_figure(5.0, 4.0, top=1.0)
+        x = np.linspace(0, 1, 5)
+        if kind == "line":
+            ax.plot(x, x, "-", label="rising")                 # from the lower left to the upper right
+        elif kind == "bar":
+            ax.bar([0, 1, 2], [1.0, 1.0, 1.0], label="bars")   # fill the lower half
+            ax.set_ylim(0, 2)
+        elif kind == "scatter":
+            ax.scatter([0.05], [0.95], label="one point")      # in the upper left corner
+            ax.set(xlim=(0, 1), ylim=(0, 1))
+        ax.axhline(0.5, color="gray", ls=":")                  # a guide, not data
+        if loc == "above":
+            plots.legend_above(ax, ncol=1)
+        else:
+            ax.legend(loc=loc)
+        figcheck.drawn_texts(fig)                              # lays the figure out
+        return figcheck.legend_problems(fig)
+
+    assert drawn("line", "upper left") == [] and drawn("line", "lower right") == []
+    assert drawn("line", "center") == ["legend 'rising' covers data"]
+    assert drawn("bar", "upper right") == [] and drawn("bar", "lower center") != []
+    assert drawn("scatter", "upper left") != [] and drawn("scatter", "lower right") == []
+    assert drawn("line", "above") == []
+    fig, ax = plots.new_figure(5.0, 4.0)
+    ax.plot([0, 1], [0, 1], label="rising")
+    ax.set_title("a panel")
+    fig.legend(loc="center")                                   # a figure's legend, on the axes
+    assert figcheck.text_problems(fig) == ["legend 'rising' covers data of the axes titled 'a panel'"]
+
+
 def test_the_projector_check_sees_an_overlap_and_a_text_off_the_edge():
     fig, ax = plots.new_figure(4.0, 3.0)
     ax.set_title("a title")
