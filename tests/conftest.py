@@ -15,12 +15,20 @@ os.environ.setdefault("DPOLAB_CACHE", str(ROOT / ".cache" / "test"))
 
 def pytest_collection_modifyitems(config, items):
     """Run units first, then notebook execution (which fills the cache), then the browser tests
-    (which then open notebooks 05-09 on a warm cache instead of training inside a browser)."""
+    (which then open notebooks 05-09 on a warm cache instead of training inside a browser).
+    The runs of the second lane's notebooks (`nbrun.SECOND_LANE`) come after the first lane's,
+    so that the first lane never waits for the second; the cache checks after both."""
+    from nbrun import SECOND_LANE
+
     def rank(item):
         if item.get_closest_marker("browser"):
-            return 2
+            return 4
         if item.get_closest_marker("notebook"):
-            return 1
+            if item.fspath.basename != "test_notebooks.py":
+                return 1
+            if getattr(item, "originalname", "") != "test_notebook_runs":
+                return 3
+            return 2.5 if item.callspec.params["path"].stem in SECOND_LANE else 2
         return 0
 
     items.sort(key=rank)  # stable: keeps file order within each group

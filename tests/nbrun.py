@@ -3,11 +3,16 @@ browser tests' way to build, before a page opens, everything the page will read 
 
 No retries: a kernel that stops answering fails the run (the one cause we found, outputs routed
 into an Output widget by a headless front end, is gone: see `dpolab.widgets.show`).
+
+`Lanes` runs two notebooks at once, each kernel on one torch thread, where this machine cannot
+reproduce the notes' figures anyway (`lanes`).
 """
 
 from __future__ import annotations
 
+import os
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -77,3 +82,73 @@ def ensure_ran(path: Path) -> None:
         return
     print(f"{path.name}: running it once headless to build its cached models...", flush=True)
     print(f"{path.name}: ready in {run_notebook(path):.1f} s", flush=True)
+
+
+# ------------------------------------------------------------------------ two lanes, one thread each
+
+LANES_ENV = "DPOLAB_TEST_LANES"   # "1" or "2": how many notebooks run at once (default: `lanes`)
+# The second lane's notebooks, in its order. 13 reads nothing another notebook builds; 09 and 11
+# read the reference and the default policy (built by the unit tests before any notebook runs),
+# 11 also 07's sweep and 08's reward model, which the first lane has built by the time the second
+# lane reaches 11. A model both lanes ask for is built once: the other waits on the cache's lock.
+SECOND_LANE = ("13_a_real_model", "09_deployment_and_fit_check", "11_rlhf_against_dpo")
+
+
+def lanes() -> int:
+    """How many notebooks run at once: env `DPOLAB_TEST_LANES` if set; else 2 on a machine with
+    two or more cores that cannot reproduce the notes' figures (`dpolab.runtime.why_figures_differ`:
+    another CPU, torch or thread count), where `noted` prints them instead of asserting; else 1.
+
+    Two lanes put each kernel on one torch thread. On a 2-core AMD EPYC a GPT-2 training step took
+    1.26 s on one thread and 0.98 s on two, so two single-thread lanes do about 1.5 times the work
+    of one two-thread lane. Where the notes' figures are asserted they were measured on two
+    threads, so there the notebooks run one at a time, on two."""
+    asked = os.environ.get(LANES_ENV, "").strip()
+    if asked:
+        if asked not in ("1", "2"):
+            raise ValueError(f"env {LANES_ENV}={asked!r}: use 1 or 2")
+        return int(asked)
+    from dpolab.runtime import why_figures_differ
+    return 2 if (os.cpu_count() or 1) >= 2 and why_figures_differ() else 1
+
+
+class Lanes:
+    """Runs notebooks for the notebook tests. With one lane, `run` executes a notebook when its
+    test asks. With two, the notebooks of `SECOND_LANE` among `selected` start at once, one after
+    another, in a thread, while the tests run the rest in order in the first lane; `run` on a
+    second-lane notebook waits for its result (its error is raised there, in its own test).
+    Every kernel started meanwhile runs torch on one thread (OMP_NUM_THREADS=1); `close` puts
+    the variable back and waits for the second lane."""
+
+    def __init__(self, selected: list[tuple[Path, str | None]]):
+        self.n = lanes()
+        self._omp = os.environ.get("OMP_NUM_THREADS")
+        self._pool: ThreadPoolExecutor | None = None
+        self._second: dict[str, Future] = {}
+        if self.n == 2:
+            os.environ["OMP_NUM_THREADS"] = "1"
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="notebook-lane-2")
+            order = {stem: i for i, stem in enumerate(SECOND_LANE)}
+            for path, probe in sorted((s for s in selected if s[0].stem in order),
+                                      key=lambda s: order[s[0].stem]):
+                self._second[path.name] = self._pool.submit(run_notebook, path, probe)
+            print(f"notebooks on 2 lanes, one torch thread each; second lane: "
+                  f"{', '.join(self._second) or 'none'}", flush=True)
+
+    def run(self, path: Path, probe: str | None = None) -> float:
+        """Wall seconds of `path`'s run (executed here, or waited for in the second lane)."""
+        future = self._second.get(path.name)
+        if future is None:
+            return run_notebook(path, probe)
+        seconds = future.result()          # re-raises the notebook's error
+        _ran.add(path.name)                # the browser tests then find its models cached
+        return seconds
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        if self.n == 2:
+            if self._omp is None:
+                os.environ.pop("OMP_NUM_THREADS", None)
+            else:
+                os.environ["OMP_NUM_THREADS"] = self._omp

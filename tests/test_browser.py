@@ -517,6 +517,20 @@ def _wait_counter(page, n: int, timeout: int = 30_000) -> None:
         arg=f"{n} of 40", timeout=timeout)
 
 
+def _hover_until_watched(page, card, timeout_s: float = 60) -> None:
+    """Put the pointer over the card until ipyevents says it listens: it marks the desk
+    `ipyevents-watched` on the pointer's entry, and an entry that came before its listener was
+    attached (the page still loading its widgets) is not seen, so the pointer leaves and comes
+    back. A key pressed before that mark would be lost, and the test would blame the desk."""
+    deadline = time.monotonic() + timeout_s
+    while not page.locator(".dpolab-labeller.ipyevents-watched").count():
+        if time.monotonic() > deadline:
+            pytest.fail(f"ipyevents never listened to the labelling desk ({timeout_s:.0f} s)")
+        page.mouse.move(0, 0)
+        card.hover()
+        page.wait_for_timeout(250)
+
+
 def _label_by_keyboard(page, path: Path, queue: list[dict]) -> None:
     """Press the five keys with the pointer over the card; check the counter and the file."""
     from dpolab import labels
@@ -525,7 +539,7 @@ def _label_by_keyboard(page, path: Path, queue: list[dict]) -> None:
     card = page.locator(".dpolab-labeller-card").first
     card.scroll_into_view_if_needed()
     for i, key in enumerate(LABEL_KEYS, start=1):
-        card.hover()  # ipyevents listens to the keyboard while the pointer is over the widget
+        _hover_until_watched(page, card)  # ipyevents listens while the pointer is over the desk
         page.keyboard.press(key)
         _wait_counter(page, i)
     rows = [json.loads(line) for line in path.read_text().splitlines()]
@@ -597,6 +611,9 @@ def test_voila_labels_by_keyboard_and_resumes(browser, voila, reviewer_ready):
                     pytest.fail(f"no labelling desk after {VOILA_WAIT_S} s")
                 page.wait_for_timeout(500)
             assert page.locator(".jp-InputArea-editor, .CodeMirror, .cm-editor").count() == 0
+            # Voila shows the cells once it has executed them all (its spinner, #loading, goes):
+            # until then the kernel is busy and a key press would wait in its queue.
+            page.locator("#loading").wait_for(state="detached", timeout=VOILA_WAIT_S * 1000)
             _wait_counter(page, labelled)
             if attempt == 1:
                 _label_by_keyboard(page, path, queue)

@@ -11,9 +11,24 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from nbrun import NOTEBOOKS, ROOT, run_notebook
+from nbrun import NOTEBOOKS, ROOT, Lanes, run_notebook
 
 PROBES = ROOT / "tests" / "widget_probes"
+
+
+def _probe(path: Path) -> str | None:
+    probe_file = PROBES / f"{path.stem}.py"
+    return probe_file.read_text() if probe_file.exists() else None
+
+
+@pytest.fixture(scope="module")
+def lanes(request):
+    """The notebooks this session's tests execute, on one lane or two (`nbrun.Lanes`)."""
+    selected = [item.callspec.params["path"] for item in request.session.items
+                if getattr(item, "originalname", "") == "test_notebook_runs"]
+    runner = Lanes([(p, _probe(p)) for p in selected])
+    yield runner
+    runner.close()
 
 
 def test_there_are_notebooks():
@@ -23,10 +38,8 @@ def test_there_are_notebooks():
 @pytest.mark.notebook
 @pytest.mark.timeout(3600)  # 05-09 train on a cold cache; on a busy 2-core machine that is slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs(path):
-    probe_file = PROBES / f"{path.stem}.py"
-    probe = probe_file.read_text() if probe_file.exists() else None
-    seconds = run_notebook(path, probe)  # no retry: a kernel that stops answering fails here
+def test_notebook_runs(path, lanes):
+    seconds = lanes.run(path, _probe(path))  # no retry: a kernel that stops answering fails here
     print(f"{path.name}: {seconds:.1f} s")
 
 
