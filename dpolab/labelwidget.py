@@ -58,6 +58,7 @@ class Labeller(W.VBox):
 
     def __init__(self, store: labels.LabelStore, css_class: str = "dpolab-labeller"):
         self.store, self.css_class, self.last_ms = store, css_class, 0.0
+        self._last_stamp = None   # the last key press answered (its DOM event's timeStamp)
         self.counter = W.HTML()
         self.card = W.HTML()
         self.status = W.HTML()
@@ -105,8 +106,16 @@ class Labeller(W.VBox):
         return row
 
     def _on_key(self, event: dict) -> None:
-        if event.get("type") == "keydown" and event.get("key") in KEYS:
-            self.press(KEYS[event["key"]])
+        """One pair per key press. A key held down (`repeat`) answers nothing more, and the same
+        press delivered twice (same `timeStamp`: Voila hands each keydown to ipyevents twice)
+        is answered once."""
+        if event.get("type") != "keydown" or event.get("key") not in KEYS or event.get("repeat"):
+            return
+        stamp = event.get("timeStamp")
+        if stamp is not None and stamp == self._last_stamp:
+            return
+        self._last_stamp = stamp
+        self.press(KEYS[event["key"]])
 
 
 def _key_events(widget: W.DOMWidget, handler: Callable[[dict], None]):

@@ -622,6 +622,7 @@ def test_voila_labels_by_keyboard_and_resumes(browser, voila, reviewer_ready):
         assert len(path.read_text().splitlines()) == 5
     except BaseException:
         page.screenshot(path=str(SHOTS / "voila-12-failure.png"), full_page=True)
+        print("Voila's log since the page opened:\n" + voila.since(mark)[-6000:])
         raise
     finally:
         page.close()

@@ -157,3 +157,24 @@ def test_an_answer_cut_short_is_dropped_and_the_rest_kept(tmp_path, queue):
     path.write_bytes(path.read_bytes().rstrip(b"\n"))
     assert "added the missing newline" in labels.LabelStore(path, queue).repaired
     assert len(labels.LabelStore(path, queue).done) == 4 and labels.LabelStore(path, queue).repaired is None
+
+
+def test_one_key_press_answers_one_pair_even_when_delivered_twice(tmp_path, queue):
+    # Voila hands ipyevents each keydown twice (found by the browser test of notebook 12): the
+    # same DOM event, so the same timeStamp. A held key's auto-repeats answer nothing either.
+    from dpolab import labelwidget
+
+    desk = labelwidget.Labeller(labels.LabelStore(tmp_path / "you.jsonl", queue))
+    press = {"type": "keydown", "key": "1", "timeStamp": 1000.5, "repeat": False}
+    desk._on_key(press)
+    desk._on_key(dict(press))                                  # the same press, again
+    assert desk.answered == 1
+    desk._on_key({**press, "timeStamp": 1250.0, "repeat": True})   # the key held down
+    desk._on_key({**press, "type": "keyup", "timeStamp": 1300.0})
+    desk._on_key({**press, "key": "x", "timeStamp": 1400.0})       # not a key of the desk
+    assert desk.answered == 1
+    desk._on_key({**press, "key": "2", "timeStamp": 1500.0})       # a second press
+    assert desk.answered == 2
+    rows = [json.loads(line) for line in (tmp_path / "you.jsonl").read_text().splitlines()]
+    assert [r["pair_id"] for r in rows] == [p["pair_id"] for p in queue[:2]]
+    assert (rows[0]["chosen"], rows[0]["rejected"]) == labels.shown(queue[0])   # "1" is A
