@@ -68,11 +68,14 @@ def entry(name: str, config: dict) -> Path:
     return cache_dir() / name / key(name, config)
 
 
+BUILT: list[str] = []   # "name/key" of each entry this process built, in order (not those it found)
+
+
 def cached(name: str, config: dict, build_fn: Callable[[Path], None]) -> Path:
     """Return the folder of entry (name, config), calling `build_fn(folder)` first if needed.
 
     `build_fn` writes whatever it likes into the (temporary) folder it is given; `_entry.json`
-    records the name, config and version beside it and marks the entry complete.
+    records the name, config and version beside it and marks the entry complete; `BUILT` notes it.
     """
     final = entry(name, config)
     if (final / "_entry.json").exists():
@@ -91,6 +94,7 @@ def cached(name: str, config: dict, build_fn: Callable[[Path], None]) -> Path:
                 sort_keys=True, default=str))
             try:
                 os.replace(tmp, final)  # atomic; fails if another process got there first
+                BUILT.append(f"{name}/{final.name}")
             except OSError:
                 if not (final / "_entry.json").exists():
                     raise

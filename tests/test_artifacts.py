@@ -31,9 +31,11 @@ def test_builds_once_then_reuses(cache):
         calls.append(d)
         (d / "x.txt").write_text("built")
 
+    before = list(A.BUILT)
     a = A.cached("thing", {"n": 1}, build)
     b = A.cached("thing", {"n": 1}, build)
     assert a == b and len(calls) == 1
+    assert A.BUILT == before + [f"thing/{a.name}"]   # noted once, when built, not when found
     assert (a / "x.txt").read_text() == "built"
     assert json.loads((a / "_entry.json").read_text())["config"] == {"n": 1}
     assert a.parent == cache / "thing"
@@ -69,8 +71,10 @@ def test_a_concurrent_builder_that_finishes_first_wins(cache):
         (final / "_entry.json").write_text("{}")
         (d / "x.txt").write_text("ours")
 
+    before = list(A.BUILT)
     path = A.cached("thing", {"n": 3}, build)
     assert (path / "x.txt").read_text() == "theirs"
+    assert A.BUILT == before   # the other process built it
     assert sorted(p.name for p in (cache / "thing").iterdir()) == [final.name]
 
 

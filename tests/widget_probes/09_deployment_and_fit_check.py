@@ -1,8 +1,5 @@
 # Kernel-level probe for 09_deployment_and_fit_check: move the reviewer-bias slider and check the
 # panel against values recounted from the cached audits' samples and a fresh held-out evaluation.
-import os
-from pathlib import Path
-
 import numpy as np
 
 from dpolab import artifacts as _artifacts
@@ -11,11 +8,7 @@ from dpolab.logprobs import pair_logps as _pair_logps
 from dpolab.widgets import find
 
 
-def _entries():
-    return sorted(Path(os.environ.get("DPOLAB_CACHE") or _artifacts.cache_dir()).glob("*/*/_entry.json"))
-
-
-_before = _entries()
+_before = list(_artifacts.BUILT)   # entries this kernel built (another notebook may build its own meanwhile)
 _panel = find("dpolab-reviewer-bias")
 _slider = find("dpolab-reviewer-bias-bias")
 _image0 = _panel.figure.data
@@ -54,5 +47,5 @@ for _ in range(5):
         _ms.append(_panel.last_ms)
 print(f"dpolab-reviewer-bias update: best {min(_ms):.1f} ms, median {np.median(_ms):.1f} ms")
 assert min(_ms) < 100, _ms
-assert _entries() == _before, "moving the slider built a cache entry"
+assert _artifacts.BUILT == _before, f"moving the slider built cache entries: {_artifacts.BUILT[len(_before):]}"
 print("09 probe ok")
