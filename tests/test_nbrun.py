@@ -1,0 +1,69 @@
+"""The notebook tests' runner: how many lanes (`nbrun.lanes`), and two lanes at work (`nbrun.Lanes`)."""
+
+import json
+import os
+
+import nbformat
+import pytest
+
+import nbrun
+
+
+def test_the_environment_picks_the_lanes(monkeypatch):
+    monkeypatch.setenv(nbrun.LANES_ENV, "1")
+    assert nbrun.lanes() == 1
+    monkeypatch.setenv(nbrun.LANES_ENV, "2")
+    assert nbrun.lanes() == 2
+    monkeypatch.setenv(nbrun.LANES_ENV, "3")
+    with pytest.raises(ValueError, match="DPOLAB_TEST_LANES='3': use 1 or 2"):
+        nbrun.lanes()
+
+
+def test_two_lanes_by_default_only_where_the_notes_figures_are_printed(monkeypatch):
+    from dpolab import runtime
+
+    monkeypatch.delenv(nbrun.LANES_ENV, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(runtime, "why_figures_differ", lambda: "")   # the figures are asserted here
+    assert nbrun.lanes() == 1
+    monkeypatch.setattr(runtime, "why_figures_differ", lambda: "an AMD CPU")
+    assert nbrun.lanes() == 2
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert nbrun.lanes() == 1
+
+
+def _notebook(path, source: str):
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)]), path)
+    return path
+
+
+@pytest.mark.notebook
+def test_two_lanes_run_at_once_on_one_thread_each_and_put_the_environment_back(tmp_path, monkeypatch):
+    # The first lane's notebook waits for a file that only the second lane's writes: it ends only
+    # if both kernels run at the same time. Each reports the torch threads its kernel got.
+    flag, report = tmp_path / "second-is-running", "import json, os, torch\n"
+    report += "seen = {'omp': os.environ.get('OMP_NUM_THREADS'), 'threads': torch.get_num_threads()}\n"
+    second = _notebook(tmp_path / "second.ipynb", report + f"open({str(flag)!r}, 'w').write(json.dumps(seen))")
+    first = _notebook(tmp_path / "first.ipynb", report + (
+        "import time, pathlib\n"
+        f"flag = pathlib.Path({str(flag)!r})\n"
+        "deadline = time.monotonic() + 300\n"
+        "while not flag.exists():\n"
+        "    assert time.monotonic() < deadline, 'the second lane never ran beside the first'\n"
+        "    time.sleep(0.2)\n"
+        f"open({str(tmp_path / 'first.json')!r}, 'w').write(json.dumps(seen))"))
+    monkeypatch.setenv(nbrun.LANES_ENV, "2")
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    monkeypatch.setattr(nbrun, "OUT", tmp_path / "executed")
+    monkeypatch.setattr(nbrun, "SECOND_LANE", ("second",))
+
+    lanes = nbrun.Lanes([(first, None), (second, None)])
+    try:
+        assert lanes.n == 2 and os.environ["OMP_NUM_THREADS"] == "1"
+        assert lanes.run(first) > 0 and lanes.run(second) > 0
+    finally:
+        lanes.close()
+    assert os.environ["OMP_NUM_THREADS"] == "2"
+    for seen in (json.loads((tmp_path / "first.json").read_text()), json.loads(flag.read_text())):
+        assert seen == {"omp": "1", "threads": 1}
+    assert sorted(p.name for p in (tmp_path / "executed").iterdir()) == ["first.ipynb", "second.ipynb"]
