@@ -56,6 +56,7 @@ def test_two_lanes_run_at_once_on_one_thread_each_and_put_the_environment_back(t
     monkeypatch.setenv("OMP_NUM_THREADS", "2")
     monkeypatch.setattr(nbrun, "OUT", tmp_path / "executed")
     monkeypatch.setattr(nbrun, "SECOND_LANE", ("second",))
+    monkeypatch.setattr(nbrun, "_ran", set())   # the session's record of real notebooks stays as it was
 
     lanes = nbrun.Lanes([(first, None), (second, None)])
     try:
@@ -67,3 +68,4 @@ def test_two_lanes_run_at_once_on_one_thread_each_and_put_the_environment_back(t
     for seen in (json.loads((tmp_path / "first.json").read_text()), json.loads(flag.read_text())):
         assert seen == {"omp": "1", "threads": 1}
     assert sorted(p.name for p in (tmp_path / "executed").iterdir()) == ["first.ipynb", "second.ipynb"]
+    assert nbrun._ran == {"first.ipynb", "second.ipynb"}
