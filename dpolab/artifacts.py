@@ -1,10 +1,8 @@
-"""Build once, reuse everywhere: a disk cache of tokenizers, models and computed results.
+"""The series' artifacts, built once and reused everywhere: the tokenizer, the reference (SFT)
+model, DPO policies, reward models, and the audits and held-out metrics of any of them.
 
-Every entry lives in `$DPOLAB_CACHE/<name>/<key>/` (default `~/.cache/dpolab`), where `key` is a
-hash of the entry's config, the package version and a fingerprint of the data files it was
-built from; change any of them and the entry is rebuilt. An entry is built in a temporary
-folder and renamed into place, so a reader never sees half an entry, and two processes that
-build the same entry at once both end up reading one complete copy.
+Each lives in the disk cache (`dpolab.cache`, re-exported here): its key is a hash of its config,
+the package version and a fingerprint of the data it was built from, so a change rebuilds it.
 
     tok = artifacts.tokenizer()
     ref = artifacts.reference_model()              # SFT on the shipped corpus, ~1 min once
@@ -17,9 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-from collections.abc import Callable
 from dataclasses import asdict, fields
 from pathlib import Path
 
@@ -27,11 +22,10 @@ import torch
 from safetensors.torch import load_file, save_file
 from transformers import AutoModelForSequenceClassification
 
-import dpolab
 from dpolab import clinic, data, evaluate, judge, prompts, replies, scenarios
-from dpolab.runtime import series_threads
-from dpolab.atomic import build_lock, temp_dir_beside
-from dpolab.report import describe, describe_entry
+from dpolab.cache import (BUILT, cache_dir, cached, cached_json, clear, data_fingerprint,  # noqa: F401
+                          entry, key)
+from dpolab.report import describe
 from dpolab.data import columns, tokenize_pairs
 from dpolab.logprobs import pair_logps, tokenized_pair_logps
 from dpolab.model import (context_length, corpus_texts, load_model, load_tokenizer, new_model,
@@ -40,82 +34,6 @@ from dpolab.train import DPOConfig, RMConfig, SFTConfig, train_dpo, train_reward
 
 TOKENIZER_VOCAB = 4096
 
-
-def cache_dir() -> Path:
-    """`$DPOLAB_CACHE`, or `~/.cache/dpolab`."""
-    return Path(os.environ.get("DPOLAB_CACHE") or "~/.cache/dpolab").expanduser()
-
-
-def data_fingerprint(*names: str) -> str:
-    """sha256 (16 hex digits) of the named data files, so edited data rebuilds what used it."""
-    h = hashlib.sha256()
-    for name in names:
-        path = data.data_dir() / name
-        h.update(name.encode())
-        h.update(path.read_bytes() if path.exists() else b"<missing>")
-    return h.hexdigest()[:16]
-
-
-def key(name: str, config: dict) -> str:
-    """The cache key: sha256 of name, config (as sorted JSON) and package version, 16 hex digits."""
-    blob = json.dumps({"name": name, "config": config, "version": dpolab.__version__},
-                      sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-def entry(name: str, config: dict) -> Path:
-    """The folder an entry lives in (whether or not it is built yet)."""
-    return cache_dir() / name / key(name, config)
-
-
-BUILT: list[str] = []   # "name/key" of each entry this process built, in order (not those it found)
-
-
-def cached(name: str, config: dict, build_fn: Callable[[Path], None]) -> Path:
-    """Return the folder of entry (name, config), calling `build_fn(folder)` first if needed.
-
-    `build_fn` writes whatever it likes into the (temporary) folder it is given; `_entry.json`
-    records the name, config and version beside it and marks the entry complete; `BUILT` notes it.
-    """
-    final = entry(name, config)
-    if (final / "_entry.json").exists():
-        return final
-    # one builder per entry: a process that wants it meanwhile waits, then finds it built
-    with build_lock(cache_dir() / ".locks" / f"{name}-{final.name}",
-                    f"{describe_entry(name, config)} [{final.name}]"):
-        if (final / "_entry.json").exists():
-            return final
-        tmp = temp_dir_beside(final)
-        try:
-            with series_threads():   # built on the thread count the asserted figures were measured with
-                build_fn(tmp)
-            (tmp / "_entry.json").write_text(json.dumps(
-                {"name": name, "config": config, "version": dpolab.__version__}, indent=1,
-                sort_keys=True, default=str))
-            try:
-                os.replace(tmp, final)  # atomic; fails if another process got there first
-                BUILT.append(f"{name}/{final.name}")
-            except OSError:
-                if not (final / "_entry.json").exists():
-                    raise
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return final
-
-
-def cached_json(name: str, config: dict, compute_fn: Callable[[], object]):
-    """Like `cached` for a JSON-serializable result: `compute_fn()` runs at most once."""
-    path = cached(name, config, lambda d: (d / "result.json").write_text(json.dumps(compute_fn())))
-    return json.loads((path / "result.json").read_text())
-
-
-def clear(name: str | None = None) -> None:
-    """Delete one kind of entry (e.g. "policy"), or the whole cache."""
-    shutil.rmtree(cache_dir() / name if name else cache_dir(), ignore_errors=True)
-
-
-# ---------------------------------------------------------------------------------------------
-# The series' artifacts
 
 
 def sft_rows() -> list[dict]:
