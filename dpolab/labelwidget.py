@@ -26,7 +26,7 @@ KEYS = {"1": "A", "2": "B", "0": "skip"}
 HINT = "keys: 1 = A is better, 2 = B is better, 0 = skip, with the mouse pointer over this box"
 
 _STYLE = """<style>
-.dpolab-labeller-card {font-family: sans-serif; font-size: 17px; max-width: 1100px}
+.dpolab-card-body {font-family: sans-serif; font-size: 17px; max-width: 1100px}
 .dpolab-card-prompt {background: #f3f3f3; padding: 10px 12px; border-radius: 6px; margin-bottom: 10px}
 .dpolab-card-cols {display: flex; gap: 12px}
 .dpolab-card-cols > div {flex: 1; padding: 10px 12px; border-radius: 6px; border: 2px solid #888}
@@ -38,11 +38,11 @@ _STYLE = """<style>
 def card_html(pair: dict | None, total: int) -> str:
     """The card for one pair (message on top, A and B side by side), escaped; or the end."""
     if pair is None:
-        return (f'{_STYLE}<div class="dpolab-labeller-card"><div class="dpolab-card-prompt">'
+        return (f'{_STYLE}<div class="dpolab-card-body"><div class="dpolab-card-prompt">'
                 f"All {total} pairs answered. Train on your labels below.</div></div>")
     e = html.escape
     a, b = labels.shown(pair)
-    return (f'{_STYLE}<div class="dpolab-labeller-card"><div class="dpolab-card-prompt">'
+    return (f'{_STYLE}<div class="dpolab-card-body"><div class="dpolab-card-prompt">'
             f'<div class="dpolab-card-tag">patient</div>{e(pair["prompt"])}</div>'
             f'<div class="dpolab-card-cols"><div><div class="dpolab-card-tag">A</div>{e(a)}</div>'
             f'<div><div class="dpolab-card-tag">B</div>{e(b)}</div></div></div>')

@@ -536,7 +536,7 @@ def _label_by_keyboard(page, path: Path, queue: list[dict]) -> None:
     from dpolab import labels
 
     _wait_counter(page, 0)
-    card = page.locator(".dpolab-labeller-card").first
+    card = page.locator(".dpolab-labeller-card")  # the card widget (its HTML is a .dpolab-card-body)
     card.scroll_into_view_if_needed()
     for i, key in enumerate(LABEL_KEYS, start=1):
         _hover_until_watched(page, card)  # ipyevents listens while the pointer is over the desk
