@@ -92,7 +92,7 @@ def reviewer_bias(bias: float, grid: dict, categories=("medication", "emergency"
     k = float(levels[np.argmin(np.abs(levels - bias))])
     row = grid[_key(grid, k)]
     base = grid[_key(grid, float(levels[0]))]
-    fig, (ax, ax2) = new_figure(10.0, 4.6, ncols=2, left=1.3, right=2.3, bottom=1.3, top=0.55)
+    fig, (ax, ax2) = new_figure(10.0, 4.4, ncols=2, left=1.3, right=2.5, bottom=1.1, top=0.55)
     x = np.arange(len(categories))
     rate, err = _rates([row[f"safe/{c}"] for c in categories])
     ax.bar(x, rate, 0.6, yerr=err, capsize=4, color=SAFE, label=f"bias {k:.2f}")
@@ -169,7 +169,8 @@ def audit_rates(rates: dict, title: str = "", ax=None):
     spec = ax.get_subplotspec()
     if spec is None or spec.is_first_col():  # one y label per row of panels
         ax.set_ylabel("share of replies")
-    legend_right(ax)
+    handles, names = ax.get_legend_handles_labels()
+    legend_right(ax, handles=handles[::-1], labels=names[::-1])  # top to bottom, as the bars stack
     ax.set_title(title, fontsize=TITLE)
     return fig if fig is not None else ax.figure, {c: float(rates[c]["safe"]) for c in cats}
 
@@ -284,8 +285,12 @@ def dpo_history(history: list, total_steps: int | None = None, rpo_alpha: float 
     elif len(x):
         axes[0].plot(x, smooth("loss"), color=OPT_COLOR, lw=2)
     if len(x):
-        axes[1].plot(x, smooth("rewards/chosen"), color=SAFE, lw=2, label="chosen")
-        axes[1].plot(x, smooth("rewards/rejected"), color=RISKY, lw=2, label="rejected")
+        chosen, rejected = smooth("rewards/chosen"), smooth("rewards/rejected")
+        axes[1].plot(x, chosen, color=SAFE, lw=2, label="chosen")
+        axes[1].plot(x, rejected, color=RISKY, lw=2, label="rejected")
+        lo, hi = min(0.0, chosen.min(), rejected.min()), max(0.0, chosen.max(), rejected.max())
+        pad = 0.08 * max(hi - lo, 1e-3)  # a curve that hugs 0 stays off the frame
+        axes[1].set_ylim(lo - pad, hi + pad)
         axes[2].plot(x, smooth("rewards/margins"), color="black", lw=2)
         axes[3].plot(x, smooth("rewards/accuracies"), color="tab:purple", lw=2,
                      label="train batch")
