@@ -356,8 +356,8 @@ def beta_tether_updater(rows: list):
     y, err = bars("safe")
     ax.errorbar(kl, y, err, fmt="o", color=LABEL_COLORS["safe"], ms=5, capsize=3, label="safe")
     (safe_dot,) = ax.plot([], [], "o", label="this beta", **ring)
-    for r, k, v in zip(rows, kl, y):  # each point named by its beta, to its right
-        ax.annotate("ref" if r["beta"] is None else f"{r['beta']:g}", (k, v), xytext=(7, 0),
+    for r, k, v in zip(rows, kl, y):  # each point named by its beta, to its right, clear of the ring
+        ax.annotate("ref" if r["beta"] is None else f"{r['beta']:g}", (k, v), xytext=(10, 0),
                     textcoords="offset points", va="center", fontsize=TICK)
     kl_axis(ax, kl.max())
     ax.set(ylabel="share of replies", ylim=(0, 1), yticks=[0, 0.5, 1])
