@@ -22,3 +22,5 @@ for _c in (2.0, 0.1, 0.5, 0.02, 0.1):
     assert _panel.readout.value == readout_html(_panel.summary)
     _ms.append(_panel.last_ms)
 print(f"rlhf slider: {len(_ms)} changes, slowest {max(_ms):.0f} ms")
+_slider.value = 0.02                                    # back to the loosest run, the one the text discusses
+assert _panel.summary["kl_coef"] == 0.02
