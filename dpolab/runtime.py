@@ -162,7 +162,8 @@ def start(seed: int = 0) -> None:
     why = why_figures_differ()
     if why:
         print(f"This machine ({why}) trains models that differ from the notes' in the last bits, "
-              "so from 05 on some figures will too.\nThe text quotes the notes' run: where a figure "
-              "it quotes differs, yours is printed beside it in [brackets] (the ends of a quoted "
-              "interval may move unflagged);\nclaims that hold on any machine are asserted, and the "
-              "few finer ones only the notes' run showed are printed as holding here or not.")
+              "and after a thousand training steps\nmany of the figures from 05 on differ, some by a "
+              "lot. The text quotes the notes' run: where a figure it quotes differs, yours is\n"
+              "printed beside it in [brackets] (the ends of a quoted interval may move unflagged). "
+              "The text's claims are worded to hold\neither way: those with a clear margin are "
+              "asserted, the borderline ones printed as holding here or not.")
