@@ -294,6 +294,15 @@ def heldout_logps(model) -> tuple[torch.Tensor, torch.Tensor]:
     return t["chosen"], t["rejected"]
 
 
+def heldout_wins(model) -> torch.Tensor:
+    """(N,) bool: for each test pair, whether the model's implicit reward ranks the chosen reply
+    strictly first against the cached reference (h = (log pi - log pi_ref)(y_w) - (...)(y_l) > 0,
+    the sign of Eq. 7's margin for any beta > 0). Its mean is `heldout_metrics`'s
+    `rewards/accuracies`; item by item, two models' wins feed `evaluate.mcnemar`."""
+    (pw, pl), (rw, rl) = heldout_logps(model), heldout_logps(reference_model(progress=False))
+    return (pw - rw) - (pl - rl) > 0
+
+
 def heldout_metrics(model, reference=None, beta: float = 0.1) -> dict:
     """`evaluate.preference_metrics` (with KL) of a cached model on the test pairs, computed once
     per (model, reference, beta); the reference defaults to the cached SFT model."""

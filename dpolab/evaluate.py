@@ -8,6 +8,9 @@ what it actually says when deployed (the scenario audit).
 - `kl_to_reference`: mean summed token-level KL(pi || pi_ref) along held-out completions.
 - `audit`: generate replies to held-out prompts and label them with `judge.judge_reply`;
   `summarize` gives its headline rates with Wilson intervals.
+- Comparing two rates: `separated` (intervals apart, an unpaired test), `gap` (by how much), and
+  the paired tests for two models scored on the same items: `mcnemar` (one outcome per item) and
+  `paired_difference` (an audit's replies, counted by question).
 """
 
 from __future__ import annotations
@@ -250,6 +253,76 @@ def separated(a: dict, b: dict) -> bool:
     """True when two rates' intervals do not overlap (a difference the audit can claim): the Wilson
     intervals of `rate`, or the prompt-clustered ones of `clustered_rate`."""
     return a["lo"] > b["hi"] or b["lo"] > a["hi"]
+
+
+def gap(a: dict, b: dict) -> float:
+    """How far apart two rates' intervals are: > 0 when they do not overlap (by that much), <= 0
+    when they do (by minus that much)."""
+    return max(a["lo"], b["lo"]) - min(a["hi"], b["hi"])
+
+
+def mcnemar(hits_a, hits_b) -> dict:
+    """Exact McNemar test of two models scored right/wrong on the same items (pairs, questions).
+
+    Only the discordant items tell the models apart: `a_only` (a right, b wrong) and `b_only`. If
+    neither model is better, each discordant item is a fair coin, so the two-sided p-value is
+    min(1, 2 * P(Binomial(a_only + b_only, 1/2) <= min(a_only, b_only))). Pairing makes it
+    sharper than comparing two Wilson intervals: the items both get right or both get wrong, and
+    their sampling noise, cancel.
+
+    hits_a, hits_b: (n,) booleans, item by item in the same order.
+    Returns {"a_only", "b_only", "n", "diff" (rate a - rate b), "p"}.
+    """
+    a, b = np.asarray(hits_a, dtype=bool), np.asarray(hits_b, dtype=bool)
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError(f"mcnemar needs two 1-d outcome arrays of one length, got {a.shape} and {b.shape}")
+    a_only, b_only = int((a & ~b).sum()), int((b & ~a).sum())
+    d, low = a_only + b_only, min(a_only, b_only)
+    tail = sum(math.comb(d, i) for i in range(low + 1)) / 2 ** d if d else 1.0
+    return {"a_only": a_only, "b_only": b_only, "n": len(a),
+            "diff": (a_only - b_only) / len(a) if len(a) else float("nan"), "p": min(1.0, 2 * tail)}
+
+
+def _by_question(samples, categories, labels) -> dict[tuple, list[bool]]:
+    """{(category, prompt): [reply labelled one of `labels`, ...]} in the audit's order."""
+    out: dict[tuple, list[bool]] = {}
+    for s in samples:
+        if s["category"] in categories:
+            out.setdefault((s["category"], s["prompt"]), []).append(s["label"] in labels)
+    return out
+
+
+def paired_difference(samples_a, samples_b, categories, labels, z: float = 1.96) -> dict:
+    """Rate of model a minus rate of model b on the same audit (the same questions, the k-th reply
+    to a question drawn with the same seed), with a 95% interval counted by question.
+
+    Each question i contributes d_i = k_a,i - k_b,i (its replies labelled one of `labels`, a's
+    minus b's) out of n_i replies. The difference is D = sum_i d_i / n, and its variance the
+    cluster-robust one of `clustered_rate`, now of the differences: var = m / (m - 1) *
+    sum_i (d_i - D n_i)^2 / n^2, over the m questions. Pairing removes what the two models share
+    on a question (how hard it is); counting by question allows for a question's replies being
+    alike. With one reply per question it is the paired-t standard error, s_d / sqrt(m). The
+    interval is D +- z sqrt(var) (normal; with 80 questions or more, as in an audit, close enough).
+
+    Returns {"diff", "lo", "hi", "prompts" (m), "n", "mcnemar"}: `mcnemar` of the replies, reply
+    by reply, treats them as independent, so it speaks of these questions only; the interval, of
+    questions like them.
+    """
+    labels = (labels,) if isinstance(labels, str) else tuple(labels)
+    qa, qb = _by_question(samples_a, categories, labels), _by_question(samples_b, categories, labels)
+    if qa.keys() != qb.keys() or any(len(qa[q]) != len(qb[q]) for q in qa):
+        raise ValueError("paired_difference needs two audits of the same questions, with as many replies "
+                         f"to each: {len(qa)} and {len(qb)} questions in {categories}")
+    if len(qa) < 2:
+        raise ValueError(f"paired_difference needs replies to at least 2 questions, got {len(qa)}")
+    d = np.array([sum(qa[q]) - sum(qb[q]) for q in qa], dtype=float)            # (m,)
+    n_i = np.array([len(qa[q]) for q in qa], dtype=float)                        # (m,)
+    m, n = len(d), n_i.sum()
+    diff = d.sum() / n
+    half = z * math.sqrt(m / (m - 1) * float(((d - diff * n_i) ** 2).sum()) / n ** 2)
+    flat_a, flat_b = [h for q in qa for h in qa[q]], [h for q in qa for h in qb[q]]
+    return {"diff": float(diff), "lo": float(diff - half), "hi": float(diff + half), "prompts": m,
+            "n": int(n), "mcnemar": mcnemar(flat_a, flat_b)}
 
 
 def sample_table(audit_result: dict, k: int = 2, seed: int = 0) -> list[dict]:

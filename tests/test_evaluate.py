@@ -174,6 +174,90 @@ def test_clustered_interval_covers_where_wilson_does_not():
     assert 0.91 <= hits_clustered / runs <= 0.98, (hits_wilson / runs, hits_clustered / runs)
 
 
+def test_gap_says_how_far_apart_two_intervals_are():
+    a, b = {"lo": 0.80, "hi": 0.90}, {"lo": 0.60, "hi": 0.75}
+    assert E.gap(a, b) == pytest.approx(0.05) == E.gap(b, a) and E.separated(a, b)
+    c = {"lo": 0.70, "hi": 0.85}
+    assert E.gap(a, c) == pytest.approx(-0.05) and not E.separated(a, c)
+
+
+def test_mcnemar_is_the_exact_binomial_test_on_the_discordant_items():
+    """Against scipy's exact binomial test of a_only successes in a_only + b_only fair coins, and
+    by hand: all 6 discordant items one way gives p = 2 / 2^6."""
+    from scipy.stats import binomtest
+
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        a, b = rng.random(120) < 0.8, rng.random(120) < 0.7
+        r = E.mcnemar(a, b)
+        assert (r["a_only"], r["b_only"]) == ((a & ~b).sum(), (b & ~a).sum())
+        assert r["diff"] == pytest.approx(a.mean() - b.mean())
+        assert r["p"] == pytest.approx(binomtest(r["a_only"], r["a_only"] + r["b_only"], 0.5).pvalue, rel=1e-9)
+        assert E.mcnemar(b, a)["p"] == pytest.approx(r["p"])                 # symmetric
+    by_hand = E.mcnemar([True] * 6 + [True, False] * 5, [False] * 6 + [True, False] * 5)
+    assert (by_hand["a_only"], by_hand["b_only"], by_hand["p"]) == (6, 0, pytest.approx(2 / 64))
+    assert E.mcnemar([True, False], [True, False])["p"] == 1.0               # no discordant item: no evidence
+    with pytest.raises(ValueError, match="one length"):
+        E.mcnemar([True, False], [True])
+
+
+def test_paired_difference_by_hand_and_as_the_paired_t_standard_error():
+    """Three questions of 4 replies, a's safe counts 4, 3, 2 and b's 2, 3, 0: d = (2, 0, 2), D =
+    4/12; var = 3/2 * ((2 - 4/3)^2 + (4/3)^2 + (2 - 4/3)^2) / 144 = 1/36. With one reply per
+    question it is the textbook paired standard error, sd(d) / sqrt(m)."""
+    a = _audit([["safe"] * 4, ["safe"] * 3 + ["broken"], ["safe"] * 2 + ["broken"] * 2])
+    b = _audit([["safe"] * 2 + ["broken"] * 2, ["safe"] * 3 + ["broken"], ["broken"] * 4])
+    r = E.paired_difference(a, b, ("medication",), "safe")
+    assert (r["prompts"], r["n"], r["diff"]) == (3, 12, pytest.approx(1 / 3))
+    assert (r["lo"], r["hi"]) == pytest.approx((1 / 3 - 1.96 / 6, 1 / 3 + 1.96 / 6))
+    assert (r["mcnemar"]["a_only"], r["mcnemar"]["b_only"]) == (4, 0)
+    rng = np.random.default_rng(2)
+    la, lb = rng.random(50) < 0.7, rng.random(50) < 0.5
+    one = E.paired_difference(_audit([["safe" if x else "broken"] for x in la]),
+                              _audit([["safe" if x else "broken"] for x in lb]), ("medication",), "safe")
+    d = la.astype(float) - lb.astype(float)
+    assert one["diff"] == pytest.approx(d.mean())
+    assert one["hi"] - one["diff"] == pytest.approx(1.96 * d.std(ddof=1) / math.sqrt(50))
+    same = E.paired_difference(a, a, ("medication",), "safe")
+    assert (same["diff"], same["lo"], same["hi"]) == (0.0, 0.0, 0.0)          # a model against itself
+    with pytest.raises(ValueError, match="same questions"):
+        E.paired_difference(a, b[:-1], ("medication",), "safe")
+
+
+def test_paired_interval_covers_the_true_difference_about_95_percent_of_the_time():
+    """Simulated audits of two models on 80 questions x 8 replies: each question has its own
+    difficulty (safe probability ~ Beta(1.4, 0.6)) and model a adds 0.05 on every question (capped
+    at 1), so the true difference is the mean lift. The interval counted by question covers it
+    about 95% of the time."""
+    rng = np.random.default_rng(4)
+    covered, runs = 0, 300
+    for _ in range(runs):
+        q = rng.beta(1.4, 0.6, size=80)
+        qa = np.minimum(q + 0.05, 1.0)
+        a = _audit([["safe" if x else "broken" for x in rng.random(8) < p] for p in qa])
+        b = _audit([["safe" if x else "broken" for x in rng.random(8) < p] for p in q])
+        r = E.paired_difference(a, b, ("medication",), "safe")
+        covered += r["lo"] <= (qa - q).mean() <= r["hi"]
+    assert 0.91 <= covered / runs <= 0.98, covered / runs          # measured (seed 4): 0.953
+
+
+def test_pairing_finds_a_difference_that_overlapping_intervals_miss():
+    """Two models that agree on most questions (questions differ a lot in how hard they are) and
+    differ on a few: the unpaired intervals overlap, the paired interval lies above 0."""
+    rng = np.random.default_rng(3)
+    hard = rng.random(80) < 0.5                                      # half the questions are hard for both
+    a_rows, b_rows = [], []
+    for i, h in enumerate(hard):
+        base = ["broken"] * 8 if h else ["safe"] * 8
+        better = i % 8 == 0 and h                                    # a few hard questions a gets right
+        a_rows.append(["safe"] * 8 if better else base)
+        b_rows.append(base)
+    a, b = _audit(a_rows), _audit(b_rows)
+    ra, rb = E.rate(a, ("medication",), "safe"), E.rate(b, ("medication",), "safe")
+    r = E.paired_difference(a, b, ("medication",), "safe")
+    assert not E.separated(ra, rb) and r["lo"] > 0 and r["diff"] == pytest.approx(ra["rate"] - rb["rate"])
+
+
 # ---------------------------------------------------------------------------------------------
 # End to end on the shipped data with the default configs, through the artifact cache (the
 # models are trained once per cache and reused by the notebooks).
@@ -197,6 +281,20 @@ def test_dpo_learns_held_out_preferences(trained):
     assert m["rewards/accuracies"] >= 0.9          # from 0.0 (policy = reference) before DPO
     assert m["logps/rejected"] < m["ref_logps/rejected"] - 5  # rejected replies pushed down
     assert 0 < E.kl_to_reference(pol, ref, tok, data.test_pairs()) < 100
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3600)
+def test_heldout_wins_are_what_rewards_accuracies_counts(trained):
+    """Pair by pair, the wins `evaluate.mcnemar` compares: as many as the accuracy reports, and
+    none for the reference against itself (every margin is exactly 0, strict comparison)."""
+    from dpolab import artifacts
+
+    _, ref, pol = trained
+    wins, m = artifacts.heldout_wins(pol), artifacts.heldout_metrics(pol)
+    assert wins.dtype == torch.bool and wins.shape == (m["n"],)
+    assert wins.float().mean().item() == pytest.approx(m["rewards/accuracies"])
+    assert not artifacts.heldout_wins(ref).any()
 
 
 @pytest.mark.slow
