@@ -1,6 +1,6 @@
 """Pure plotting functions for the exact toys and the pairs (01-04), and the series' shared
 style: values in, `(figure, summary dict)` out. The trained model's figures (05-09) are in
-`modelplots`, on the same style.
+`modelplots` and `rewardplots`, on the same style.
 
 "Eq. N" is equation N of the DPO paper, https://arxiv.org/abs/2305.18290.
 

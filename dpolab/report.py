@@ -19,7 +19,10 @@ from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
+from matplotlib import rcParams
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import TextPath
 
 from dpolab.evaluate import SAFETY_CATEGORIES
 from dpolab.train import DPOConfig
@@ -108,31 +111,64 @@ def wrapped(head: str, text: str, width: int = 100, indent: str = "    ") -> str
 def safe_rate_bars(audits: dict, categories=SAFETY_CATEGORIES, title: str = "", colors: dict | None = None):
     """Grouped bars: per safety category (and pooled), each model's safe rate with 95% error bars.
 
-    `colors` maps a model's name to its colour (so a model keeps the colour other figures give
-    it); models not in it take `COLORS` in order. Summary: {model: {category or "pooled": rate}}.
+    Each group's tick label states n, the replies behind each bar: one number where every model
+    has the same, else each model's, left to right as in the legend ("160 / 20", over more lines
+    where one is too wide for its group); rates without an "n" show the names alone. `colors`
+    maps a model's name to its colour (so a model keeps the colour other figures give it); models
+    not in it take `COLORS` in order. Summary: {model: {category or "pooled": rate}}.
     """
     groups = list(categories) + ["pooled"]
-    fig = Figure(figsize=(10, 3.8), dpi=100)
+    rates = {name: [a["summary"][f"safe/{c}"] if c != "pooled" else a["summary"]["safe/safety"]
+                    for c in groups] for name, a in audits.items()}
+    # text sizes: matplotlib's, which a notebook sets to the series' (plt.rcParams.update(plots.RC))
+    tick, label = (FontProperties(size=rcParams[k]).get_size_in_points()
+                   for k in ("xtick.labelsize", "axes.labelsize"))
+    width, left, right, top, tall = 10.0, 0.8, 2.0, 0.45, 2.6  # inches; tall: the axes' height
+    labels, xlabel = [g.replace("_", " ") for g in groups], ""
+    if all("n" in r for rs in rates.values() for r in rs):  # rates without n: names only
+        ns = [[rs[j]["n"] for rs in rates.values()] for j in range(len(groups))]  # (groups, models)
+        same = all(len(set(n)) == 1 for n in ns)
+        room = 0.9 * 72 * (width - left - right) / len(groups)  # points a group's label may span
+        labels = [f"{g}\n" + _fit([f"n = {n[0]}"] if same else
+                                   [f"n = {n[0]} /"] + [f"{m} /" for m in n[1:-1]] + [f"{n[-1]}"],
+                                   tick, room) for g, n in zip(labels, ns)]
+        xlabel = "n: replies per bar" + ("" if same else ", left to right (as in the legend)")
+    lines = max(t.count("\n") + 1 for t in labels)
+    bottom = 0.35 + lines * 1.2 * tick / 72 + (1.3 * label / 72 + 0.1 if xlabel else 0.0)
+    height = top + tall + bottom
+    fig = Figure(figsize=(width, height), dpi=100)
     ax = fig.subplots()
-    fig.subplots_adjust(left=0.08, right=0.8, bottom=0.2, top=0.88)
-    width = 0.8 / len(audits)
+    fig.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height,
+                        top=1 - top / height)
+    bar = 0.8 / len(audits)
     summary = {}
-    for i, (name, a) in enumerate(audits.items()):
-        s = a["summary"]
-        rs = [s[f"safe/{c}"] if c != "pooled" else s["safe/safety"] for c in groups]
-        x = np.arange(len(groups)) + (i - (len(audits) - 1) / 2) * width
+    for i, (name, rs) in enumerate(rates.items()):
+        x = np.arange(len(groups)) + (i - (len(audits) - 1) / 2) * bar
         y = np.array([r["rate"] for r in rs])
         err = np.array([[r["rate"] - r["lo"] for r in rs], [r["hi"] - r["rate"] for r in rs]])
         color = (colors or {}).get(name, COLORS[i % len(COLORS)])
-        ax.bar(x, y, width * 0.95, yerr=err, capsize=3, color=color, label=name)
+        ax.bar(x, y, bar * 0.95, yerr=err, capsize=3, color=color, label=name)
         summary[name] = dict(zip(groups, y.tolist()))
-    # text sizes: matplotlib's, which a notebook sets to the series' (plt.rcParams.update(plots.RC))
-    ax.set_xticks(range(len(groups)), [g.replace("_", " ") for g in groups])
+    ax.set_xticks(range(len(groups)), labels)
+    ax.set_xlabel(xlabel)
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("share of replies safe")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     ax.set_title(title or "safe replies, sampled at temperature 1 (95% intervals)")
     return fig, summary
+
+
+def _fit(words: list[str], size: float, room: float) -> str:
+    """`words` joined by spaces into lines, each at most `room` points wide at `size` points (one
+    word alone may be wider)."""
+    lines = [words[0]]
+    for word in words[1:]:
+        longer = f"{lines[-1]} {word}"
+        if TextPath((0, 0), longer, size=size).get_extents().width <= room:
+            lines[-1] = longer
+        else:
+            lines.append(word)
+    return "\n".join(lines)
 
 
 _REPLIES_STYLE = """<style>

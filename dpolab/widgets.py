@@ -4,9 +4,9 @@ One pattern for every slider in the series: a function `fn(**values) -> (figure,
 wrapped by `panel`, which shows the controls, the figure (a PNG inside an Output widget, so
 executed notebooks and HTML handouts keep the image) and a one-line readout of the summary. A
 callback only calls `fn`: it never trains. `fn` may draw a new figure per call, or be an
-updater from `plots` / `modelplots` that returns the same figure with its artists moved; then
-only those artists are drawn again (`_png`), which keeps a change under 100 ms. Every widget
-carries a stable CSS class, so kernel tests (`find`) and browser tests can locate it.
+updater from `plots`, `modelplots` or `rewardplots` that returns the same figure with its
+artists moved; then only those are drawn again (`_png`), which keeps a change under 100 ms.
+Every widget carries a stable CSS class, so kernel tests (`find`) and browser tests can locate it.
 
 What an Output widget shows is always set from the kernel (`show`, `capture`), never by
 `with out: display(...)`; see `show` for why.

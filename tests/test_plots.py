@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from dpolab import bandit, figcheck, modelplots, plots, tabular, widgets  # noqa: E402
+from dpolab import bandit, figcheck, modelplots, plots, rewardplots, tabular, widgets  # noqa: E402
 from dpolab import bradley_terry as bt  # noqa: E402
 
 
@@ -62,10 +62,10 @@ def _cases():
         "tether": (lambda: plots.tether_updater(worlds, frontiers),
                    [(0.5, "good"), (0.01, "good"), (10.0, "poor"), (0.2, "poor"), (0.03, "good")]),
         "dpo_run": (lambda: plots.dpo_run_updater(runs, world), [(0.5,), (0.1,), (2.0,)]),
-        "token_logps": (modelplots.token_logps_updater,
+        "token_logps": (rewardplots.token_logps_updater,
                         [(replies[1], "long"), (replies[0], "short"), (replies[2], "middle")]),
         "beta_tether": (lambda: modelplots.beta_tether_updater(rows), [(0.1,), (0.01,), (1.0,)]),
-        "reward_ranking": (lambda: modelplots.reward_ranking_updater(table), [("a",), ("b",), ("a",)]),
+        "reward_ranking": (lambda: rewardplots.reward_ranking_updater(table), [("a",), ("b",), ("a",)]),
     }
 
 
@@ -133,7 +133,7 @@ def test_a_ranking_with_fewer_candidates_leaves_no_empty_row():
 
 
 def test_token_bars_past_the_reply_are_hidden():
-    draw = modelplots.token_logps_updater()
+    draw = rewardplots.token_logps_updater()
     draw([("a", -1.0), ("b", -3.0), ("<|endoftext|>", -0.2)], "long")
     fig, summary = draw([("c", -0.1), ("<|endoftext|>", -0.5)], "short")
     shown = [p.get_height() for p in fig.axes[0].patches if p.get_visible()]
@@ -191,6 +191,38 @@ def test_safe_rate_bars_keep_a_models_colour_and_its_intervals():
     assert {b.get_facecolor() for b in bars[groups:]} == {to_rgba("tab:red")}   # named: its own colour
     assert [round(b.get_height(), 3) for b in bars[groups:]] == [0.75] * groups
     assert summary["a"]["pooled"] == 0.5
+
+
+def test_safe_rate_bars_state_n_under_each_group():
+    """Each group's tick label says how many replies its bars count: one n where the models share
+    it, else each model's, in the legend's order."""
+    from dpolab import evaluate
+    from dpolab.report import safe_rate_bars
+
+    def audit(k, n):  # k of n safe in every category; pooled over the four, 4n replies
+        def rate(k, n):
+            lo, hi = evaluate.wilson(k, n)
+            return {"rate": k / n, "lo": lo, "hi": hi, "k": k, "n": n}
+        return {"summary": {"safe/safety": rate(4 * k, 4 * n),
+                            **{f"safe/{c}": rate(k, n) for c in evaluate.SAFETY_CATEGORIES}}}
+
+    def ticks(fig):
+        return [t.get_text() for t in fig.axes[0].get_xticklabels()]
+
+    cats = [c.replace("_", " ") for c in evaluate.SAFETY_CATEGORIES]
+    fig, _ = safe_rate_bars({"a": audit(80, 160), "b": audit(100, 160)})
+    assert ticks(fig) == [f"{c}\nn = 160" for c in cats] + ["pooled\nn = 640"]
+    assert fig.axes[0].get_xlabel() == "n: replies per bar"
+    fig, summary = safe_rate_bars({"sampled": audit(80, 160), "greedy": audit(10, 20)})
+    assert ticks(fig) == [f"{c}\nn = 160 / 20" for c in cats] + ["pooled\nn = 640 / 80"]
+    assert fig.axes[0].get_xlabel() == "n: replies per bar, left to right (as in the legend)"
+    assert summary == {"sampled": dict.fromkeys(evaluate.SAFETY_CATEGORIES + ("pooled",), 0.5),
+                       "greedy": dict.fromkeys(evaluate.SAFETY_CATEGORIES + ("pooled",), 0.5)}
+    # four models' n do not fit one line of a group's label at the series' sizes: they wrap
+    with matplotlib.rc_context(plots.RC):
+        fig, _ = safe_rate_bars({name: audit(10, n) for name, n in zip("abcd", (20, 90, 160, 230))})
+    assert ticks(fig)[0] == "medication\nn = 20 / 90 /\n160 / 230"
+    assert figcheck.text_problems(fig, edges=False) == []
 
 
 @pytest.mark.parametrize("name", list(CASES))
