@@ -21,10 +21,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import dpolab
-from dpolab import data
 from dpolab.atomic import build_lock, temp_dir_beside
-from dpolab.report import describe_entry
 from dpolab.runtime import series_threads
+# `data` and `report` are imported where they are used: they pull in datasets and transformers
+# (seconds), which a reader of `cache_dir` alone (notebook 00's environment check) does not need.
 
 
 def cache_dir() -> Path:
@@ -34,9 +34,11 @@ def cache_dir() -> Path:
 
 def data_fingerprint(*names: str) -> str:
     """sha256 (16 hex digits) of the named data files, so edited data rebuilds what used it."""
+    from dpolab.data import data_dir
+
     h = hashlib.sha256()
     for name in names:
-        path = data.data_dir() / name
+        path = data_dir() / name
         h.update(name.encode())
         h.update(path.read_bytes() if path.exists() else b"<missing>")
     return h.hexdigest()[:16]
@@ -66,6 +68,8 @@ def cached(name: str, config: dict, build_fn: Callable[[Path], None]) -> Path:
     final = entry(name, config)
     if (final / "_entry.json").exists():
         return final
+    from dpolab.report import describe_entry
+
     # one builder per entry: a process that wants it meanwhile waits, then finds it built
     with build_lock(cache_dir() / ".locks" / f"{name}-{final.name}",
                     f"{describe_entry(name, config)} [{final.name}]"):
