@@ -81,12 +81,18 @@ def measure_warm(only=None, timeout: int = 900, out_dir: Path | None = None) -> 
 
 
 def markdown_warm(res: dict) -> str:
-    ok = {n: r["seconds"] for n, r in res["warm"].items() if r["ok"]}
-    first = sum(s for n, s in ok.items() if n[:2] < "10")
-    rows = [[n, f"{s:.1f}"] for n, s in ok.items()] + [["**00-09**", f"**{first:.0f}**"]]
+    """The warm pass as a table; a notebook that failed is listed as such, and then the 00-09
+    goal cannot read as met (its total lacks that notebook)."""
+    warm = res["warm"]
+    failed = [n for n, r in warm.items() if not r["ok"]]
+    first = sum(r["seconds"] for n, r in warm.items() if r["ok"] and n[:2] < "10")
+    rows = [[n, f"{r['seconds']:.1f}" if r["ok"] else "failed"] for n, r in warm.items()]
+    rows.append(["**00-09**", f"**{first:.0f}**" + (" (without the failed)" if failed else "")])
+    verdict = "not met: a notebook failed" if any(n[:2] < "10" for n in failed) else \
+        "met" if first < 60 else "not met"
     m = res["machine"]
     return (C.table(["notebook", "warm s"], rows) + f"\n\nOne warm pass, each notebook in a fresh kernel "
-            f"(start-up included); goal for 00-09: under 60 s ({'met' if first < 60 else 'not met'}). "
+            f"(start-up included); goal for 00-09: under 60 s ({verdict}). "
             f"{m['cpus']} cores, load average {m.get('loadavg_1m', '?')} at the end ({res['when']}).")
 
 

@@ -124,6 +124,22 @@ def test_readme_markers_are_replaced_in_place(tmp_path):
     assert not update_readme("sliders", "| y |", readme)
 
 
+def test_a_warm_pass_with_a_failed_notebook_does_not_read_as_met():
+    """The warm table lists a failed notebook as failed, and the 00-09 goal cannot be met without it
+    (its total would leave the failed notebook's time out)."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        from series import markdown_warm
+    finally:
+        sys.path.remove(str(BENCH))
+    machine = {"cpus": 2, "loadavg_1m": 1.0}
+    ok = {"00_a.ipynb": {"ok": True, "seconds": 5.0}, "08_b.ipynb": {"ok": True, "seconds": 10.0}}
+    assert "(met)" in markdown_warm({"warm": ok, "machine": machine, "when": "now"})
+    broken = {**ok, "08_b.ipynb": {"ok": False, "seconds": None, "error": "AssertionError"}}
+    md = markdown_warm({"warm": broken, "machine": machine, "when": "now"})
+    assert "| 08_b.ipynb | failed |" in md and "(met)" not in md and "a notebook failed" in md
+
+
 @pytest.mark.browser
 def test_hangs_tiny(tmp_path):
     """Two runs of 01 and one load of the 00 app (needs Chromium; neither needs a trained model)."""
