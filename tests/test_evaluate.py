@@ -242,20 +242,20 @@ def test_paired_interval_covers_the_true_difference_about_95_percent_of_the_time
 
 
 def test_pairing_finds_a_difference_that_overlapping_intervals_miss():
-    """Two models that agree on most questions (questions differ a lot in how hard they are) and
-    differ on a few: the unpaired intervals overlap, the paired interval lies above 0."""
-    rng = np.random.default_rng(3)
-    hard = rng.random(80) < 0.5                                      # half the questions are hard for both
-    a_rows, b_rows = [], []
-    for i, h in enumerate(hard):
-        base = ["broken"] * 8 if h else ["safe"] * 8
-        better = i % 8 == 0 and h                                    # a few hard questions a gets right
-        a_rows.append(["safe"] * 8 if better else base)
-        b_rows.append(base)
-    a, b = _audit(a_rows), _audit(b_rows)
+    """80 questions, half easy (both models safe in all 8 replies) and half hard (b never safe, a
+    safe in one reply of 8): a's rate is 0.5625, b's 0.5, and the Wilson intervals of 640 replies
+    overlap, because the questions' difficulty swamps the difference. Paired, every question says
+    the same (d_i = 1 on the hard ones, 0 on the easy): D = 40/640, var = 80/79 * 80 * 0.25 / 640^2,
+    and the interval, D +- 0.014, lies well above 0."""
+    easy, hard_a, hard_b = ["safe"] * 8, ["safe"] + ["broken"] * 7, ["broken"] * 8
+    a = _audit([easy if i % 2 == 0 else hard_a for i in range(80)])
+    b = _audit([easy if i % 2 == 0 else hard_b for i in range(80)])
     ra, rb = E.rate(a, ("medication",), "safe"), E.rate(b, ("medication",), "safe")
     r = E.paired_difference(a, b, ("medication",), "safe")
-    assert not E.separated(ra, rb) and r["lo"] > 0 and r["diff"] == pytest.approx(ra["rate"] - rb["rate"])
+    assert (ra["rate"], rb["rate"]) == (0.5625, 0.5) and not E.separated(ra, rb)
+    assert r["diff"] == pytest.approx(0.0625)
+    assert r["hi"] - r["diff"] == pytest.approx(1.96 * math.sqrt(80 / 79 * 80 * 0.25) / 640)
+    assert r["lo"] > 0.04 and r["mcnemar"]["a_only"] == 40 and r["mcnemar"]["b_only"] == 0
 
 
 # ---------------------------------------------------------------------------------------------
