@@ -200,11 +200,8 @@ def test_safe_rate_bars_state_n_under_each_group():
     from dpolab.report import safe_rate_bars
 
     def audit(k, n):  # k of n safe in every category; pooled over the four, 4n replies
-        def rate(k, n):
-            lo, hi = evaluate.wilson(k, n)
-            return {"rate": k / n, "lo": lo, "hi": hi, "k": k, "n": n}
-        return {"summary": {"safe/safety": rate(4 * k, 4 * n),
-                            **{f"safe/{c}": rate(k, n) for c in evaluate.SAFETY_CATEGORIES}}}
+        return {"summary": {"safe/safety": evaluate.counted(4 * k, 4 * n),
+                            **{f"safe/{c}": evaluate.counted(k, n) for c in evaluate.SAFETY_CATEGORIES}}}
 
     def ticks(fig):
         return [t.get_text() for t in fig.axes[0].get_xticklabels()]
