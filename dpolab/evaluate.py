@@ -198,6 +198,15 @@ def goal_verdict(r: dict, op: str, goal: float) -> str:
     return "met" if good else "missed" if bad else "straddles"
 
 
+def _by_question(samples, categories, labels) -> dict[tuple, list[bool]]:
+    """{(category, prompt): [reply labelled one of `labels`, ...]} in the audit's order."""
+    out: dict[tuple, list[bool]] = {}
+    for s in samples:
+        if s["category"] in categories:
+            out.setdefault((s["category"], s["prompt"]), []).append(s["label"] in labels)
+    return out
+
+
 def clustered_rate(samples, categories, labels, z: float = 1.96) -> dict:
     """`rate(...)` with an interval that allows for replies to the same prompt being alike.
 
@@ -214,10 +223,7 @@ def clustered_rate(samples, categories, labels, z: float = 1.96) -> dict:
     Returns `rate`'s keys plus `prompts` (m), `n_eff` and `design_effect` (n / n_eff).
     """
     labels = (labels,) if isinstance(labels, str) else tuple(labels)
-    per_prompt: dict[tuple, list[int]] = {}
-    for s in samples:
-        if s["category"] in categories:
-            per_prompt.setdefault((s["category"], s["prompt"]), []).append(s["label"] in labels)
+    per_prompt = _by_question(samples, categories, labels)
     k = np.array([sum(v) for v in per_prompt.values()], dtype=float)           # (m,)
     n_i = np.array([len(v) for v in per_prompt.values()], dtype=float)         # (m,)
     m, n = len(k), n_i.sum()
@@ -281,15 +287,6 @@ def mcnemar(hits_a, hits_b) -> dict:
     tail = sum(math.comb(d, i) for i in range(low + 1)) / 2 ** d if d else 1.0
     return {"a_only": a_only, "b_only": b_only, "n": len(a),
             "diff": (a_only - b_only) / len(a) if len(a) else float("nan"), "p": min(1.0, 2 * tail)}
-
-
-def _by_question(samples, categories, labels) -> dict[tuple, list[bool]]:
-    """{(category, prompt): [reply labelled one of `labels`, ...]} in the audit's order."""
-    out: dict[tuple, list[bool]] = {}
-    for s in samples:
-        if s["category"] in categories:
-            out.setdefault((s["category"], s["prompt"]), []).append(s["label"] in labels)
-    return out
 
 
 def paired_difference(samples_a, samples_b, categories, labels, z: float = 1.96) -> dict:
