@@ -22,7 +22,6 @@ import numpy as np
 from matplotlib import rcParams
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
-from matplotlib.textpath import TextPath
 
 from dpolab.evaluate import SAFETY_CATEGORIES
 from dpolab.train import DPOConfig
@@ -112,8 +111,7 @@ def safe_rate_bars(audits: dict, categories=SAFETY_CATEGORIES, title: str = "", 
     """Grouped bars: per safety category (and pooled), each model's safe rate with 95% error bars.
 
     Each group's tick label states n, the replies behind each bar: one number where every model
-    has the same, else each model's, left to right as in the legend ("160 / 20", over more lines
-    where one is too wide for its group); rates without an "n" show the names alone. `colors`
+    has the same, else each model's, left to right as in the legend ("160 / 20", two to a line); rates without an "n" show the names alone. `colors`
     maps a model's name to its colour (so a model keeps the colour other figures give it); models
     not in it take `COLORS` in order. Summary: {model: {category or "pooled": rate}}.
     """
@@ -128,10 +126,9 @@ def safe_rate_bars(audits: dict, categories=SAFETY_CATEGORIES, title: str = "", 
     if all("n" in r for rs in rates.values() for r in rs):  # rates without n: names only
         ns = [[rs[j]["n"] for rs in rates.values()] for j in range(len(groups))]  # (groups, models)
         same = all(len(set(n)) == 1 for n in ns)
-        room = 0.9 * 72 * (width - left - right) / len(groups)  # points a group's label may span
-        labels = [f"{g}\n" + _fit([f"n = {n[0]}"] if same else
-                                   [f"n = {n[0]} /"] + [f"{m} /" for m in n[1:-1]] + [f"{n[-1]}"],
-                                   tick, room) for g, n in zip(labels, ns)]
+        labels = [f"{g}\nn = {n[0]}" if same else f"{g}\nn = " + " /\n".join(  # two numbers a line
+                      " / ".join(map(str, n[i:i + 2])) for i in range(0, len(n), 2))
+                  for g, n in zip(labels, ns)]
         xlabel = "n: replies per bar" + ("" if same else ", left to right (as in the legend)")
     lines = max(t.count("\n") + 1 for t in labels)
     bottom = 0.35 + lines * 1.2 * tick / 72 + (1.3 * label / 72 + 0.1 if xlabel else 0.0)
@@ -156,19 +153,6 @@ def safe_rate_bars(audits: dict, categories=SAFETY_CATEGORIES, title: str = "", 
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     ax.set_title(title or "safe replies, sampled at temperature 1 (95% intervals)")
     return fig, summary
-
-
-def _fit(words: list[str], size: float, room: float) -> str:
-    """`words` joined by spaces into lines, each at most `room` points wide at `size` points (one
-    word alone may be wider)."""
-    lines = [words[0]]
-    for word in words[1:]:
-        longer = f"{lines[-1]} {word}"
-        if TextPath((0, 0), longer, size=size).get_extents().width <= room:
-            lines[-1] = longer
-        else:
-            lines.append(word)
-    return "\n".join(lines)
 
 
 _REPLIES_STYLE = """<style>
