@@ -111,9 +111,10 @@ def safe_rate_bars(audits: dict, categories=SAFETY_CATEGORIES, title: str = "", 
     """Grouped bars: per safety category (and pooled), each model's safe rate with 95% error bars.
 
     Each group's tick label states n, the replies behind each bar: one number where every model
-    has the same, else each model's, left to right as in the legend ("160 / 20", two to a line); rates without an "n" show the names alone. `colors`
-    maps a model's name to its colour (so a model keeps the colour other figures give it); models
-    not in it take `COLORS` in order. Summary: {model: {category or "pooled": rate}}.
+    has the same, else each model's, left to right as in the legend ("160 / 20", two to a line);
+    rates without an "n" show the names alone. `colors` maps a model's name to its colour (so a
+    model keeps the colour other figures give it); models not in it take `COLORS` in order.
+    Summary: {model: {category or "pooled": rate}}.
     """
     groups = list(categories) + ["pooled"]
     rates = {name: [a["summary"][f"safe/{c}"] if c != "pooled" else a["summary"]["safe/safety"]
