@@ -37,6 +37,14 @@ def pytest_collection_modifyitems(config, items):
 import pytest  # noqa: E402
 
 
+def pytest_terminal_summary(terminalreporter):
+    """The notebook lanes' timings (`nbrun.Lanes.report`), after the durations."""
+    from nbrun import LANE_REPORTS
+
+    for report in filter(None, LANE_REPORTS):
+        terminalreporter.write_line("notebook lanes (wall seconds):\n" + report)
+
+
 @pytest.fixture(scope="session")
 def tiny_lm_dir(tmp_path_factory):
     """A tiny GPT-2 (2 layers, 64 dims) and a 512-token tokenizer trained on 600 SFT dialogues,

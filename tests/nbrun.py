@@ -24,6 +24,7 @@ OUT = ROOT / "test-artifacts" / "notebooks"
 CELL_TIMEOUT = 900  # s; the slowest cell (10's runs, from an empty cache) takes a few minutes
 
 _ran: set[str] = set()  # notebooks run to the end in this session (their cache entries exist)
+LANE_REPORTS: list[str] = []  # `Lanes.report` of each finished set of notebook runs
 
 
 # The projector check (`dpolab.figcheck`) on every figure the notebook draws: a hidden first cell
@@ -128,13 +129,15 @@ class Lanes:
         self._omp = os.environ.get("OMP_NUM_THREADS")
         self._pool: ThreadPoolExecutor | None = None
         self._second: dict[str, Future] = {}
+        self._t0 = time.perf_counter()
+        self.spans: dict[int, list[tuple[str, float, float]]] = {1: [], 2: []}  # (name, start, end) s
         if self.n == 2:
             os.environ["OMP_NUM_THREADS"] = "1"
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="notebook-lane-2")
             order = {stem: i for i, stem in enumerate(SECOND_LANE)}
             for path, probe in sorted((s for s in selected if s[0].stem in order),
                                       key=lambda s: order[s[0].stem]):
-                self._second[path.name] = self._pool.submit(run_notebook, path, probe)
+                self._second[path.name] = self._pool.submit(self._timed, 2, path, probe)
             print(f"notebooks on 2 lanes, one torch thread each; second lane: "
                   f"{', '.join(self._second) or 'none'}", flush=True)
 
@@ -142,10 +145,24 @@ class Lanes:
         """Wall seconds of `path`'s run (executed here, or waited for in the second lane)."""
         future = self._second.get(path.name)
         if future is None:
-            return run_notebook(path, probe)
+            return self._timed(1, path, probe)
         seconds = future.result()          # re-raises the notebook's error
         _ran.add(path.name)                # the browser tests then find its models cached
         return seconds
+
+    def _timed(self, lane: int, path: Path, probe: str | None) -> float:
+        start = time.perf_counter() - self._t0
+        seconds = run_notebook(path, probe)
+        self.spans[lane].append((path.stem, start, start + seconds))
+        return seconds
+
+    def report(self) -> str:
+        """One line per lane: its notebooks' seconds and when the lane's last one ended (seconds
+        after the notebook tests began), to balance the lanes by."""
+        return "\n".join(
+            f"lane {lane}: " + ", ".join(f"{n[:2]} {e - s:.0f} s" for n, s, e in spans)
+            + f"; last ended at {max(e for _, _, e in spans):.0f} s"
+            for lane, spans in self.spans.items() if spans)
 
     def close(self) -> None:
         if self._pool is not None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from nbrun import NOTEBOOKS, ROOT, Lanes, run_notebook
+from nbrun import LANE_REPORTS, NOTEBOOKS, ROOT, Lanes, run_notebook
 
 PROBES = ROOT / "tests" / "widget_probes"
 
@@ -29,6 +29,7 @@ def lanes(request):
     runner = Lanes([(p, _probe(p)) for p in selected])
     yield runner
     runner.close()
+    LANE_REPORTS.append(runner.report())  # conftest's terminal summary prints it
 
 
 def test_there_are_notebooks():
