@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import platform
 import random
+import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -71,6 +72,16 @@ def cpu_vendor() -> str:
         return platform.processor()
 
 
+_VENDORS = {"GenuineIntel": "Intel", "AuthenticAMD": "AMD"}
+_SIMD = {"AVX512": "AVX-512", "AVX2": "AVX2", "SVE256": "SVE"}   # torch's get_cpu_capability names
+
+
+def _cpu_name(vendor: str) -> str:
+    """"an AMD CPU", "an Intel CPU", "a CPU by <vendor>" (an Apple processor name as it is)."""
+    name = _VENDORS.get(vendor)
+    return f"an {name} CPU" if name else f"a CPU by {vendor or 'another maker'}"
+
+
 def why_figures_differ() -> str:
     """"" where this machine trains the same bits as the one the notes' figures were measured on;
     else why not, in a few words."""
@@ -79,8 +90,8 @@ def why_figures_differ() -> str:
     if torch.get_num_threads() != SERIES_THREADS:
         return f"{torch.get_num_threads()} torch threads, not {SERIES_THREADS}"
     if cpu_vendor() != "GenuineIntel" or torch.backends.cpu.get_cpu_capability() != "AVX512":
-        return (f"a CPU by {cpu_vendor() or 'another maker'} with "
-                f"{torch.backends.cpu.get_cpu_capability()}, not an Intel CPU with AVX-512")
+        return (f"{_cpu_name(cpu_vendor())} with {_SIMD.get(torch.backends.cpu.get_cpu_capability(), 'no AVX')}, "
+                "not an Intel CPU with AVX-512")
     if not torch.backends.mkl.is_available() or os.environ.get("MKL_CBWR") != "AVX512":
         return f"MKL_CBWR {os.environ.get('MKL_CBWR', 'unset')}, not AVX512"
     return ""
@@ -161,9 +172,10 @@ def start(seed: int = 0) -> None:
     print(" | ".join(f"{k} {v}" for k, v in versions().items()) + f" | seed {seed}")
     why = why_figures_differ()
     if why:
-        print(f"This machine ({why}) trains models that differ from the notes' in the last bits, "
-              "and after a thousand training steps\nmany of the figures from 05 on differ, some by a "
-              "lot. The text quotes the notes' run: where a figure it quotes differs, yours is\n"
-              "printed beside it in [brackets] (the ends of a quoted interval may move unflagged). "
-              "The text's claims are worded to hold\neither way: those with a clear margin are "
-              "asserted, the borderline ones printed as holding here or not.")
+        print(textwrap.fill(
+            f"This machine ({why}) trains models that differ from the notes' in the last bits, and "
+            "after a thousand training steps many of the figures from 05 on differ, some by a lot. "
+            "The text quotes the notes' run: where a figure it quotes differs, yours is printed "
+            "beside it in [brackets] (the ends of a quoted interval may move unflagged). The "
+            "text's claims are worded to hold either way: those with a clear margin are asserted, "
+            "the borderline ones printed as holding here or not.", width=100))
