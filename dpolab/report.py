@@ -198,7 +198,10 @@ def describe_entry(name: str, config: dict) -> str:
     base = asdict(DPOConfig())
     changed = [f"pairs {config['pairs']}"] if config.get("pairs", "train") != "train" else []
     changed += [f"{k} {v}" for k, v in config.get("dpo", {}).items() if base.get(k, v) != v]
-    changed += [f"kl_coef {config['rl']['kl_coef']}"] if "rl" in config else []
+    if "rl" in config:  # its kl_coef always (the run's name in notebook 11), the rest when changed
+        from dpolab.rlhf import RLConfig  # here: rlhf imports artifacts, which imports this module
+        rl = asdict(RLConfig())
+        changed += [f"{k} {v}" for k, v in config["rl"].items() if k == "kl_coef" or rl.get(k, v) != v]
     ref = config if name == "reference" else config.get("reference")
     if isinstance(ref, dict) and ref.get("sft", {}).get("epochs") == 0:  # the GPT-2 as initialised
         changed.append("untrained" if ref is config else "untrained reference")

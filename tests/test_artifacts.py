@@ -271,6 +271,8 @@ def test_a_model_is_described_by_what_differs_from_the_defaults(tmp_path):
         "policy (untrained reference)": ({"dpo": dpo, "pairs": "train", "reference": untrained}, "policy"),
         "reference (untrained)": (untrained, "reference"),
         "rlhf (kl_coef 0.5)": ({"rl": {"kl_coef": 0.5, "lr": 3e-4}, "reference": "35f8c586477bad27"}, "rlhf"),
+        "rlhf (kl_coef 0.1, sft_coef 4.0)":
+            ({"rl": {"kl_coef": 0.1, "lr": 3e-4, "sft_coef": 4.0}, "reference": "35f8c586477bad27"}, "rlhf"),
     }
     for i, (words, (config, name)) in enumerate(cases.items()):
         assert report.describe(folder(name, config, i)) == words
