@@ -73,7 +73,7 @@ def cpu_vendor() -> str:
 
 
 _VENDORS = {"GenuineIntel": "Intel", "AuthenticAMD": "AMD"}
-_SIMD = {"AVX512": "AVX-512", "AVX2": "AVX2", "SVE256": "SVE"}   # torch's get_cpu_capability names
+_SIMD = {"AVX512": "AVX-512", "DEFAULT": "neither AVX2 nor AVX-512"}  # get_cpu_capability's names
 
 
 def _cpu_name(vendor: str) -> str:
@@ -89,9 +89,9 @@ def why_figures_differ() -> str:
         return f"torch {torch.__version__}, not {SERIES_TORCH}"
     if torch.get_num_threads() != SERIES_THREADS:
         return f"{torch.get_num_threads()} torch threads, not {SERIES_THREADS}"
-    if cpu_vendor() != "GenuineIntel" or torch.backends.cpu.get_cpu_capability() != "AVX512":
-        return (f"{_cpu_name(cpu_vendor())} with {_SIMD.get(torch.backends.cpu.get_cpu_capability(), 'no AVX')}, "
-                "not an Intel CPU with AVX-512")
+    simd = torch.backends.cpu.get_cpu_capability()
+    if cpu_vendor() != "GenuineIntel" or simd != "AVX512":
+        return f"{_cpu_name(cpu_vendor())} with {_SIMD.get(simd, simd)}, not an Intel CPU with AVX-512"
     if not torch.backends.mkl.is_available() or os.environ.get("MKL_CBWR") != "AVX512":
         return f"MKL_CBWR {os.environ.get('MKL_CBWR', 'unset')}, not AVX512"
     return ""

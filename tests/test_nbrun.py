@@ -69,3 +69,8 @@ def test_two_lanes_run_at_once_on_one_thread_each_and_put_the_environment_back(t
         assert seen == {"omp": "1", "threads": 1}
     assert sorted(p.name for p in (tmp_path / "executed").iterdir()) == ["first.ipynb", "second.ipynb"]
     assert nbrun._ran == {"first.ipynb", "second.ipynb"}
+    # the lanes' report: each notebook's seconds and when its lane ended; the two spans overlap
+    ((name1, s1, e1),), ((name2, s2, e2),) = lanes.spans[1], lanes.spans[2]
+    assert (name1, name2) == ("first", "second") and s1 < e2 and s2 < e1
+    assert lanes.report().splitlines() == [f"lane 1: fi {e1 - s1:.0f} s; last ended at {e1:.0f} s",
+                                           f"lane 2: se {e2 - s2:.0f} s; last ended at {e2:.0f} s"]
