@@ -170,7 +170,8 @@ def dpo_step(policy, batch: dict, config: DPOConfig) -> tuple[torch.Tensor, dict
     reference's log-probs (`ref_chosen_logps`, `ref_rejected_logps`, each (B,)).
 
     The loss is the pairs' mean `dpo_loss`, plus `config.rpo_alpha` x the chosen replies' mean
-    NLL per token (RPO); the metrics are `losses.reward_metrics` (and `nll_loss` with RPO). The
+    NLL per token (RPO), over the pairs the batch's `anchored` (B,) marks with 1.0 when it has
+    one; the metrics are `losses.reward_metrics` (and `nll_loss` with RPO). The
     replies' lengths |y| (what the length-normalized losses and RPO divide by) are counted from
     the completion mask exactly as the log-probs are summed (`logprobs.completion_lengths`).
     """
@@ -184,7 +185,12 @@ def dpo_step(policy, batch: dict, config: DPOConfig) -> tuple[torch.Tensor, dict
     metrics = reward_metrics(r_w, r_l, policy_w, policy_l)
     loss = losses.mean()
     if config.rpo_alpha:
-        nll = (-policy_w / len_w.clamp(min=1)).mean()  # mean over pairs of the chosen NLL per token
+        nll_w = -policy_w / len_w.clamp(min=1)  # (B,) each chosen reply's NLL per token
+        anchored = batch.get("anchored")  # (B,) 1.0 where the NLL term trains on the chosen reply
+        if anchored is None:
+            nll = nll_w.mean()
+        else:  # mean over the anchored pairs only (0 for a batch without any)
+            nll = (nll_w * anchored).sum() / anchored.sum().clamp(min=1)
         loss = loss + config.rpo_alpha * nll
         metrics["nll_loss"] = nll.item()
     return loss, metrics
@@ -194,7 +200,8 @@ def train_dpo(policy, reference, tokenizer, pairs, config: DPOConfig | None = No
               eval_pairs=None, callback: Callback | None = None,
               checkpoint_dir: str | os.PathLike | None = None, resume: bool = False,
               stop_after: int | None = None, progress: bool = True,
-              reference_logps: tuple[torch.Tensor, torch.Tensor] | None = None) -> list[dict]:
+              reference_logps: tuple[torch.Tensor, torch.Tensor] | None = None,
+              anchored: list[bool] | None = None) -> list[dict]:
     """Train `policy` in place with DPO against the frozen `reference`.
 
     The reference log-probs of every training pair are computed once, before the first step,
@@ -210,6 +217,9 @@ def train_dpo(policy, reference, tokenizer, pairs, config: DPOConfig | None = No
             and `eval_kl`: the mean over those held-out prompts of the summed token-level
             KL(pi || pi_ref) along their chosen and rejected completions (teacher-forced, exact
             over the vocabulary; see `logprobs.kl_along_completions`).
+        anchored: one bool per pair: whether RPO's NLL term (`config.rpo_alpha`) trains on its
+            chosen reply. None: every pair's. The DPO term trains on every pair either way, so
+            a pair marked False teaches the policy to rank its replies, not to write them.
 
     Returns:
         The history: one dict per step with TRL's names `loss`, `rewards/chosen`,
@@ -239,9 +249,16 @@ def train_dpo(policy, reference, tokenizer, pairs, config: DPOConfig | None = No
     if eval_pairs is not None:
         eval_fn = _dpo_evaluator(policy, reference, tokenizer, eval_pairs, config, n_ctx)
 
+    if anchored is not None:
+        if len(anchored) != len(examples):
+            raise ValueError(f"anchored must hold one bool per pair ({len(examples)}), got {len(anchored)}")
+        anchored = torch.tensor([float(bool(a)) for a in anchored])
+
     def make_batch(idx):
         batch = collate_pairs([examples[i] for i in idx], pad)
         batch["ref_chosen_logps"], batch["ref_rejected_logps"] = ref_w[idx], ref_l[idx]
+        if anchored is not None:
+            batch["anchored"] = anchored[idx]
         return batch
 
     return fit(policy, pair_lengths(examples), make_batch, lambda batch: dpo_step(policy, batch, config),

@@ -142,3 +142,25 @@ def test_other_words_pairs_are_balanced_by_category_and_length():
     assert not templates & {r[k] for r in rows for k in ("chosen", "rejected")}
     longer_bad = sum(len(r["rejected"].split()) > len(r["chosen"].split()) for r in rows)
     assert 0.4 < longer_bad / len(rows) < 0.6
+
+
+def test_people_pairs_cover_every_category_in_balance_and_repeat_no_test_text():
+    """The 432 training pairs in people's own words (data card): 48 per category, flavours the clinic
+    pairs with the category, an intent of the category's, the longer reply the bad one in half of
+    every category's, and no prompt or reply of the test split or of the other-words pairs."""
+    from dpolab import data as D
+    from dpolab.clinic import CATEGORIES, PAIRINGS
+    from dpolab.replies import ANSWERS
+
+    rows = D.shipped_rows("people_pairs")
+    assert [sum(r["category"] == c for r in rows) for c in CATEGORIES] == [48] * len(CATEGORIES)
+    assert all(r["rejected_flavor"] in PAIRINGS[r["category"]] for r in rows)
+    assert all(r["intent"] in ANSWERS[r["category"]] or list(ANSWERS[r["category"]]) == ["*"] for r in rows)
+    for c in CATEGORIES:
+        mine = [r for r in rows if r["category"] == c]
+        assert sum(len(r["rejected"].split()) > len(r["chosen"].split()) for r in mine) == len(mine) // 2
+    assert len({r["prompt"] for r in rows}) == len(rows)
+    held = [*D.shipped_rows("test_pairs"), *D.shipped_rows("other_words_pairs")]
+    texts = {r[k] for r in held for k in ("prompt", "chosen", "rejected")}
+    assert not texts & {r[k] for r in rows for k in ("prompt", "chosen", "rejected")}
+

@@ -70,6 +70,31 @@ def test_rpo_adds_the_chosen_replies_nll_per_token(tok, pairs):
     assert step1["loss"] == pytest.approx(math.log(2) + 2.0 * step1["nll_loss"], abs=1e-5)
 
 
+def test_rpo_trains_only_on_the_anchored_pairs_chosen_replies(tok, pairs):
+    """`anchored` picks the pairs whose chosen reply the NLL term averages over (here the odd
+    ones, computed one reply at a time); all False is plain DPO, all True the default."""
+    from dpolab.logprobs import response_logps
+
+    batch = pairs[:8]
+    fresh = small(tok).eval()
+    nll = [-sum(lp for _, lp in t) / len(t) for t in
+           (response_logps(fresh, tok, [r["prompt"]], [r["chosen"]], per_token=True)[0] for r in batch)]
+    marks = [i % 2 == 1 for i in range(8)]
+    step1 = {}
+    for name, anchored in (("odd", marks), ("none", [False] * 8), ("all", [True] * 8), ("default", None)):
+        h = T.train_dpo(small(tok), small(tok), tok, batch, dpo_cfg(rpo_alpha=2.0), progress=False,
+                        anchored=anchored)
+        step1[name] = next(r for r in h if r["step"] == 1)
+    odd = [v for v, m in zip(nll, marks) if m]
+    assert step1["odd"]["nll_loss"] == pytest.approx(sum(odd) / len(odd), rel=1e-5)
+    assert abs(sum(odd) / len(odd) - sum(nll) / len(nll)) > 1e-4 * step1["odd"]["nll_loss"]  # the two differ
+    assert step1["none"]["nll_loss"] == 0 and step1["none"]["loss"] == pytest.approx(math.log(2), abs=1e-6)
+    assert step1["all"]["loss"] == pytest.approx(step1["default"]["loss"], abs=1e-7)
+    with pytest.raises(ValueError, match="one bool per pair"):
+        T.train_dpo(small(tok), small(tok), tok, batch, dpo_cfg(rpo_alpha=2.0), progress=False,
+                    anchored=[True] * 7)
+
+
 def test_sft_lowers_the_loss_and_is_seeded(tok):
     rows = data.sft_corpus().select(range(64))
     runs = []
