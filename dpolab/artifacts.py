@@ -46,6 +46,23 @@ def train_rows() -> list[dict]:
     return data.shipped_rows("train_pairs")
 
 
+def people_rows() -> list[dict]:
+    """The 432 training pairs written in people's own words (data card), validated."""
+    return data.shipped_rows("people_pairs")
+
+
+PAIR_FILES = ("train_pairs.jsonl", "people_pairs.jsonl")  # what a DPO run or reward model trains on
+
+
+def training_pairs() -> tuple[list[dict], list[bool]]:
+    """What every DPO run trains on: the template pairs, then the pairs in people's words, and
+    for each whether RPO's NLL term trains on its chosen reply (`train_dpo`'s `anchored`): the
+    clinic's own replies, yes; the free-text ones, no (the policy should rank them, not write
+    them; data card, "Pairs in people's words")."""
+    template, people = train_rows(), people_rows()
+    return template + people, [True] * len(template) + [False] * len(people)
+
+
 def test_rows() -> list[dict]:
     """The shipped test pairs, validated, as a list of dicts."""
     return data.shipped_rows("test_pairs")
@@ -100,43 +117,46 @@ def _dpo_config(kwargs: dict) -> DPOConfig:
     return DPOConfig(**kwargs)
 
 
-def _pairs(spec: str) -> list[dict]:
-    """The training pairs a spec names: "train" (all), "biased:0.3" / "noisy:0.2" (that many
-    labels flipped), "shortcut" (a cue planted in every rejected reply) or "head:160" (the
-    first 160 pairs, for small-data runs)."""
-    rows = train_rows()
+def _pairs(spec: str) -> tuple[list[dict], list[bool]]:
+    """The training pairs a spec names, with `training_pairs`' anchoring: "train" (all),
+    "templates" (the template pairs alone, without those in people's words), "biased:0.3" /
+    "noisy:0.2" (that many labels flipped), "shortcut" (a cue planted in every rejected reply)
+    or "head:160" (the first 160 pairs, for small-data runs)."""
+    rows, anchored = training_pairs()
     if spec in ("train", "shortcut"):
-        return rows if spec == "train" else scenarios.shortcut_pairs(rows)
+        return (rows if spec == "train" else scenarios.shortcut_pairs(rows)), anchored
+    if spec == "templates":
+        return train_rows(), None
     kind, _, arg = spec.partition(":")
     if kind == "head" and arg.isdigit() and 0 < int(arg) <= len(rows):
-        return rows[:int(arg)]
+        return rows[:int(arg)], anchored[:int(arg)]
     fn = {"biased": scenarios.biased_pairs, "noisy": scenarios.noisy_pairs}.get(kind)
     if fn is None or not arg:
-        raise ValueError(f"pairs must be 'train', 'biased:F', 'noisy:F', 'shortcut' or 'head:N' "
-                         f"(1 <= N <= {len(rows)}), got {spec!r}")
-    return fn(rows, float(arg))
+        raise ValueError(f"pairs must be 'train', 'templates', 'biased:F', 'noisy:F', 'shortcut' or "
+                         f"'head:N' (1 <= N <= {len(rows)}), got {spec!r}")
+    return fn(rows, float(arg)), anchored
 
 
 def reference_logps(ref_dir: Path, rows: list[dict]):
     """log pi_ref of each row's chosen and rejected reply: two (N,) tensors, or None.
 
     Every DPO run from one reference needs the same numbers, because the biased and noisy pair
-    sets only swap chosen and rejected of the shipped training pairs. They are computed once per
-    reference over the shipped pairs (in their order and batches, so a run on those pairs gets
+    sets only swap chosen and rejected of the training pairs. They are computed once per
+    reference over `training_pairs` (in their order and batches, so a run on those pairs gets
     exactly what `train_dpo` would compute) and looked up by (prompt, reply) text. None when a
-    row's text is not among the shipped pairs.
+    row's text is not among the training pairs.
     """
     def build(d: Path):
-        tok, ref, shipped = load_tokenizer(ref_dir), load_model(ref_dir), train_rows()
+        tok, ref, shipped = load_tokenizer(ref_dir), load_model(ref_dir), training_pairs()[0]
         examples = tokenize_pairs(tok, *columns(shipped, "prompt", "chosen", "rejected"),
                                   context_length(ref))
         w, l = tokenized_pair_logps(ref, examples, tok.pad_token_id)
         save_file({"chosen": w.contiguous(), "rejected": l.contiguous()}, str(d / "logps.safetensors"))
     entry_dir = cached("reference-logps", {"reference": ref_dir.parent.name,
-                                           "data": data_fingerprint("train_pairs.jsonl")}, build)
+                                           "data": data_fingerprint(*PAIR_FILES)}, build)
     table = load_file(str(entry_dir / "logps.safetensors"))
     logp = {}
-    for r, w, l in zip(train_rows(), table["chosen"].tolist(), table["rejected"].tolist()):
+    for r, w, l in zip(training_pairs()[0], table["chosen"].tolist(), table["rejected"].tolist()):
         logp[r["prompt"], r["chosen"]], logp[r["prompt"], r["rejected"]] = w, l
     try:
         return (torch.tensor([logp[r["prompt"], r["chosen"]] for r in rows]),
@@ -158,15 +178,16 @@ def policy_dir(reference: SFTConfig | None = None, gpt: str = "gpt-tiny", pairs:
     if config.loss_type != "simpo":
         del dpo_cfg["simpo_gamma"]  # read by SimPO alone: the other runs keep the keys they had
     cfg = {"dpo": dpo_cfg, "reference": _reference_config(reference, gpt), "pairs": pairs,
-           "data": data_fingerprint("train_pairs.jsonl", "test_pairs.jsonl")}
+           "data": data_fingerprint(*PAIR_FILES, "test_pairs.jsonl")}
 
     def build(d: Path):
         tok = load_tokenizer(ref_dir)
         policy, ref = load_model(ref_dir), load_model(ref_dir)
-        rows = _pairs(pairs)
+        rows, anchored = _pairs(pairs)
         known = reference_logps(ref_dir, rows) if config.max_length is None else None
         history = train_dpo(policy, ref, tok, rows, config, eval_pairs=test_rows(),
-                            progress=progress, callback=callback, reference_logps=known)
+                            progress=progress, callback=callback, reference_logps=known,
+                            anchored=anchored)
         save(policy, tok, d / "model")
         (d / "history.json").write_text(json.dumps(history))
     return cached("policy", cfg, build) / "model"
@@ -220,11 +241,12 @@ def reward_model(reference: SFTConfig | None = None, gpt: str = "gpt-tiny",
     config = config or RMConfig()
     ref_dir = reference_dir(reference, gpt, progress)
     cfg = {"rm": asdict(config), "reference": _reference_config(reference, gpt),
-           "data": data_fingerprint("train_pairs.jsonl")}
+           "data": data_fingerprint(*PAIR_FILES)}
 
     def build(d: Path):
         tok = load_tokenizer(ref_dir)
-        rm, h = train_reward_model(load_model(ref_dir), tok, train_rows(), config, progress=progress)
+        rm, h = train_reward_model(load_model(ref_dir), tok, training_pairs()[0], config,
+                                   progress=progress)
         save(rm, tok, d / "model")
         (d / "history.json").write_text(json.dumps(h))
     path = cached("reward-model", cfg, build) / "model"

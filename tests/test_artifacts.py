@@ -150,16 +150,24 @@ def test_tokenizer_is_cached(cache):
 def test_unknown_policy_option_fails_before_training(cache):
     with pytest.raises(TypeError, match="unknown DPO option"):
         A.policy(betta=0.1)
-    for spec in ("shuffled:0.1", "head:0", "head:x", f"head:{len(A.train_rows()) + 1}"):
+    for spec in ("shuffled:0.1", "head:0", "head:x", f"head:{len(A.training_pairs()[0]) + 1}"):
         with pytest.raises(ValueError, match="pairs must be"):
             A._pairs(spec)
     assert not (cache / "reference").exists()
 
 
 def test_pair_specs_name_the_rows_they_train_on():
-    rows = A.train_rows()
-    assert A._pairs("train") == rows and A._pairs("head:160") == rows[:160]
-    assert [r["rejected"] for r in A._pairs("shortcut")] == [scenarios.SHORTCUT + r["rejected"] for r in rows]
+    """"train" is the template pairs then the pairs in people's words, RPO's NLL term anchored on
+    the first alone; "templates" the template pairs alone, anchored everywhere (None)."""
+    template, people = A.train_rows(), A.people_rows()
+    rows, anchored = A._pairs("train")
+    assert rows == template + people and anchored == [True] * len(template) + [False] * len(people)
+    assert len(template) == 2340 and len(people) == 432
+    assert A._pairs("templates") == (template, None)
+    assert A._pairs("head:160") == (template[:160], [True] * 160)
+    shortcut, marks = A._pairs("shortcut")
+    assert [r["rejected"] for r in shortcut] == [scenarios.SHORTCUT + r["rejected"] for r in rows]
+    assert marks == anchored
 
 
 def test_reference_with_no_sft_epochs_is_the_initialised_model(cache):
