@@ -100,20 +100,20 @@ SECOND_LANE = ("13_a_real_model", "09_deployment_and_fit_check", "11_rlhf_agains
 
 def lanes() -> int:
     """How many notebooks run at once: env `DPOLAB_TEST_LANES` if set; else 2 on a machine with
-    two or more cores that cannot reproduce the notes' figures (`dpolab.runtime.why_figures_differ`:
-    another CPU, torch or thread count), where `noted` prints them instead of asserting; else 1.
+    two or more cores, else 1.
 
-    Two lanes put each kernel on one torch thread. On a 2-core AMD EPYC a GPT-2 training step took
-    1.26 s on one thread and 0.98 s on two, so two single-thread lanes do about 1.5 times the work
-    of one two-thread lane. Where the notes' figures are asserted they were measured on two
-    threads, so there the notebooks run one at a time, on two."""
+    Two lanes put each kernel on one torch thread, where `noted` prints the notes' figures beside
+    the lane's instead of asserting them (the notes were measured on two threads). On a 2-core
+    AMD EPYC (Zen 1) a GPT-2 training step took 1.26 s on one thread and 0.98 s on two, so two
+    single-thread lanes do about 1.5 times the work of one two-thread lane; one lane
+    (`DPOLAB_TEST_LANES=1`) takes that much longer and, on a machine that reproduces the notes'
+    run (`dpolab.runtime.why_figures_differ`), asserts every figure too."""
     asked = os.environ.get(LANES_ENV, "").strip()
     if asked:
         if asked not in ("1", "2"):
             raise ValueError(f"env {LANES_ENV}={asked!r}: use 1 or 2")
         return int(asked)
-    from dpolab.runtime import why_figures_differ
-    return 2 if (os.cpu_count() or 1) >= 2 and why_figures_differ() else 1
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
 
 
 class Lanes:
