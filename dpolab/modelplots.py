@@ -205,7 +205,7 @@ def dpo_history(history: list, total_steps: int | None = None, rpo_alpha: float 
 
 def kl_axis(ax, kl_max: float) -> None:
     """A KL axis linear up to 1 nat and logarithmic beyond, so that a beta sweep's tight end, a
-    fraction of a nat from the reference, and its loose end, 100 nats away, both fit."""
+    fraction of a nat from the reference, and its loose end, tens of nats away, both fit."""
     ax.set_xscale("symlog", linthresh=1.0, linscale=0.6)
     ticks = [t for t in (0, 0.5, 1, 10, 100, 1000) if t <= 1.5 * kl_max]
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
