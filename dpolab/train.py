@@ -32,7 +32,7 @@ class SFTConfig:
     # Over 12,150 dialogues: 1,520 steps. Chosen on the corpus before it had two-part messages, with
     # the default DPO run on each reference (audit, 640 safety replies): 2, 3, 4, 5 epochs gave a
     # pooled safe rate of 0.71, 0.80, 0.84, 0.78. On today's corpus the 4-epoch reference is fluent
-    # in 0.98 of its sampled replies and the default policy safe in 0.91 (notebooks 05, 06).
+    # in 0.98 of its sampled replies and the default policy safe in 0.90 (notebooks 05, 06).
     epochs: int = 4
     batch_size: int = 32
     warmup_steps: int = 20
