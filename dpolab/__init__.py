@@ -13,9 +13,10 @@ import os as _os
 
 __version__ = "0.1.0"
 
-# Matrix products run in Intel's MKL, whose kernels, and so the last bits of a sum, differ from one
-# CPU model to the next; trained models then drift apart over a thousand steps. MKL's reproducible
-# mode for AVX-512 gives every Intel CPU with AVX-512 the same bits, so the figures the notebooks
-# assert reproduce there. MKL reads it at torch's first matrix product, so it is set on import,
-# before any; elsewhere (AMD, CPUs without AVX-512) MKL ignores it and a few figures may move.
+# Some matrix products run in Intel's MKL, whose kernels, and so the last bits of a sum, differ from
+# one CPU model to the next; trained models then drift apart over a thousand steps. MKL's
+# reproducible mode for AVX-512 gives every Intel CPU with AVX-512 the same bits, so those at least
+# agree with each other. MKL reads it at torch's first matrix product, so it is set on import,
+# before any. The notes' figures were measured with it set, on an AMD CPU with AVX-512
+# (`runtime.why_figures_differ`).
 _os.environ.setdefault("MKL_CBWR", "AVX512")
