@@ -192,10 +192,10 @@ def test_reference_logps_are_computed_once_and_looked_up_by_text(cache, tmp_path
     ref_dir = save(new_model(tok, preset("gpt-tiny", n_layer=1, n_head=2, n_embd=32), seed=3), tok,
                    tmp_path / "ref" / "model")
     ref = artifacts.load_model(ref_dir)
-    shipped = artifacts.train_rows()
+    shipped = artifacts.training_pairs()[0]   # the template pairs, then those in people's words
     cols = lambda rows: [[r[k] for r in rows] for k in ("prompt", "chosen", "rejected")]
     w, l = artifacts.reference_logps(ref_dir, shipped)
-    # the shipped pairs: exactly what train_dpo would compute itself
+    # the training pairs: exactly what train_dpo would compute itself (same order, same batches)
     want_w, want_l = tokenized_pair_logps(ref, tokenize_pairs(tok, *cols(shipped), 128), tok.pad_token_id)
     assert torch.equal(w, want_w) and torch.equal(l, want_l)
     # a biased set swaps chosen and rejected on some rows; the lookup follows the swap
