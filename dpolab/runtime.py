@@ -9,10 +9,11 @@ THREADS=8` trades the asserted figures for speed: a few may move).
 
 The figures were measured on an AMD CPU with AVX-512 (an EPYC of the Zen 4 generation). On another
 CPU (Intel, Apple, a CPU without AVX-512) or thread count the trained models differ in the last
-bits, and after a thousand steps in the figures too. So a notebook checks two kinds of statement differently: a *claim* (the
-policy is safer than the reference, intervals apart) is asserted everywhere, while a *figure* the
-prose quotes (0.92 [0.90, 0.94]) goes through `noted`, asserted where this machine reproduces the
-notes' runs (`reproduces`) and printed beside the notes' value elsewhere.
+bits, and after a thousand steps in the figures too. So a notebook checks two kinds of statement
+differently: a *claim* (the policy is safer than the reference, intervals apart) is asserted
+everywhere, while a *figure* the prose quotes (0.90 [0.88, 0.93]) goes through `noted`, asserted
+where this machine reproduces the notes' runs (`reproduces`) and printed beside the notes' value
+elsewhere.
 """
 
 from __future__ import annotations

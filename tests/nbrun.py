@@ -91,7 +91,8 @@ LANES_ENV = "DPOLAB_TEST_LANES"   # "1" or "2": how many notebooks run at once (
 # The second lane's notebooks, in its order. 09, 11, 12 and 13 read the reference and the default
 # policy (built by the unit tests before any notebook runs); 13 builds the policy trained on the
 # template pairs alone, which 08 and 10 read later; 11 also reads 07's sweep and 08's reward
-# model, which the first lane has built by the time the second lane reaches 11. A model both lanes ask for is built once: the other waits on the cache's lock.
+# model, which the first lane has built by the time the second lane reaches 11. A model both lanes
+# ask for is built once: the other waits on the cache's lock.
 # On a 2-core Zen 1 EPYC (2026-12-04) 05-08 and 10 took 41 minutes in the first lane, 13, 09, 11
 # and 12 40 in the second.
 SECOND_LANE = ("13_a_real_model", "09_deployment_and_fit_check", "11_rlhf_against_dpo",
