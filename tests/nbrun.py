@@ -18,6 +18,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from dpolab.runtime import FIGURES_ENV   # "print" or "assert": how `noted` treats a figure
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 OUT = ROOT / "test-artifacts" / "notebooks"
@@ -122,8 +124,10 @@ class Lanes:
     test asks. With two, the notebooks of `SECOND_LANE` among `selected` start at once, one after
     another, in a thread, while the tests run the rest in order in the first lane; `run` on a
     second-lane notebook waits for its result (its error is raised there, in its own test).
-    Every kernel started meanwhile runs torch on one thread (OMP_NUM_THREADS=1); `close` puts
-    the variable back and waits for the second lane."""
+    Every kernel started meanwhile runs torch on one thread (OMP_NUM_THREADS=1), and every
+    kernel from then on prints the notes' figures rather than asserting them (env
+    `DPOLAB_FIGURES=print`, unless it was set); `close` puts OMP_NUM_THREADS back and waits for
+    the second lane."""
 
     def __init__(self, selected: list[tuple[Path, str | None]]):
         self.n = lanes()
@@ -134,6 +138,11 @@ class Lanes:
         self.spans: dict[int, list[tuple[str, float, float]]] = {1: [], 2: []}  # (name, start, end) s
         if self.n == 2:
             os.environ["OMP_NUM_THREADS"] = "1"
+            # The models these kernels build are trained on one thread, so they differ from the
+            # notes' (measured on two) wherever the notes' figures would be asserted; whatever
+            # opens them later in this session (the browser tests) prints those figures instead.
+            # Left set after `close`, since the cache keeps the models.
+            os.environ.setdefault(FIGURES_ENV, "print")
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="notebook-lane-2")
             order = {stem: i for i, stem in enumerate(SECOND_LANE)}
             for path, probe in sorted((s for s in selected if s[0].stem in order),

@@ -53,6 +53,8 @@ def test_two_lanes_run_at_once_on_one_thread_each_and_put_the_environment_back(t
         f"open({str(tmp_path / 'first.json')!r}, 'w').write(json.dumps(seen))"))
     monkeypatch.setenv(nbrun.LANES_ENV, "2")
     monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    monkeypatch.setenv(nbrun.FIGURES_ENV, "unset below")   # so that undo removes what Lanes sets
+    monkeypatch.delenv(nbrun.FIGURES_ENV)
     monkeypatch.setattr(nbrun, "OUT", tmp_path / "executed")
     monkeypatch.setattr(nbrun, "SECOND_LANE", ("second",))
     monkeypatch.setattr(nbrun, "_ran", set())   # the session's record of real notebooks stays as it was
@@ -64,6 +66,7 @@ def test_two_lanes_run_at_once_on_one_thread_each_and_put_the_environment_back(t
     finally:
         lanes.close()
     assert os.environ["OMP_NUM_THREADS"] == "2"
+    assert os.environ[nbrun.FIGURES_ENV] == "print"   # the cache now holds one-thread models
     for seen in (json.loads((tmp_path / "first.json").read_text()), json.loads(flag.read_text())):
         assert seen == {"omp": "1", "threads": 1}
     assert sorted(p.name for p in (tmp_path / "executed").iterdir()) == ["first.ipynb", "second.ipynb"]
