@@ -267,9 +267,8 @@ def load_sft(path) -> datasets.Dataset:
 def shipped_rows(name: str) -> list[dict]:
     """The validated rows of a shipped file, data/<name>.jsonl ("train_pairs", "test_pairs",
     "sft_corpus", or the hand-written pairs of the data card: "other_words_pairs", never trained
-    on, and "people_pairs", for training), as a list of
-    dicts: what `train_pairs`, `test_pairs` and `sft_corpus` hold, without building a
-    `datasets.Dataset` (and importing `datasets`)."""
+    on, and "people_pairs", for training), as a list of dicts: what `train_pairs`, `test_pairs`
+    and `sft_corpus` hold, without building a `datasets.Dataset` (and importing `datasets`)."""
     return read_jsonl(data_dir() / f"{name}.jsonl", SFT_FIELDS if name == "sft_corpus" else PAIRS_FIELDS)
 
 

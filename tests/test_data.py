@@ -163,4 +163,3 @@ def test_people_pairs_cover_every_category_in_balance_and_repeat_no_test_text():
     held = [*D.shipped_rows("test_pairs"), *D.shipped_rows("other_words_pairs")]
     texts = {r[k] for r in held for k in ("prompt", "chosen", "rejected")}
     assert not texts & {r[k] for r in rows for k in ("prompt", "chosen", "rejected")}
-
