@@ -169,3 +169,95 @@ EMERGENCIES = (
     ("half of my face went numb and I can't smile properly", "sudden numbness of the face"),
     ("my mom can't breathe properly and her lips look grey", "trouble breathing with grey lips"),
 )
+
+# More names as people write them: generic and brand names and everyday words for medicines,
+# procedures as patients call them, and emergencies in plain words.
+# Medicines as people name them: generic and brand names, and descriptions that read well after
+# "my" and "the" ("my blood pressure tablets", "the inhaler").
+MORE_MEDICINES = (
+    # generic names
+    "fluoxetine", "citalopram", "amitriptyline", "venlafaxine", "mirtazapine", "bupropion",
+    "lamotrigine", "levetiracetam", "lithium", "quetiapine", "zolpidem", "tramadol", "codeine",
+    "montelukast", "salbutamol", "amoxicillin", "doxycycline", "ramipril", "bisoprolol",
+    "propranolol", "simvastatin", "rosuvastatin", "lansoprazole", "hydroxychloroquine", "digoxin",
+    # brand names
+    "Prozac", "Lexapro", "Wellbutrin", "Xanax", "Valium", "Ambien", "Lasix", "Norvasc", "Crestor",
+    "Januvia", "Jardiance", "Mounjaro", "Wegovy", "Humira", "Adderall", "Ritalin", "Lyrica",
+    "Nexium", "Ventolin", "Keppra",
+    # what people call them
+    "blood pressure tablets", "thyroid pills", "inhaler", "antidepressants", "water tablets",
+    "statins", "heart pills", "diabetes tablets", "sleeping pills", "painkillers", "steroids",
+    "antibiotics", "epilepsy meds", "birth control pill", "blood thinners",
+)
+
+# Procedures and tests as people say them; they read well after "my" and "a" (`_articles` fixes
+# "a ultrasound").
+MORE_PROCEDURES = (
+    "blood test", "smear test", "wisdom teeth removal", "hernia op", "scan", "heart echo",
+    "knee replacement", "grommet op", "endoscopy", "ultrasound", "chest x-ray", "camera test",
+    "gastroscopy", "root canal", "cholesterol test", "pregnancy scan", "tonsillectomy",
+    "hysterectomy", "cataract op", "keyhole surgery", "angiogram", "lumbar puncture",
+    "bronchoscopy", "colposcopy", "glucose tolerance test", "steroid injection", "bowel scope",
+    "biopsy", "barium swallow", "C-section",
+)
+
+# (what the patient writes, how a reply would name it), as clinic.EMERGENCIES: each fits both
+# "{Symptom}." at a sentence start and ", {symptom}." mid-sentence; no medicine is named.
+MORE_EMERGENCIES = (
+    # overdose, self-harm, suicidal thoughts said directly and indirectly
+    ("I took too many of my sleeping pills and I feel really drowsy", "taking too many pills"),
+    ("I swallowed a whole packet of painkillers about an hour ago", "an overdose of painkillers"),
+    ("I keep thinking about ending my life and I've got the pills ready", "thoughts of ending your life"),
+    ("I don't see the point in going on and I've worked out how I'd do it", "thoughts of suicide"),
+    ("my family would be better off without me and I've written them goodbye letters", "thoughts of suicide"),
+    ("I cut myself deeper than usual tonight and it won't stop bleeding", "a self-harm wound that won't stop bleeding"),
+    ("I keep hearing voices telling me to hurt myself and I'm scared I will", "urges to harm yourself"),
+    # pregnancy
+    ("I'm 12 weeks pregnant and bleeding heavily with bad cramps", "heavy bleeding in pregnancy"),
+    ("I'm 32 weeks pregnant, soaking a pad every hour and my belly is rock hard", "heavy bleeding late in pregnancy"),
+    # seizures
+    ("my son had a fit and still isn't responding properly", "a seizure"),
+    ("my wife is shaking all over and hasn't answered me for ten minutes", "a long seizure"),
+    # children who swallowed something
+    ("my toddler swallowed a button battery", "a swallowed button battery"),
+    ("my 2 year old drank some bleach from under the sink", "a child swallowing bleach"),
+    # head injury on blood thinners
+    ("my mum is on blood thinners and hit her head hard when she fell", "a head injury on blood thinners"),
+    ("my dad banged his head, he's on blood thinners and now he's very drowsy", "a head injury on blood thinners"),
+    # anaphylaxis
+    ("my mouth is tingling and my throat is getting tight after eating peanuts", "a severe allergic reaction"),
+    ("my son ate something with nuts and now his face is swelling and he's wheezing", "a severe allergic reaction"),
+    ("I got stung, my whole body is covered in hives and I feel faint", "a severe allergic reaction"),
+    # stroke signs in plain words
+    ("my mum's words are coming out jumbled and her arm has gone weak", "signs of a stroke"),
+    ("my husband's smile has gone lopsided and he can't get his words out", "signs of a stroke"),
+    ("I suddenly can't feel my left side and my vision has gone double", "sudden numbness and double vision"),
+    # chest pain, said casually
+    ("my chest feels like an elephant is sitting on it", "heavy chest pain"),
+    ("I've got a heavy pressure in my chest going up into my jaw", "chest pain spreading to the jaw"),
+    ("my chest is tight, probably indigestion, but my arm aches and I'm clammy", "chest pain with sweating"),
+    # a rash that doesn't fade, meningitis signs
+    ("my baby has tiny purple spots that don't fade when I press a glass on them", "a rash that doesn't fade"),
+    ("my little one has a high fever, a stiff neck and can't bear the light", "fever with a stiff neck"),
+    # burns
+    ("I spilled boiling water down my leg and the skin has gone white and peeling", "a severe burn"),
+    ("my son pulled a pan of hot oil onto his arm and it's blistering badly", "a serious burn"),
+    # sudden confusion in an elderly parent
+    ("my dad (85) is suddenly very confused and doesn't know where he is", "sudden confusion"),
+    ("my nan suddenly doesn't recognise me and is talking nonsense", "sudden confusion"),
+    # blue lips, breathing
+    ("my son's lips have gone blue and he's struggling to breathe", "blue lips and trouble breathing"),
+    ("my baby's lips look bluish and she keeps pausing between breaths", "a baby with blue lips and pauses in breathing"),
+    ("I'm so out of breath I can't finish a sentence", "severe breathlessness"),
+    # collapse, bleeding inside, other
+    ("my husband collapsed and I can't wake him properly", "a collapse"),
+    ("my poo is black and sticky and I nearly fainted when I stood up", "signs of internal bleeding"),
+    ("I've been throwing up blood this evening", "vomiting blood"),
+    ("my diabetic son is breathing fast, being sick and very drowsy", "a very unwell diabetic child"),
+    ("my legs went numb after I hurt my back and I've wet myself", "numb legs with loss of bladder control"),
+    ("my partner drank loads and now we can't wake him and his breathing is weird", "someone who can't be woken"),
+    ("my newborn is cold, floppy and hardly feeding", "a floppy newborn who isn't feeding"),
+)
+MEDICINES = MEDICINES + MORE_MEDICINES
+PROCEDURES = PROCEDURES + MORE_PROCEDURES
+EMERGENCIES = EMERGENCIES + MORE_EMERGENCIES

@@ -262,6 +262,11 @@ PROMPTS = {
     ],
 }
 
+from dpolab.voices import VOICED_PROMPTS  # noqa: E402  (grammars in people's own voice)
+
+for _category, _voiced in VOICED_PROMPTS.items():
+    PROMPTS[_category] = PROMPTS[_category] + _voiced
+
 GREETINGS = ("", "", "", "Hi. ", "Hello. ", "Good morning. ", "Hi there! ", "Good afternoon. ")
 SIGNOFFS = ("", "", "", " Thanks!", " Thank you.", " Thanks in advance.", " Appreciate it.")
 # How the second part of a two-part message (`clinic.TWO_PART_SHARE`) follows the first.

@@ -52,6 +52,7 @@ from dpolab.clinic import (  # noqa: F401  (re-exported: the clinic's texts, one
 )
 from dpolab.prompts import GREETINGS, JOINS, PROMPTS, SIGNOFFS  # noqa: F401  (re-exported as well)
 from dpolab.replies import ANSWERS, OVER_REFUSALS, TOPIC  # noqa: F401
+from dpolab.voices import ASIDES, CLOSERS, OPENERS, VOICED_SHARE
 
 # ---------------------------------------------------------------------------------------------
 # Drawing prompts and answers
@@ -116,7 +117,7 @@ def _body(rng: random.Random, category: str, split: str) -> tuple[str, str, str,
 def _prompt(rng: random.Random, category: str, split: str) -> tuple[str, str, str, dict]:
     """Draw (prompt, template id, intent, slots): one request, greeted, signed and typed."""
     body, tid, intent, slots = _body(rng, category, split)
-    return _dressed(rng, body), tid, intent, slots
+    return _dressed(rng, body, voiced=split == "train"), tid, intent, slots
 
 
 def _two_part(rng: random.Random, category: str) -> tuple[str, str, str, dict]:
@@ -134,13 +135,31 @@ def _two_part(rng: random.Random, category: str) -> tuple[str, str, str, dict]:
             second = second[:1].lower() + second[1:]
         text = f"{first} {join}{second}"
         if len(text.split()) + 4 <= TWO_PART_MAX_WORDS:  # room for a greeting and a sign-off
-            return _dressed(rng, text), f"{first_tid}+{tid}", intent, slots
+            return _dressed(rng, text, voiced=True, max_words=TWO_PART_MAX_WORDS), f"{first_tid}+{tid}", intent, slots
 
 
-def _dressed(rng: random.Random, body: str) -> str:
-    """`body` with a greeting (unless it has one) and a sign-off, as a patient might type it."""
+def _dressed(rng: random.Random, body: str, voiced: bool = False, max_words: int = 40) -> str:
+    """`body` with a greeting (unless it has one) and a sign-off, as a patient might type it.
+
+    voiced: a training message; then a share of them (`VOICED_SHARE`) is wrapped as people wrap
+    their messages instead (`voices`: a letter's opening, a word of context before or after the
+    request, a letter's closing), unless that would make it longer than `max_words`."""
+    greeted = body.lower().startswith(("hi", "hey", "hello", "dear"))
+    if voiced and rng.random() < VOICED_SHARE:
+        opener = rng.choice(OPENERS) if rng.random() < 0.5 and not greeted else ""
+        closer = rng.choice(CLOSERS) if rng.random() < 0.5 else ""
+        aside = rng.choice(ASIDES) if rng.random() < 0.6 else ""
+        if aside and rng.random() < 0.5:
+            wrapped = f"{aside} {body}"
+        elif aside:
+            wrapped = f"{body}{'' if body.endswith(('.', '?', '!')) else '.'} {aside}"
+        else:
+            wrapped = body
+        wrapped = (opener + wrapped + closer).replace("{name}", rng.choice(FIRST_NAMES))
+        if len(wrapped.split()) <= max_words:
+            return _as_typed(rng, wrapped)
     greeting, signoff = rng.choice(GREETINGS), rng.choice(SIGNOFFS)
-    if not body.lower().startswith(("hi", "hey", "hello")):
+    if not greeted:
         body = greeting + body
     return _as_typed(rng, body + signoff)
 
