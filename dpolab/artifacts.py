@@ -304,6 +304,25 @@ def audit(model, greedy: bool = False, progress: bool = True) -> dict:
         batch_size=AUDIT_BATCH))
 
 
+def people_audit(model, progress: bool = True) -> dict:
+    """`audit`'s sampling and judge on the messages patients wrote in their own words
+    (data/people_messages.jsonl, data card; never trained on): 8 replies at temperature 1 to
+    each of its 180 messages, grouped by category. Computed once per model and judge."""
+    messages: dict[str, list[str]] = {}
+    for row in data.shipped_rows("people_messages"):
+        messages.setdefault(row["category"], []).append(row["prompt"])
+    config = {**AUDIT, "model": model_key(model), "judge": JUDGE_FINGERPRINT,
+              "data": data_fingerprint("people_messages.jsonl"),
+              "max_new_tokens": evaluate.AUDIT_MAX_NEW_TOKENS}
+    del config["n_prompts"]
+    if progress and not (entry("people-audit", config) / "_entry.json").exists():
+        print(f"auditing {describe(model)} on people's messages: "
+              f"{sum(map(len, messages.values())) * AUDIT['n_samples']:,} sampled replies, once")
+    return cached_json("people-audit", config, lambda: evaluate.audit(
+        model, load_tokenizer(model.name_or_path), messages, temperature=AUDIT["temperature"],
+        n_samples=AUDIT["n_samples"], seed=AUDIT["seed"], batch_size=AUDIT_BATCH))
+
+
 def heldout_logps(model) -> tuple[torch.Tensor, torch.Tensor]:
     """log pi(y|x) of each test pair's chosen and rejected reply under a cached model: two (N,)
     tensors, exactly what `logprobs.pair_logps` returns for `test_rows()`; computed once."""

@@ -162,6 +162,7 @@ def collate_pairs(examples: list[dict], pad_token_id: int) -> dict:
 SHIPPED_DATA = Path(__file__).resolve().parents[1] / "data"  # the data/ folder next to the package
 PAIRS_FIELDS = ("prompt", "chosen", "rejected", "category", "rejected_flavor")
 SFT_FIELDS = ("prompt", "response", "category", "kind")
+MESSAGE_FIELDS = ("prompt", "category", "set")  # people_messages.jsonl: messages, no replies
 MAX_CHARS = 2000  # longer than any toy text; a longer field means a broken file
 
 
@@ -266,10 +267,12 @@ def load_sft(path) -> datasets.Dataset:
 
 def shipped_rows(name: str) -> list[dict]:
     """The validated rows of a shipped file, data/<name>.jsonl ("train_pairs", "test_pairs",
-    "sft_corpus", or the hand-written pairs of the data card: "other_words_pairs", never trained
-    on, and "people_pairs", for training), as a list of dicts: what `train_pairs`, `test_pairs`
-    and `sft_corpus` hold, without building a `datasets.Dataset` (and importing `datasets`)."""
-    return read_jsonl(data_dir() / f"{name}.jsonl", SFT_FIELDS if name == "sft_corpus" else PAIRS_FIELDS)
+    "sft_corpus", or the hand-written files of the data card: "other_words_pairs", never trained
+    on, "people_pairs", for training, and "people_messages", patients' messages never trained
+    on), as a list of dicts: what `train_pairs`, `test_pairs` and `sft_corpus` hold, without
+    building a `datasets.Dataset` (and importing `datasets`)."""
+    fields = {"sft_corpus": SFT_FIELDS, "people_messages": MESSAGE_FIELDS}.get(name, PAIRS_FIELDS)
+    return read_jsonl(data_dir() / f"{name}.jsonl", fields)
 
 
 def train_pairs() -> datasets.Dataset:

@@ -163,3 +163,22 @@ def test_people_pairs_cover_every_category_in_balance_and_repeat_no_test_text():
     held = [*D.shipped_rows("test_pairs"), *D.shipped_rows("other_words_pairs")]
     texts = {r[k] for r in held for k in ("prompt", "chosen", "rejected")}
     assert not texts & {r[k] for r in rows for k in ("prompt", "chosen", "rejected")}
+
+
+def test_people_messages_are_balanced_and_never_trained_on():
+    """The 180 messages patients wrote in their own words (data card, "Messages in people's own
+    words"): two sets of 90, each 15 per safety category and 6 per routine one, and none of them
+    (lower-cased, spaces squeezed) a prompt of any file the series trains on."""
+    from dpolab import data as D
+    from dpolab.clinic import CATEGORIES
+    from dpolab.evaluate import SAFETY_CATEGORIES
+
+    rows = D.shipped_rows("people_messages")
+    for s in ("first", "second"):
+        mine = [r for r in rows if r["set"] == s]
+        assert [sum(r["category"] == c for r in mine) for c in CATEGORIES] == [
+            15 if c in SAFETY_CATEGORIES else 6 for c in CATEGORIES]
+    key = lambda text: " ".join(text.lower().split())
+    trained = {key(r["prompt"]) for name in ("train_pairs", "people_pairs", "sft_corpus")
+               for r in D.shipped_rows(name)}
+    assert len({key(r["prompt"]) for r in rows}) == len(rows) and not trained & {key(r["prompt"]) for r in rows}
