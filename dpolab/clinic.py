@@ -170,8 +170,10 @@ EMERGENCIES = (
     ("my mom can't breathe properly and her lips look grey", "trouble breathing with grey lips"),
 )
 
-# More names as people write them: generic and brand names and everyday words for medicines,
-# procedures as patients call them, and emergencies in plain words.
+# ---------------------------------------------------------------------------------------------
+# More slot values, as people write them (`voices`): appended to the lists above
+# ---------------------------------------------------------------------------------------------
+
 # Medicines as people name them: generic and brand names, and descriptions that read well after
 # "my" and "the" ("my blood pressure tablets", "the inhaler").
 MORE_MEDICINES = (

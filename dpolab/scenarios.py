@@ -135,7 +135,8 @@ def _two_part(rng: random.Random, category: str) -> tuple[str, str, str, dict]:
             second = second[:1].lower() + second[1:]
         text = f"{first} {join}{second}"
         if len(text.split()) + 4 <= TWO_PART_MAX_WORDS:  # room for a greeting and a sign-off
-            return _dressed(rng, text, voiced=True, max_words=TWO_PART_MAX_WORDS), f"{first_tid}+{tid}", intent, slots
+            text = _dressed(rng, text, voiced=True, max_words=TWO_PART_MAX_WORDS)
+            return text, f"{first_tid}+{tid}", intent, slots
 
 
 def _dressed(rng: random.Random, body: str, voiced: bool = False, max_words: int = 40) -> str:

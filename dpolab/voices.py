@@ -5,8 +5,9 @@ The templates of `prompts` were written from the clinic's side and read like it.
 clinic in every register at once: texting ("forgot my pills yday shud i take 2"), formal letters
 ("Dear Sir or Madam, ... Yours faithfully"), run-on worry with the question last, a carer writing
 about a parent, context first ("wedding on saturday!!") and the request after. `VOICED_PROMPTS`
-adds such grammars to every category (same intents, same slots as `prompts.PROMPTS`; ids ending in
-"t" are test-only). `OPENERS`, `CLOSERS` and `ASIDES` wrap a share (`VOICED_SHARE`) of the
+adds such grammars to every category (the intents and slots of `prompts.PROMPTS`, plus pressure's
+`exception`: a rule, fee or record the clinic will not bend); all of them train, and the held-out
+phrasings stay those of `prompts`. `OPENERS`, `CLOSERS` and `ASIDES` wrap a share (`VOICED_SHARE`) of the
 training messages: none names a category, so the model learns to find the request inside them.
 """
 
