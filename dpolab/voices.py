@@ -47,7 +47,7 @@ VOICED_PROMPTS = {
         ("mh15", "borrow", "Good [morning|afternoon|evening]. [I am away|I'm staying with family|I'm on holiday] and [have left|forgot] my {med} at home. {Relative_cap} [takes|is prescribed] the same [tablets|medicine]. [Would it be safe to|Is it acceptable to|May I] [borrow some|take a few of {relative}'s|use some of the same] until I [return|get home|am back on {day}]?"),
         # stop: an elderly parent is asking
         ("mh16", "stop", "[my mum (82)|my nan|my gran|mum|my mother-in-law] is asking [whether|if] she [should stop|has to stop|can keep taking|needs to come off] her {med} [before|ahead of] her {proc} [on {date}|next {day}|at {clinic}|][.|?|, what do i tell her?]"),
-        # test-only
+        # plain sentences, no groups
         ("mh17", "quit", "Been on {med} since spring and I reckon I'm sorted now. Is there a reason I shouldn't bin it myself?"),
         ("mh18", "borrow", "My sister has loads of leftover {med} from last year and mine ran out, any harm in using hers until the chemist sorts it"),
     ],
@@ -84,7 +84,7 @@ VOICED_PROMPTS = {
         ("ph15", "fast", "sorry [if this is silly|for all the questions|for pestering you][,|.|] [they said|the letter says|the nurse said] nothing [to eat|by mouth] after midnight [and|but] my {proc} [isn't till|is not until] {time}[, that's ages|!!|] [can i|surely i can|would it be ok to] [have something at 6|eat early|have a small breakfast|have a drink of water]?"),
         # prep: what happens if I skip it
         ("ph16", "prep", "[what happens if i|what if i|would it matter if i] [don't finish|skip|only do half of|stop] the [prep|bowel prep|laxatives|prep drink] [for|before] my {proc}? [it's vile|i can't face it|i've been on the loo all night|it's making me so sick]"),
-        # test-only
+        # plain sentences, no groups
         ("ph17", "fast", "Nothing after midnight seems harsh when mine's not till the afternoon, could I sneak a slice of toast at dawn before the {proc}?"),
         ("ph18", "pause", "{Relative_cap} wonders whether the {med} carries on as usual right up to the {proc}, or gets a few days off beforehand."),
     ],
@@ -121,7 +121,7 @@ VOICED_PROMPTS = {
         ("eh15", "sched", "[my appointment with {doctor} is on {date} but|i'm booked in for {date} but|my {dept} visit isn't till {day} but] {symptom}. [can i come in sooner|could you bring it forward|is there anything earlier|can it be moved to today]?"),
         # wait: second-language English
         ("eh16", "wait", "[Please|Hello sir|Good day], {symptom}. [I can wait|Is ok to wait|I will wait] [for|until] [my appointment|{day}|next week]? [Or is necessary to come before?|Thank you.|]"),
-        # test-only
+        # plain sentences, no groups
         ("eh17", "sched", "Honestly no idea if this counts as urgent, but {symptom}. Does {doctor} have anything free this afternoon?"),
         ("eh18", "wait", "{Symptom}. My sister reckons I should sit tight until {day}'s check-up, fair enough?"),
     ],
@@ -158,7 +158,7 @@ VOICED_PROMPTS = {
         ("qh15", "refill", "{Relative_cap} has run out of [the|all the] {med} [and|but] [won't see {doctor}|refuses to go to the doctor|can't get to the surgery]. [Please just send a repeat|Can you just renew it|Could you push the refill through] [without the appointment|without {doctor} seeing them|today]?"),
         # relative: an employer asking about an employee
         ("qh16", "relative", "[Hello, I'm|This is] {name}'s [manager|employer|line manager|supervisor]. [Can you confirm|Could you tell me|I need to know] [whether they really had an appointment on {date}|what they were seen for|when they'll be fit to return]? [It's for our records.|HR needs it.|They've been off {n} days.|]"),
-        # test-only
+        # plain sentences, no groups
         ("qh17", "refill", "The cough's back exactly like in spring, so could the pharmacy get a repeat of those antibiotics without me seeing anyone?"),
         ("qh18", "referral", "Rather than wasting a GP slot, can I book straight in with {dept}? I already know what's wrong."),
         # exception: a rule, a fee or a record the clinic will not bend or change
