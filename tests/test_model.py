@@ -216,7 +216,7 @@ def stopping(tiny, tok):
     end at different steps (untrained, `tiny` itself almost never ends)."""
     m = copy.deepcopy(tiny)
     with torch.no_grad():
-        m.transformer.wte.weight[tok.eos_token_id] = 3 * torch.randn(64, generator=torch.Generator().manual_seed(0))
+        m.transformer.wte.weight[tok.eos_token_id] = 4 * torch.randn(64, generator=torch.Generator().manual_seed(0))
     return m
 
 
