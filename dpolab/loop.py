@@ -122,6 +122,17 @@ def _batches(lengths: list[int], batch_size: int, seed: int, group: int = 50) ->
     return [batches[i] for i in torch.randperm(len(batches), generator=gen).tolist()]
 
 
+def learning_rate(step: int, config, total: int) -> float:
+    """The learning rate at 0-based `step` of `total`: a linear warm-up over `config.warmup_steps`,
+    then constant, or a cosine decay to lr / 10 at the last step (TRL/transformers:
+    "cosine_with_min_lr" with min_lr_rate 0.1)."""
+    warmup = max(1, config.warmup_steps)
+    if step < warmup or config.schedule == "constant":
+        return config.lr * min(1.0, (step + 1) / warmup)
+    progress = (step - warmup) / max(1, total - warmup)
+    return config.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
 def fit(model, lengths: list[int], make_batch: Callable, step_fn: Callable, config, *, desc: str,
          callback: Callback | None, checkpoint_dir, resume: bool, stop_after: int | None,
          progress: bool, eval_fn: Callable | None = None, eval_every: int = 0,
@@ -130,21 +141,13 @@ def fit(model, lengths: list[int], make_batch: Callable, step_fn: Callable, conf
 
     `lengths` holds each example's token count (for batching rows of similar length).
     """
+    if config.schedule not in ("cosine", "constant"):
+        raise ValueError(f"schedule must be 'cosine' or 'constant', got {config.schedule!r}")
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-    warmup = max(1, config.warmup_steps)
-
     steps_per_epoch = math.ceil(len(lengths) / config.batch_size)
     total = steps_per_epoch * config.epochs
 
-    def lr_at(step: int) -> float:  # linear warm-up, then constant or cosine down to lr / 10
-        if step < warmup or config.schedule == "constant":
-            return config.lr * min(1.0, (step + 1) / warmup)
-        progress = (step - warmup) / max(1, total - warmup)
-        return config.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
-
-    if config.schedule not in ("cosine", "constant"):
-        raise ValueError(f"schedule must be 'cosine' or 'constant', got {config.schedule!r}")
     step, history = 0, []
     if resume and has_checkpoint(checkpoint_dir):
         step, history = load_checkpoint(checkpoint_dir, model, optimizer)
@@ -170,7 +173,7 @@ def fit(model, lengths: list[int], make_batch: Callable, step_fn: Callable, conf
                 bar.close()
                 return history
             for g in optimizer.param_groups:
-                g["lr"] = lr_at(step)
+                g["lr"] = learning_rate(step, config, total)
             batch = make_batch(idx)
             loss, metrics = step_fn(batch)
             if not torch.isfinite(loss):
@@ -185,7 +188,7 @@ def fit(model, lengths: list[int], make_batch: Callable, step_fn: Callable, conf
                 torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
             optimizer.step()
             step += 1
-            record = {"step": step, "epoch": step / steps_per_epoch, "lr": lr_at(step - 1),
+            record = {"step": step, "epoch": step / steps_per_epoch, "lr": learning_rate(step - 1, config, total),
                       "loss": loss.item(), **metrics, "time": time.perf_counter() - t0}
             if eval_fn is not None and eval_every and (step % eval_every == 0 or step == total):
                 record.update(eval_fn())

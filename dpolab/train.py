@@ -53,6 +53,12 @@ class DPOConfig:
     says; at lr 1e-4 and above it lowers the chosen replies' likelihood along with the rejected
     ones, and the sampled replies fall apart into broken clauses. An NLL term on the chosen
     reply (`rpo_alpha`, RPO) keeps them whole, and lets a larger learning rate move the policy.
+
+    The learning rate and schedule, measured the same way over three batch orders (`seed` 0, 1,
+    2; pooled safe rate over the four safety categories, 640 replies each): constant 3e-4 gave
+    0.88, 0.84, 0.82 (two seeds below the series' goal of 0.85); cosine down to lr / 10 from 3e-4
+    gave 0.85, 0.86, 0.84, from 6e-4 0.88, 0.87, 0.89, from 1e-3 0.87, 0.84, 0.85. A cosine
+    decay ends the epoch on small steps, so the last batches' order matters less.
     """
 
     beta: float = 0.1
@@ -67,11 +73,11 @@ class DPOConfig:
     rpo_alpha: float = 4.0
     # SimPO's target margin gamma (loss_type="simpo"; TRL's CPOConfig calls it simpo_gamma too).
     simpo_gamma: float = 0.5
-    lr: float = 3e-4
+    lr: float = 6e-4
     epochs: int = 1
     batch_size: int = 16
     warmup_steps: int = 10
-    schedule: str = "constant"
+    schedule: str = "cosine"
     weight_decay: float = 0.0
     grad_clip: float = 1.0
     max_length: int | None = None

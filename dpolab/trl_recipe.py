@@ -17,12 +17,13 @@ devices; the series' batch (16 pairs) is then split over them, so the update sta
     lr, epochs                       learning_rate, num_train_epochs
     batch_size                       per_device_train_batch_size x processes x gradient_accumulation_steps
     warmup_steps, grad_clip,         warmup_steps, max_grad_norm, weight_decay,
-    weight_decay, schedule           lr_scheduler_type ("constant" -> "constant_with_warmup")
+    weight_decay, schedule           lr_scheduler_type: "constant" -> "constant_with_warmup",
+                                     "cosine" (down to lr / 10) -> "cosine_with_min_lr", min_lr_rate 0.1
     precomputed reference log-probs  precompute_ref_log_probs=True (one model in memory, not two)
     dropout off in both models       disable_dropout=True
 
 TRL's own DPOConfig defaults to bf16, gradient checkpointing and a learning rate of 1e-6; `trl_args`
-keeps the series' settings instead (fp32, no checkpointing, 3e-4, right for a 1M-parameter model
+keeps the series' settings instead (fp32, no checkpointing, 6e-4, right for a 1M-parameter model
 trained from scratch). For real models pass --bf16, --gradient-checkpointing and a learning rate of
 5e-7 to 5e-6 (full fine-tuning; LoRA adapters take larger ones).
 """
@@ -65,13 +66,15 @@ def trl_args(config: DPOConfig, out_dir, *, processes: int = 1, grad_accum: int 
     if config.rpo_alpha:
         losses.append("sft")
         weights.append(config.rpo_alpha)
-    schedule = {"constant": "constant_with_warmup"}.get(config.schedule, config.schedule)
+    schedule = {"constant": "constant_with_warmup", "cosine": "cosine_with_min_lr"}[config.schedule]
+    schedule_kwargs = {"min_lr_rate": 0.1} if config.schedule == "cosine" else {}
     return TRLConfig(
         output_dir=str(out_dir), beta=config.beta, loss_type=losses, loss_weights=weights,
         label_smoothing=config.label_smoothing, learning_rate=config.lr,
         num_train_epochs=config.epochs, max_steps=max_steps, per_device_train_batch_size=per_device,
         gradient_accumulation_steps=grad_accum, warmup_steps=config.warmup_steps,
-        lr_scheduler_type=schedule, weight_decay=config.weight_decay, max_grad_norm=config.grad_clip,
+        lr_scheduler_type=schedule, lr_scheduler_kwargs=schedule_kwargs,
+        weight_decay=config.weight_decay, max_grad_norm=config.grad_clip,
         max_length=config.max_length, seed=config.seed, data_seed=config.seed,
         precompute_ref_log_probs=True, disable_dropout=True, bf16=bf16,
         gradient_checkpointing=gradient_checkpointing, logging_steps=1, save_strategy="no",

@@ -251,7 +251,22 @@ def test_resume_equals_an_uninterrupted_run(tok, pairs, held_out, tmp_path):
     assert [r["step"] for r in h_res] == [r["step"] for r in h_full]
     assert h_res[-1]["loss"] == pytest.approx(h_full[-1]["loss"], abs=1e-6)
     state = json.loads((T.latest_checkpoint(tmp_path) / "trainer_state.json").read_text())
-    assert state["step"] == 12 and state["param_groups"][0]["lr"] == cfg.lr
+    assert state["step"] == 12 and state["param_groups"][0]["lr"] == loop.learning_rate(11, cfg, 12)  # the last step's
+
+
+def test_learning_rate_warms_up_then_holds_or_decays_to_a_tenth():
+    total, cos, const = 174, T.DPOConfig(schedule="cosine"), T.DPOConfig(schedule="constant")
+    lr = [loop.learning_rate(s, cos, total) for s in range(total)]
+    assert lr[0] == pytest.approx(cos.lr / cos.warmup_steps) and lr[cos.warmup_steps - 1] == cos.lr
+    after = lr[cos.warmup_steps:]
+    assert after[0] == cos.lr and all(a > b for a, b in zip(after, after[1:]))  # falls at every step
+    assert after[-1] == pytest.approx(cos.lr / 10, rel=1e-2)  # to lr / 10 as progress reaches 1
+    half = cos.warmup_steps + (total - cos.warmup_steps) // 2  # halfway: the mean of lr and lr / 10
+    assert loop.learning_rate(half, cos, total) == pytest.approx(0.55 * cos.lr)
+    assert {loop.learning_rate(s, const, total) for s in range(const.warmup_steps - 1, total)} == {const.lr}
+    with pytest.raises(ValueError, match="schedule must be"):
+        loop.fit(None, [1], None, None, T.DPOConfig(schedule="linear"), desc="x", callback=None,
+                 checkpoint_dir=None, resume=False, stop_after=None, progress=False)
 
 
 def test_sft_resume_restores_dropout_rng(tok, tmp_path):

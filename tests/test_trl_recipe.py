@@ -95,9 +95,11 @@ def test_an_exported_folder_is_read_by_trl_unchanged(tiny_lm_dir, tmp_path):
 def test_recipe_maps_the_series_settings():
     args = trl_args(DPOConfig(), "unused", processes=2)
     assert args.loss_type == ["sigmoid", "sft"] and args.loss_weights == [1.0, 4.0]
-    assert (args.beta, args.learning_rate, args.per_device_train_batch_size) == (0.1, 3e-4, 8)
+    series = DPOConfig()
+    assert (args.beta, args.learning_rate, args.per_device_train_batch_size) == (series.beta, series.lr, 8)
     assert args.precompute_ref_log_probs and args.disable_dropout and args.max_grad_norm == 1.0
-    assert args.lr_scheduler_type == "constant_with_warmup" and args.warmup_steps == 10
+    assert args.warmup_steps == series.warmup_steps == 10
+    assert trl_args(DPOConfig(schedule="constant"), "unused").lr_scheduler_type == "constant_with_warmup"
     assert trl_args(DPOConfig(rpo_alpha=0.0, loss_type="ipo"), "unused").loss_type == ["ipo"]
     with pytest.raises(ValueError, match="does not split evenly over 3 process"):
         trl_args(DPOConfig(), "unused", processes=3)
@@ -141,3 +143,27 @@ def test_the_real_model_on_trl_scores_as_dpolab_does(tmp_path):
     assert torch.allclose(torch.tensor(theirs["ref_rejected_logps"]), l, rtol=1e-4, atol=1e-3)
     first = [h for h in trainer.state.log_history if "loss" in h][0]
     assert first["loss"] == pytest.approx(0.693147, abs=1e-5)
+
+
+@pytest.mark.parametrize("schedule", ["cosine", "constant"])
+def test_trl_schedule_follows_the_series_after_warm_up(schedule):
+    """transformers' scheduler, built from `trl_args`, gives dpolab's learning rate at every step
+    after the warm-up (during it TRL ramps from 0 at step 0, dpolab from lr / warmup: one step apart)."""
+    from transformers import get_scheduler
+
+    from dpolab.loop import learning_rate
+
+    config, total = DPOConfig(schedule=schedule), 174
+    args = trl_args(config, "unused")
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=config.lr)
+    sched = get_scheduler(args.lr_scheduler_type, opt, num_warmup_steps=args.warmup_steps,
+                          num_training_steps=total, scheduler_specific_kwargs=args.lr_scheduler_kwargs)
+    theirs = []
+    for _ in range(total):
+        theirs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    ours = [learning_rate(s, config, total) for s in range(total)]
+    after = slice(config.warmup_steps, total)
+    assert theirs[after] == pytest.approx(ours[after], rel=1e-9)
+    assert ours[-1] == pytest.approx(config.lr * (0.1 if schedule == "cosine" else 1.0), rel=1e-2)
