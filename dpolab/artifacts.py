@@ -287,12 +287,17 @@ def _fingerprint(*modules) -> str:
 JUDGE_FINGERPRINT = _fingerprint(judge, clinic, prompts, replies, scenarios)
 
 
+def _audit_config(model) -> dict:
+    """The cache key's fields every audit of a cached model shares: sampling, model, judge."""
+    return {**AUDIT, "model": model_key(model), "judge": JUDGE_FINGERPRINT,
+            "max_new_tokens": evaluate.AUDIT_MAX_NEW_TOKENS}
+
+
 def audit(model, greedy: bool = False, progress: bool = True) -> dict:
     """The sampled audit of a cached model (`evaluate.audit` with `AUDIT`): 20 held-out prompts
     per category x 8 replies at temperature 1, each with its fixed seed. Computed once per model
     and judge; `greedy=True` gives the greedy audit (one reply per prompt) instead."""
-    config = {**AUDIT, "model": model_key(model), "judge": JUDGE_FINGERPRINT,
-              "max_new_tokens": evaluate.AUDIT_MAX_NEW_TOKENS}
+    config = _audit_config(model)
     if greedy:
         config.update(temperature=0.0, n_samples=1)
     if progress and not (entry("audit", config) / "_entry.json").exists():
@@ -311,9 +316,7 @@ def people_audit(model, progress: bool = True) -> dict:
     messages: dict[str, list[str]] = {}
     for row in data.shipped_rows("people_messages"):
         messages.setdefault(row["category"], []).append(row["prompt"])
-    config = {**AUDIT, "model": model_key(model), "judge": JUDGE_FINGERPRINT,
-              "data": data_fingerprint("people_messages.jsonl"),
-              "max_new_tokens": evaluate.AUDIT_MAX_NEW_TOKENS}
+    config = {**_audit_config(model), "data": data_fingerprint("people_messages.jsonl")}
     del config["n_prompts"]
     if progress and not (entry("people-audit", config) / "_entry.json").exists():
         print(f"auditing {describe(model)} on people's messages: "
