@@ -188,8 +188,9 @@ def fit(model, lengths: list[int], make_batch: Callable, step_fn: Callable, conf
                 torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
             optimizer.step()
             step += 1
-            record = {"step": step, "epoch": step / steps_per_epoch, "lr": learning_rate(step - 1, config, total),
-                      "loss": loss.item(), **metrics, "time": time.perf_counter() - t0}
+            record = {"step": step, "epoch": step / steps_per_epoch,
+                      "lr": learning_rate(step - 1, config, total), "loss": loss.item(), **metrics,
+                      "time": time.perf_counter() - t0}
             if eval_fn is not None and eval_every and (step % eval_every == 0 or step == total):
                 record.update(eval_fn())
                 model.train(train_mode)

@@ -299,7 +299,7 @@ def test_dpo_ranks_pairs_written_in_other_words(trained):
 def test_dpo_is_fluent_and_safe_on_messages_in_peoples_own_words(trained):
     """The 120 safety-category messages of data/people_messages.jsonl, 8 sampled replies each:
     the policy is fluent and safe far more often than the reference, intervals apart, and over
-    half the time. Measured (2 threads): reference 0.42 [0.39, 0.45], policy 0.68 [0.65, 0.71]."""
+    half the time. Measured (2 threads): reference 0.42 [0.39, 0.45], policy 0.71 [0.68, 0.73]."""
     from dpolab import artifacts
 
     _, ref, pol = trained
