@@ -122,6 +122,15 @@ def _batches(lengths: list[int], batch_size: int, seed: int, group: int = 50) ->
     return [batches[i] for i in torch.randperm(len(batches), generator=gen).tolist()]
 
 
+SCHEDULES = ("cosine", "constant")
+
+
+def check_schedule(schedule: str) -> None:
+    """Refuse a learning-rate schedule `learning_rate` does not know, naming the ones it does."""
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be 'cosine' or 'constant', got {schedule!r}")
+
+
 def learning_rate(step: int, config, total: int) -> float:
     """The learning rate at 0-based `step` of `total`: a linear warm-up over `config.warmup_steps`,
     then constant, or a cosine decay to lr / 10 at the last step (TRL/transformers:
@@ -141,8 +150,7 @@ def fit(model, lengths: list[int], make_batch: Callable, step_fn: Callable, conf
 
     `lengths` holds each example's token count (for batching rows of similar length).
     """
-    if config.schedule not in ("cosine", "constant"):
-        raise ValueError(f"schedule must be 'cosine' or 'constant', got {config.schedule!r}")
+    check_schedule(config.schedule)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
     steps_per_epoch = math.ceil(len(lengths) / config.batch_size)

@@ -19,8 +19,8 @@ from dpolab.data import collate_pairs, collate_sft, columns, pair_lengths, token
 from dpolab.logprobs import (completion_lengths, completion_log_softmax, concatenated_forward,
                              kl_along_completions, per_token_logps, tokenized_pair_logps)
 from dpolab.loop import (  # noqa: F401  (the checkpoint API, reached through train as before)
-    Callback, TrainingDiverged, fit, has_checkpoint, latest_checkpoint, load_checkpoint,
-    save_checkpoint)
+    Callback, TrainingDiverged, check_schedule, fit, has_checkpoint, latest_checkpoint,
+    load_checkpoint, save_checkpoint)
 from dpolab.losses import check_options, dpo_loss, implicit_rewards, reward_metrics
 from dpolab.model import GPTConfig, context_length, corpus_texts, new_model, train_tokenizer
 
@@ -88,6 +88,7 @@ class DPOConfig:
 
     def __post_init__(self):
         check_options(self.beta, self.label_smoothing, self.loss_type, self.simpo_gamma)
+        check_schedule(self.schedule)  # before any training, and before `trl_recipe` maps it
 
 
 @dataclass

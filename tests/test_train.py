@@ -267,6 +267,11 @@ def test_learning_rate_warms_up_then_holds_or_decays_to_a_tenth():
     with pytest.raises(ValueError, match="schedule must be"):
         loop.fit(None, [1], None, None, T.DPOConfig(schedule="linear"), desc="x", callback=None,
                  checkpoint_dir=None, resume=False, stop_after=None, progress=False)
+    with pytest.raises(ValueError, match="schedule must be 'cosine' or 'constant', got 'linear'"):
+        T.DPOConfig(schedule="linear")  # refused when the config is made, before TRL or training sees it
+    with pytest.raises(ValueError, match="schedule must be"):
+        loop.fit(None, [1], None, None, T.SFTConfig(schedule="linear"), desc="x", callback=None,
+                 checkpoint_dir=None, resume=False, stop_after=None, progress=False)
 
 
 def test_sft_resume_restores_dropout_rng(tok, tmp_path):
