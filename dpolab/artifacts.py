@@ -22,17 +22,17 @@ import torch
 from safetensors.torch import load_file, save_file
 from transformers import AutoModelForSequenceClassification
 
-from dpolab import clinic, data, evaluate, judge, prompts, replies, scenarios
+from dpolab import clinic, data, evaluate, judge, prompts, replies, scenarios, voices
 from dpolab.cache import (BUILT, cache_dir, cached, cached_json, clear, data_fingerprint,  # noqa: F401
                           entry, key)
 from dpolab.report import describe
 from dpolab.data import columns, tokenize_pairs
 from dpolab.logprobs import pair_logps, tokenized_pair_logps
-from dpolab.model import (context_length, corpus_texts, load_model, load_tokenizer, new_model,
-                          no_progress_bars, preset, save, train_tokenizer)
+from dpolab.model import (VOCAB_SIZE, context_length, corpus_texts, load_model, load_tokenizer,
+                          new_model, no_progress_bars, preset, save, train_tokenizer)
 from dpolab.train import DPOConfig, RMConfig, SFTConfig, train_dpo, train_reward_model, train_sft
 
-TOKENIZER_VOCAB = 4096
+TOKENIZER_VOCAB = VOCAB_SIZE  # the series' tokenizer (`model.VOCAB_SIZE`), shared with the CLI
 
 
 
@@ -282,9 +282,12 @@ def _fingerprint(*modules) -> str:
     return h.hexdigest()[:16]
 
 
-# sha256 of the judge's rules and the clinic's texts, read once when this module is imported (so
-# a running process keys its audits by the rules it actually runs): a changed rule re-audits.
-JUDGE_FINGERPRINT = _fingerprint(judge, clinic, prompts, replies, scenarios)
+# The modules an audit's prompts and labels come from: the judge's rules, the clinic's texts, and
+# the grammars of the held-out messages (`voices` adds to `prompts` and wraps `scenarios`).
+JUDGE_MODULES = (judge, clinic, prompts, replies, scenarios, voices)
+# sha256 of those files, read once when this module is imported (so a running process keys its
+# audits by the rules it actually runs): a changed rule or phrasing re-audits.
+JUDGE_FINGERPRINT = _fingerprint(*JUDGE_MODULES)
 
 
 def _audit_config(model) -> dict:

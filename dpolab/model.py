@@ -40,11 +40,17 @@ class ModelNotFoundError(OSError):
 # Tokenizer
 
 
-def train_tokenizer(texts: Iterable[str], vocab_size: int = 1024) -> GPT2TokenizerFast:
+# The series' vocabulary: 4,096 byte-level BPE tokens, enough to keep the clinic's medicine,
+# procedure and department names whole (with 1,024 rare names split into fragments the model then
+# garbled). The notebooks' reference and `python -m dpolab sft` both train this one.
+VOCAB_SIZE = 4096
+
+
+def train_tokenizer(texts: Iterable[str], vocab_size: int = VOCAB_SIZE) -> GPT2TokenizerFast:
     """Train a byte-level BPE tokenizer on `texts`, with `<|endoftext|>` as EOS and pad.
 
     Byte-level means every string can be encoded (no unknown tokens); a corpus made of a few
-    templates saturates the vocabulary well below 1024 merges, so the result is often smaller.
+    templates may saturate the vocabulary below `vocab_size` merges, so the result can be smaller.
 
     Returns:
         A `GPT2TokenizerFast` (identical ids to the raw `tokenizers` object) that saves with

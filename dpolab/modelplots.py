@@ -155,7 +155,7 @@ def dpo_history(history: list, total_steps: int | None = None, rpo_alpha: float 
         axes[0].plot(x, term, color=OPT_COLOR, lw=2, label="DPO term")
         axes[0].plot(x, anchor, color="tab:brown", lw=2, label="anchor")
         # head-room above the curves and log 2, where the legend cannot cover them
-        axes[0].set_ylim(0, 1.5 * max(np.log(2), term.max(), anchor.max()))
+        axes[0].set_ylim(0, 1.75 * max(np.log(2), term.max(), anchor.max()))
         axes[0].legend(loc="upper right", ncol=2, frameon=False, handlelength=1.2, columnspacing=1.0)
     elif len(x):
         axes[0].plot(x, smooth("loss"), color=OPT_COLOR, lw=2)

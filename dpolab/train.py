@@ -22,7 +22,8 @@ from dpolab.loop import (  # noqa: F401  (the checkpoint API, reached through tr
     Callback, TrainingDiverged, check_schedule, fit, has_checkpoint, latest_checkpoint,
     load_checkpoint, save_checkpoint)
 from dpolab.losses import check_options, dpo_loss, implicit_rewards, reward_metrics
-from dpolab.model import GPTConfig, context_length, corpus_texts, new_model, train_tokenizer
+from dpolab.model import (VOCAB_SIZE, GPTConfig, context_length, corpus_texts, new_model,
+                          train_tokenizer)
 
 @dataclass
 class SFTConfig:
@@ -153,7 +154,7 @@ def train_sft(model, tokenizer, data, config: SFTConfig | None = None, *,
 
 
 def build_sft_model(rows, gpt: GPTConfig | str = "gpt-tiny", config: SFTConfig | None = None,
-                    tokenizer=None, vocab_size: int = 1024, **kwargs):
+                    tokenizer=None, vocab_size: int = VOCAB_SIZE, **kwargs):
     """Tokenizer (trained on `rows` unless given) + fresh GPT-2 + SFT; returns (model, tokenizer, history)."""
     config = config or SFTConfig()
     if tokenizer is None:
