@@ -116,7 +116,10 @@ def _add_training_commands(sub) -> None:
     p = sub.add_parser("dpo", help="train a policy with DPO from a reference model")
     p.add_argument("--reference", default="runs/sft", help="reference model folder (default: runs/sft)")
     p.add_argument("--out", default="runs/dpo", help="output folder (default: runs/dpo)")
-    p.add_argument("--pairs", default=None, help=_PAIRS_HELP.format("training", "train"))
+    p.add_argument("--pairs", default=None, help="training pairs: JSON lines or a `datasets` folder, in "
+                   "the series' or TRL's preference format (default: what the notebooks' policy trains "
+                   "on, data/train_pairs.jsonl and then data/people_pairs.jsonl, whose chosen replies "
+                   "the NLL term leaves out)")
     p.add_argument("--eval-pairs", default=None, help=_PAIRS_HELP.format("held-out", "test"))
     _dpo_options(p, dpo, LOSS_TYPES)
     p.add_argument("--reference-free", action="store_true")
@@ -231,13 +234,17 @@ def _cmd_dpo(args) -> int:
     from dpolab.train import train_dpo
 
     config = _dpo_config(args)
-    pairs = _pairs_or(args.pairs, data.train_pairs)  # bad data fails before any model loads
+    if args.pairs:  # bad data fails before any model loads
+        pairs, anchored = data.load_pairs(args.pairs), None
+    else:  # the notebooks' default policy: template pairs, then people's words (no NLL on those)
+        from dpolab.artifacts import training_pairs
+        pairs, anchored = training_pairs()
     eval_pairs = _pairs_or(args.eval_pairs, data.test_pairs)
     tok = load_tokenizer(args.reference)
     policy, reference = load_model(args.reference), load_model(args.reference)
     out = Path(args.out)
     t0 = time.perf_counter()
-    history = train_dpo(policy, reference, tok, pairs, config, eval_pairs=eval_pairs,
+    history = train_dpo(policy, reference, tok, pairs, config, eval_pairs=eval_pairs, anchored=anchored,
                         checkpoint_dir=out.parent / f"{out.name}.checkpoints", resume=args.resume)
     save(policy, tok, out)
     (out / "history.json").write_text(json.dumps(history))

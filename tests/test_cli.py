@@ -63,6 +63,29 @@ def test_sft_dpo_rm_evaluate(files, capsys):
     assert same["rewards/accuracies"] == result["rewards/accuracies"] and same["kl"] == result["kl"]
 
 
+def test_dpo_without_pairs_trains_what_the_notebooks_policy_trains_on(files, tmp_path, monkeypatch):
+    # no --pairs: the template pairs, then the pairs in people's words, the NLL anchor on the
+    # templates alone, exactly `artifacts.training_pairs` (what `artifacts.policy` trains on)
+    import dpolab.train
+    from dpolab import artifacts
+
+    assert main(["sft", "--out", str(tmp_path / "sft"), "--corpus", str(files / "sft.jsonl"),
+                 "--epochs", "1"]) == 0
+    seen = {}
+
+    def record(policy, reference, tok, pairs, config, **kw):
+        seen.update(pairs=pairs, anchored=kw["anchored"])
+        return [{"step": 0}]
+
+    monkeypatch.setattr(dpolab.train, "train_dpo", record)
+    assert main(["dpo", "--reference", str(tmp_path / "sft"), "--out", str(tmp_path / "dpo"),
+                 "--eval-pairs", str(files / "test.jsonl")]) == 0
+    rows, anchored = artifacts.training_pairs()
+    n_template, n_people = len(artifacts.train_rows()), len(artifacts.people_rows())
+    assert (seen["pairs"], seen["anchored"]) == (rows, anchored)
+    assert len(rows) == n_template + n_people and sum(anchored) == n_template and n_people > 0
+
+
 def test_export_writes_a_folder_trl_reads(tmp_path, capsys):
     import datasets
 
