@@ -128,7 +128,7 @@ SCHEDULES = ("cosine", "constant")
 def check_schedule(schedule: str) -> None:
     """Refuse a learning-rate schedule `learning_rate` does not know, naming the ones it does."""
     if schedule not in SCHEDULES:
-        raise ValueError(f"schedule must be 'cosine' or 'constant', got {schedule!r}")
+        raise ValueError(f"schedule must be {' or '.join(map(repr, SCHEDULES))}, got {schedule!r}")
 
 
 def learning_rate(step: int, config, total: int) -> float:
