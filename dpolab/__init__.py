@@ -1,12 +1,14 @@
 """dpolab: Direct Preference Optimization, taught from Bradley-Terry to a small GPT-2.
 
-Modules, in the one direction data flows (a module imports only those above it):
-clinic, prompts, replies, scenarios, judge, data, losses, bradley_terry, bandit, atomic, model,
-logprobs, loop, train, evaluate, artifacts, report, plots, modelplots, rewardplots, widgets,
-figcheck, exercises, runtime, cli.
+Modules, in the one direction data flows (on import a module imports only modules listed before
+it; a few import later ones inside a function, where they are used):
+runtime, atomic, cache, clinic, replies, voices, prompts, scenarios, judge, cards, data, formats,
+labels, classroom, losses, bradley_terry, bandit, tabular, exercises, model, generation, logprobs,
+loop, train, trl_recipe, evaluate, report, artifacts, labelpolicy, rlhf, realmodel, plots,
+modelplots, rewardplots, figcheck, widgets, labelwidget, cli.
 
 `losses` holds pure tensor functions and imports nothing from the package, so it sits above the
-toy worlds: the bandit trains its tabular policy with the same `dpo_loss` the GPT-2 uses.
+toy worlds: `tabular` trains the bandit's policy with the same `dpo_loss` the GPT-2 uses.
 """
 
 import os as _os

@@ -13,7 +13,6 @@ the package version and a fingerprint of the data it was built from, so a change
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, fields
 from pathlib import Path
@@ -24,10 +23,10 @@ from transformers import AutoModelForSequenceClassification
 
 from dpolab import clinic, data, evaluate, judge, prompts, replies, scenarios, voices
 from dpolab.cache import (BUILT, cache_dir, cached, cached_json, clear, data_fingerprint,  # noqa: F401
-                          entry, key)
+                          entry, key, source_fingerprint)
 from dpolab.report import describe
 from dpolab.data import columns, tokenize_pairs
-from dpolab.logprobs import pair_logps, tokenized_pair_logps
+from dpolab.logprobs import pair_logps, response_logps, tokenized_pair_logps
 from dpolab.model import (VOCAB_SIZE, context_length, corpus_texts, load_model, load_tokenizer,
                           new_model, no_progress_bars, preset, save, train_tokenizer)
 from dpolab.train import DPOConfig, RMConfig, SFTConfig, train_dpo, train_reward_model, train_sft
@@ -275,19 +274,12 @@ def model_key(model) -> str:
     return path.parent.name
 
 
-def _fingerprint(*modules) -> str:
-    h = hashlib.sha256()
-    for module in modules:
-        h.update(Path(module.__file__).read_bytes())
-    return h.hexdigest()[:16]
-
-
 # The modules an audit's prompts and labels come from: the judge's rules, the clinic's texts, and
 # the grammars of the held-out messages (`voices` adds to `prompts` and wraps `scenarios`).
 JUDGE_MODULES = (judge, clinic, prompts, replies, scenarios, voices)
 # sha256 of those files, read once when this module is imported (so a running process keys its
 # audits by the rules it actually runs): a changed rule or phrasing re-audits.
-JUDGE_FINGERPRINT = _fingerprint(*JUDGE_MODULES)
+JUDGE_FINGERPRINT = source_fingerprint(*JUDGE_MODULES)
 
 
 def _audit_config(model) -> dict:
@@ -329,16 +321,41 @@ def people_audit(model, progress: bool = True) -> dict:
         n_samples=AUDIT["n_samples"], seed=AUDIT["seed"], batch_size=AUDIT_BATCH))
 
 
-def heldout_logps(model) -> tuple[torch.Tensor, torch.Tensor]:
-    """log pi(y|x) of each test pair's chosen and rejected reply under a cached model: two (N,)
-    tensors, exactly what `logprobs.pair_logps` returns for `test_rows()`; computed once."""
+HELDOUT_SPLITS = ("test_pairs", "other_words_pairs")   # shipped pairs no model trains on (data card)
+
+
+def heldout_logps(model, split: str = "test_pairs") -> tuple[torch.Tensor, torch.Tensor]:
+    """log pi(y|x) of each pair's chosen and rejected reply under a cached model, for the test
+    split or the pairs in other words (`HELDOUT_SPLITS`): two (N,) tensors, exactly what
+    `logprobs.pair_logps` returns for `data.shipped_rows(split)`; computed once."""
+    if split not in HELDOUT_SPLITS:
+        raise ValueError(f"split {split!r}: the held-out pairs are {', '.join(HELDOUT_SPLITS)}")
+
     def build(d: Path):
         w, l = pair_logps(model, load_tokenizer(model.name_or_path),
-                          *columns(test_rows(), "prompt", "chosen", "rejected"))
+                          *columns(data.shipped_rows(split), "prompt", "chosen", "rejected"))
         save_file({"chosen": w.contiguous(), "rejected": l.contiguous()}, str(d / "logps.safetensors"))
     t = load_file(str(cached("heldout-logps", {"model": model_key(model), "data": data_fingerprint(
-        "test_pairs.jsonl")}, build) / "logps.safetensors"))
+        f"{split}.jsonl")}, build) / "logps.safetensors"))
     return t["chosen"], t["rejected"]
+
+
+def heldout_token_logps(model, split: str = "test_pairs", column: str = "chosen") -> torch.Tensor:
+    """log pi of every completion token (the reply's tokens, then EOS) of the `column` reply
+    ("chosen" or "rejected") of each pair of a held-out split (`HELDOUT_SPLITS`), one row after
+    another: a flat (T,) float64 tensor of the values `logprobs.response_logps(..., per_token=True)`
+    gives; computed once."""
+    if split not in HELDOUT_SPLITS or column not in ("chosen", "rejected"):
+        raise ValueError(f"split {split!r}, column {column!r}: the held-out pairs are "
+                         f"{', '.join(HELDOUT_SPLITS)}, each with a 'chosen' and a 'rejected' reply")
+
+    def build(d: Path):
+        prompts, replies_ = columns(data.shipped_rows(split), "prompt", column)
+        scored = response_logps(model, load_tokenizer(model.name_or_path), prompts, replies_, per_token=True)
+        flat = torch.tensor([lp for row in scored for _, lp in row], dtype=torch.float32)  # float32 values
+        save_file({"logps": flat}, str(d / "logps.safetensors"))
+    config = {"model": model_key(model), "column": column, "data": data_fingerprint(f"{split}.jsonl")}
+    return load_file(str(cached("heldout-token-logps", config, build) / "logps.safetensors"))["logps"].double()
 
 
 def heldout_wins(model) -> torch.Tensor:

@@ -13,7 +13,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 try:
@@ -77,10 +77,11 @@ def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def build_lock(lock_file: Path, what: str) -> Iterator[None]:
+def build_lock(lock_file: Path, what: str | Callable[[], str]) -> Iterator[None]:
     """Hold an exclusive lock on `lock_file` for the block; a second process asking for the same
-    lock meanwhile waits (saying so, with `what`), then runs its block. The operating system
-    releases the lock when its holder exits, also when it crashes, so a dead builder blocks no one.
+    lock meanwhile waits (saying so, with `what`, or with what `what()` returns), then runs its
+    block. The operating system releases the lock when its holder exits, also when it crashes, so a
+    dead builder blocks no one.
     """
     if fcntl is None:
         yield
@@ -90,7 +91,7 @@ def build_lock(lock_file: Path, what: str) -> Iterator[None]:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            print(f"waiting: another process is building {what}", flush=True)
+            print(f"waiting: another process is building {what() if callable(what) else what}", flush=True)
             fcntl.flock(f, fcntl.LOCK_EX)
         try:
             yield

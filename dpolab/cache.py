@@ -44,6 +44,15 @@ def data_fingerprint(*names: str) -> str:
     return h.hexdigest()[:16]
 
 
+def source_fingerprint(*modules) -> str:
+    """sha256 (16 hex digits) of the source files of the given modules, so that an entry computed
+    by code that has since changed is built again."""
+    h = hashlib.sha256()
+    for module in modules:
+        h.update(Path(module.__file__).read_bytes())
+    return h.hexdigest()[:16]
+
+
 def key(name: str, config: dict) -> str:
     """The cache key: sha256 of name, config (as sorted JSON) and package version, 16 hex digits."""
     blob = json.dumps({"name": name, "config": config, "version": dpolab.__version__},
@@ -68,11 +77,12 @@ def cached(name: str, config: dict, build_fn: Callable[[Path], None]) -> Path:
     final = entry(name, config)
     if (final / "_entry.json").exists():
         return final
-    from dpolab.report import describe_entry
+    def what() -> str:   # said only while waiting (`report` pulls in transformers)
+        from dpolab.report import describe_entry
+        return f"{describe_entry(name, config)} [{final.name}]"
 
     # one builder per entry: a process that wants it meanwhile waits, then finds it built
-    with build_lock(cache_dir() / ".locks" / f"{name}-{final.name}",
-                    f"{describe_entry(name, config)} [{final.name}]"):
+    with build_lock(cache_dir() / ".locks" / f"{name}-{final.name}", what):
         if (final / "_entry.json").exists():
             return final
         tmp = temp_dir_beside(final)

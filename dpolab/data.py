@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import random
+from collections import Counter
 from pathlib import Path
+
+import numpy as np
 
 PROMPT_TEMPLATE = "Patient: {prompt}\nAssistant:\n"
 # What a chat model is told before the patient's message (models without a chat template, such
@@ -304,3 +308,37 @@ def split(rows: list, test_fraction: float, seed: int = 0) -> tuple[list, list]:
     random.Random(seed).shuffle(order)
     n_test = round(test_fraction * len(rows))
     return [rows[i] for i in order[n_test:]], [rows[i] for i in order[:n_test]]
+
+
+def most_similar(texts: list[str], others: list[str], floor: float = 0.75) -> tuple[float, str, str] | None:
+    """The most alike pair (a of `texts`, b of `others`) by `difflib.SequenceMatcher(None, a, b).ratio()`,
+    as (ratio, a, b), among the pairs whose `quick_ratio` exceeds `floor`; None if none does.
+
+    `quick_ratio` (2 x the characters a and b share, counted as multisets, over len(a) + len(b)) is
+    an upper bound of `ratio`; it is computed for every pair at once from the (len(texts), C) and
+    (len(others), C) character counts, and `ratio` in falling order of that bound until the bound
+    drops below the best ratio found. The answer, ties included, is that of trying every pair with
+    difflib, which takes seconds for a few hundred texts.
+    """
+    chars = {c: i for i, c in enumerate(sorted(set("".join(texts) + "".join(others))))}
+
+    def counts(strings: list[str]) -> np.ndarray:
+        out = np.zeros((len(strings), len(chars)), dtype=np.int64)
+        for row, s in enumerate(strings):
+            for c, n in Counter(s).items():
+                out[row, chars[c]] = n
+        return out
+
+    a, b = counts(texts), counts(others)
+    shared = np.stack([np.minimum(row, b).sum(axis=1) for row in a]) if texts else np.zeros((0, len(others)))
+    total = np.add.outer([len(s) for s in texts], [len(s) for s in others])
+    quick = np.where(total > 0, 2.0 * shared / np.maximum(total, 1), 1.0)  # difflib's 1.0 for two empty texts
+    best = None
+    rows, cols = np.nonzero(quick > floor)
+    for k in np.argsort(-quick[rows, cols], kind="stable"):   # highest bound first
+        i, j = rows[k], cols[k]
+        if best is not None and quick[i, j] < best[0]:
+            break                                             # no later pair can beat (or tie) it
+        found = (difflib.SequenceMatcher(None, texts[i], others[j]).ratio(), texts[i], others[j])
+        best = found if best is None else max(best, found)
+    return best

@@ -9,6 +9,9 @@ training takes Adam steps on pairs drawn once, as a dataset would be.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,7 +58,7 @@ def train_tabular(bandit: Bandit, beta: float, loss_type: str = "sigmoid", mode:
                   steps: int = 2000, lr: float = 0.05, sampler: str = "reference",
                   temperature: float = 1.0, n_pairs: int = 2000, batch_size: int = 256,
                   label_smoothing: float = 0.0, reference_free: bool = False, seed: int = 0,
-                  record_every: int = 10, init: str = "reference") -> TrainResult:
+                  record_every: int = 10, init: str = "reference", cache: bool = False) -> TrainResult:
     """Train a tabular policy (one logit per prompt and reply) with DPO, IPO, hinge or "unweighted".
 
     Args:
@@ -72,9 +75,24 @@ def train_tabular(bandit: Bandit, beta: float, loss_type: str = "sigmoid", mode:
             minibatches of batch_size pairs.
         init: "reference" starts the policy at pi_ref (the usual start, loss = log 2),
             "uniform" at zero logits.
+        cache: keep the result in the dpolab cache (`dpolab.cache`), keyed by the world, these
+            arguments and the source of this module, `bandit` and `losses`, so that a notebook run
+            again reads it instead of training (the same numbers: JSON keeps every float64).
     Returns:
         a `TrainResult` (history every record_every steps and at the end).
     """
+    args = dict(beta=beta, loss_type=loss_type, mode=mode, steps=steps, lr=lr, sampler=sampler,
+                temperature=temperature, n_pairs=n_pairs, batch_size=batch_size,
+                label_smoothing=label_smoothing, reference_free=reference_free, seed=seed,
+                record_every=record_every, init=init)
+    if cache:
+        from dpolab import bandit as bandit_module, losses
+        from dpolab.cache import cached_json, source_fingerprint
+        config = {**args, "world": _world_key(bandit),
+                  "code": source_fingerprint(sys.modules[__name__], bandit_module, losses)}
+        kept = cached_json("tabular", config, lambda: {
+            k: v.tolist() for k, v in vars(train_tabular(bandit, **args)).items() if k != "beta"})
+        return TrainResult(**{k: np.array(v) for k, v in kept.items()}, beta=beta)
     # The tensors here hold ten numbers: one thread is fastest, and on a busy machine extra
     # intra-op threads only spin (measured 10x slower with 2 threads under load).
     threads = torch.get_num_threads()
@@ -85,6 +103,13 @@ def train_tabular(bandit: Bandit, beta: float, loss_type: str = "sigmoid", mode:
                               record_every, init)
     finally:
         torch.set_num_threads(threads)
+
+
+def _world_key(bandit: Bandit) -> str:
+    """sha256 (16 hex digits) of everything that defines a world."""
+    world = [bandit.prompts, bandit.labels, bandit.replies, bandit.rewards.tolist(),
+             bandit.reference_probs.tolist()]
+    return hashlib.sha256(json.dumps(world).encode()).hexdigest()[:16]
 
 
 def _train_tabular(bandit, beta, loss_type, mode, steps, lr, sampler, temperature, n_pairs,

@@ -223,11 +223,14 @@ def test_reference_logps_are_computed_once_and_looked_up_by_text(cache, tmp_path
     assert artifacts.reference_logps(ref_dir, odd) is None
 
 
-def _dpolab_imports(name: str) -> set[str]:
-    """The dpolab modules that module `name`'s source imports, read from its syntax tree."""
+def _dpolab_imports(name: str, on_import: bool = False) -> set[str]:
+    """The dpolab modules that module `name`'s source imports, read from its syntax tree; with
+    `on_import`, only those it imports when it is imported (not inside a function or class)."""
     tree = ast.parse(open(importlib.import_module(name).__file__).read())
     found = set()
-    for node in ast.walk(tree):
+    nodes = ast.walk(tree) if not on_import else (
+        n for top in tree.body for n in (ast.walk(top) if isinstance(top, (ast.If, ast.Try)) else [top]))
+    for node in nodes:
         if isinstance(node, ast.ImportFrom) and node.module == "dpolab":
             found |= {f"dpolab.{alias.name}" for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("dpolab."):
@@ -235,6 +238,21 @@ def _dpolab_imports(name: str) -> set[str]:
         elif isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names if alias.name.startswith("dpolab.")}
     return found
+
+
+def test_the_package_docstring_lists_every_module_after_the_modules_it_imports():
+    import re
+    from pathlib import Path
+
+    import dpolab
+
+    listed = re.search(r"where they are used\):\n(.*?)\.\n", dpolab.__doc__, re.S).group(1)
+    order = [f"dpolab.{m.strip()}" for m in listed.split(",")]
+    on_disk = {f"dpolab.{p.stem}" for p in Path(dpolab.__file__).parent.glob("*.py") if not p.stem.startswith("__")}
+    assert sorted(order) == sorted(on_disk)                     # each module once, none missing
+    for i, name in enumerate(order):
+        later = _dpolab_imports(name, on_import=True) - set(order[:i]) - {name}
+        assert not later, f"{name} imports {sorted(later)} on import, listed after it in dpolab/__init__.py"
 
 
 def test_the_audit_key_covers_every_module_its_prompts_and_labels_come_from():
@@ -293,6 +311,35 @@ def test_heldout_logps_are_pair_logps_on_the_test_pairs_computed_once(cache, mon
     monkeypatch.setattr(A, "pair_logps", lambda *a, **k: pytest.fail("recomputed a cached entry"))
     again_w, again_l = A.heldout_logps(load_model(path / "model"))
     assert torch.equal(again_w, w) and torch.equal(again_l, l)
+
+
+def test_the_other_words_split_and_per_token_logps_are_what_logprobs_gives_computed_once(cache, monkeypatch):
+    from dpolab import data, logprobs
+    from dpolab.model import load_model, new_model, preset, save
+    from dpolab.runtime import series_threads
+
+    tok = A.tokenizer()
+    path = A.cached("test-model", {"seed": 5}, lambda d: save(
+        new_model(tok, preset("gpt-tiny", n_layer=1, n_head=2, n_embd=32), seed=5), tok, d / "model"))
+    model = load_model(path / "model")
+    other = data.shipped_rows("other_words_pairs")
+    with series_threads():
+        want_w, want_l = logprobs.pair_logps(model, tok, *([r[k] for r in other] for k in ("prompt", "chosen", "rejected")))
+        want_tokens = logprobs.response_logps(model, tok, [r["prompt"] for r in other], [r["rejected"] for r in other],
+                                              per_token=True)
+    w, l = A.heldout_logps(model, "other_words_pairs")
+    assert w.shape == (len(other),) == (54,) and torch.equal(w, want_w) and torch.equal(l, want_l)
+    flat = A.heldout_token_logps(model, "other_words_pairs", "rejected")
+    assert flat.dtype == torch.float64 and flat.tolist() == [lp for row in want_tokens for _, lp in row]
+    assert torch.isclose(flat.sum(), want_l.double().sum(), rtol=1e-5)   # the tokens add up to the replies' log-probs
+    monkeypatch.setattr(A, "pair_logps", lambda *a, **k: pytest.fail("recomputed a cached entry"))
+    monkeypatch.setattr(A, "response_logps", lambda *a, **k: pytest.fail("recomputed a cached entry"))
+    assert torch.equal(A.heldout_logps(model, "other_words_pairs")[0], w)
+    assert torch.equal(A.heldout_token_logps(load_model(path / "model"), "other_words_pairs", "rejected"), flat)
+    with pytest.raises(ValueError, match="train_pairs.*held-out pairs are test_pairs, other_words_pairs"):
+        A.heldout_logps(model, "train_pairs")
+    with pytest.raises(ValueError, match="column 'prompt'"):
+        A.heldout_token_logps(model, "test_pairs", "prompt")
 
 
 def test_a_model_is_described_by_what_differs_from_the_defaults(tmp_path):

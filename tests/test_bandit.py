@@ -150,3 +150,20 @@ def test_margin_is_the_mean_over_pairs_and_prompts_not_their_sum():
         better, worse = (i, j) if BANDIT.rewards[p, i] >= BANDIT.rewards[p, j] else (j, i)
         per_prompt[p] += w * (h[p, better] - h[p, worse])
     assert res.margin[-1] == pytest.approx(per_prompt.mean(), rel=1e-6)
+
+
+def test_a_cached_tabular_run_is_the_run_and_trains_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("DPOLAB_CACHE", str(tmp_path))
+    kw = dict(mode="sampled", steps=120, n_pairs=300, batch_size=32, seed=3, record_every=7)
+    fresh = T.train_tabular(BANDIT, 0.5, **kw)
+    first, again = (T.train_tabular(BANDIT, 0.5, cache=True, **kw) for _ in range(2))
+    assert len(list((tmp_path / "tabular").iterdir())) == 1            # built once, then read
+    for run in (first, again):
+        for name in ("steps", "probs", "loss", "margin", "logits"):
+            a, b = getattr(run, name), getattr(fresh, name)
+            assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b), name
+        assert run.beta == fresh.beta
+    other_world = BANDIT.subset([0, 1, 2])
+    T.train_tabular(other_world, 0.5, cache=True, **kw)                # another world: another entry
+    T.train_tabular(BANDIT, 1.0, cache=True, **kw)                     # another beta: another entry
+    assert len(list((tmp_path / "tabular").iterdir())) == 3

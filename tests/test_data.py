@@ -1,6 +1,8 @@
 """Loading and validating the JSONL files: every broken input names its file, line and field."""
 
+import difflib
 import json
+import random
 
 import datasets
 import pytest
@@ -182,3 +184,29 @@ def test_people_messages_are_balanced_and_never_trained_on():
     trained = {key(r["prompt"]) for name in ("train_pairs", "people_pairs", "sft_corpus")
                for r in D.shipped_rows(name)}
     assert len({key(r["prompt"]) for r in rows}) == len(rows) and not trained & {key(r["prompt"]) for r in rows}
+
+
+def _most_similar_by_trying_every_pair(texts, others, floor):
+    found = [(difflib.SequenceMatcher(None, a, b).ratio(), a, b) for a in texts for b in others
+             if difflib.SequenceMatcher(None, a, b).quick_ratio() > floor]
+    return max(found) if found else None
+
+
+@pytest.mark.parametrize("floor", [0.0, 0.5, 0.75, 0.9])
+def test_most_similar_is_what_trying_every_pair_with_difflib_finds(floor):
+    rng = random.Random(floor)
+    words = ["call", "911", "now", "your", "nurse", "line", "I've", "sent", "it", "", "portal", "é"]
+    texts, others = ([" ".join(rng.choices(words, k=rng.randint(0, 9))) for _ in range(n)] for n in (40, 60))
+    others += texts[:3]                                     # exact copies: ratio 1, ties broken by the texts
+    assert data.most_similar(texts, others, floor) == _most_similar_by_trying_every_pair(texts, others, floor)
+    people = [r["chosen"] for r in data.shipped_rows("people_pairs")[:30]]
+    other = [r[k] for r in data.shipped_rows("other_words_pairs")[:15] for k in ("chosen", "rejected")]
+    assert data.most_similar(other, people, floor) == _most_similar_by_trying_every_pair(other, people, floor)
+
+
+def test_most_similar_by_hand():
+    assert data.most_similar(["abcd"], ["abce", "wxyz"]) is None         # quick_ratio 6 / 8: not above 0.75
+    assert data.most_similar(["abcd"], ["abce", "wxyz"], floor=0.5) == (0.75, "abcd", "abce")
+    assert data.most_similar(["abcd"], ["wxyz"], floor=0.0) is None     # no character shared: quick_ratio 0
+    assert data.most_similar(["", "ab"], [""]) == (1.0, "", "")           # difflib: two empty texts are alike
+    assert data.most_similar([], ["ab"]) is None and data.most_similar(["ab"], []) is None
