@@ -231,11 +231,15 @@ def beta_tether_updater(rows: list):
     y, err = bars("safe")
     ax.errorbar(kl, y, err, fmt="o", color=LABEL_COLORS["safe"], ms=5, capsize=3, label="safe")
     (safe_dot,) = ax.plot([], [], "o", label="this beta", **ring)
-    for r, k, v in zip(rows, kl, y):  # each point named by its beta, to its right, clear of the ring
-        ax.annotate("ref" if r["beta"] is None else f"{r['beta']:g}", (k, v), xytext=(10, 0),
-                    textcoords="offset points", va="center", fontsize=TICK)
     kl_axis(ax, kl.max())
     ax.set(ylabel="share of replies", ylim=(0, 1), yticks=[0, 0.5, 1])
+    # each point named by its beta, to its right, clear of the ring; where the next point to the
+    # right sits close by (two tight betas a tenth of a nat apart), to its left instead
+    at = ax.transData.transform(np.column_stack([kl, y]))
+    for i, (r, k, v) in enumerate(zip(rows, kl, y)):
+        crowded = any(at[j, 0] >= at[i, 0] and j != i and np.hypot(*(at[j] - at[i])) < 40 for j in range(len(rows)))
+        ax.annotate("ref" if r["beta"] is None else f"{r['beta']:g}", (k, v), xytext=(-10 if crowded else 10, 0),
+                    textcoords="offset points", va="center", ha="right" if crowded else "left", fontsize=TICK)
     title = ax.set_title("", fontsize=TITLE, loc="left", pad=30)
     handles, labels = ax.get_legend_handles_labels()
     order = [labels.index(k) for k in ("safe", "broken", "this beta")]

@@ -52,6 +52,9 @@ def _cases():
                for n in (6, 14, 9)]
     rows = [{"beta": b, "kl": kl, "safe": _rate(s), "broken": _rate(br)} for b, kl, s, br in
             [(None, 0.0, 0.3, 0.05), (0.01, 2.0, 0.9, 0.4), (0.1, 1.0, 0.8, 0.1), (1.0, 0.2, 0.5, 0.05)]]
+    crowded = [{"beta": b, "kl": kl, "safe": _rate(s), "broken": _rate(br)} for b, kl, s, br in
+               [(None, 0.0, 0.51, 0.01), (100.0, 0.27, 0.68, 0.01), (10.0, 0.35, 0.71, 0.01), (1.0, 1.75, 0.91, 0.02),
+                (0.1, 9.5, 0.70, 0.17)]]
     table = {"a": {"labels": ["safe", "unsafe_advice", "over_refusal"], "implicit": [5.0, 2.0, -3.0],
                    "explicit": [4.0, -4.0, -4.2]},
              "b": {"labels": ["safe", "rule_bending"], "implicit": [0.1, 0.05], "explicit": [3.5, -4.1]}}
@@ -65,6 +68,8 @@ def _cases():
         "token_logps": (rewardplots.token_logps_updater,
                         [(replies[1], "long"), (replies[0], "short"), (replies[2], "middle")]),
         "beta_tether": (lambda: modelplots.beta_tether_updater(rows), [(0.1,), (0.01,), (1.0,)]),
+        # two tight betas a tenth of a nat apart, as 07's beta 10 and 100 landed on one CPU
+        "beta_tether_crowded": (lambda: modelplots.beta_tether_updater(crowded), [(100.0,), (10.0,), (0.1,)]),
         "reward_ranking": (lambda: rewardplots.reward_ranking_updater(table), [("a",), ("b",), ("a",)]),
     }
 
