@@ -32,6 +32,7 @@ import torch
 SERIES_THREADS = 2   # the thread count every asserted figure was measured with
 SERIES_TORCH = "2.13.0"   # the torch the figures were measured with (the Makefile's TORCH_SPEC)
 FIGURES_ENV = "DPOLAB_FIGURES"   # "assert" or "print": overrides `reproduces` for `noted`
+NOTED_LOG_ENV = "DPOLAB_NOTED_LOG"   # a file: each `noted` call appends its values (tools/renote.py)
 
 
 def pin_threads() -> int:
@@ -113,6 +114,8 @@ def noted(measured, noted, what: str = "figure") -> None:
     claims still asserted. A claim noted as True or False (`noted(bool(claim), True, "what the
     claim says, with this machine's values")`) is printed as holding or not on this machine.
     Like `assert`, it returns nothing (a cell may end with one)."""
+    if os.environ.get(NOTED_LOG_ENV):
+        _log_noted(os.environ[NOTED_LOG_ENV], measured, noted, what)
     if measured == noted:
         return
     measured = _plain(measured)
@@ -123,6 +126,22 @@ def noted(measured, noted, what: str = "figure") -> None:
         print(f"[{what}: {here} on this machine; {there} in the notes' run, on another machine]")
         return
     print(f"[{what}: {_show(measured)} here; the notes, measured on another machine, say {_show(noted)}]")
+
+
+def _log_noted(path: str, measured, noted, what: str) -> None:
+    """Append one JSON line for a `noted` call: the source of the notebook cell (or file) that made
+    it and the line there, the value measured here and the notes' value, each as a Python literal.
+    `tools/renote.py` writes the measured values into the notes."""
+    import json
+    import linecache
+    import sys
+
+    caller = sys._getframe(2)   # 0: here, 1: noted, 2: the line that called noted
+    record = {"source": "".join(linecache.getlines(caller.f_code.co_filename)),
+              "line": caller.f_lineno, "what": str(what),
+              "measured": _show(_plain(measured)), "noted": _show(noted)}
+    with open(path, "a") as f:
+        f.write(json.dumps(record) + "\n")
 
 
 def _show(x) -> str:

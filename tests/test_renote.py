@@ -1,0 +1,91 @@
+"""tools/renote.py: the measured figures written into the notes' literals, and nothing else."""
+
+import importlib.util
+import json
+import linecache
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from dpolab import runtime
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _renote():
+    if "renote" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("renote", ROOT / "tools" / "renote.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["renote"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["renote"]
+
+
+CELL = '''rate = 0.875
+noted(rate, 0.85, "pooled safe")
+noted(round(rate, 1), 0.9, "rounded")   # already right: left alone
+noted((rate, "apart"),
+      (0.8, "overlap"),
+      "a call over three lines")
+for b, v in [(1, 2.0), (2, 3.0)]:
+    noted(b * 10, 5, f"loop at {b}")
+noted(rate > 0.8, True, "a claim that holds")
+noted(len("naïve") / 8, 0.5, "« non-ASCII » before the literal")
+noted(rate * 2, LIMIT, "an expression")'''
+
+
+def _records(source: str, tmp_path: Path, monkeypatch) -> list[dict]:
+    """Run `source` as a cell would, with `noted` logging; the log's records."""
+    log = tmp_path / "noted.jsonl"
+    monkeypatch.setenv(runtime.NOTED_LOG_ENV, str(log))
+    monkeypatch.setenv(runtime.FIGURES_ENV, "print")
+    name = str(tmp_path / "cell.py")
+    linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+    exec(compile(source, name, "exec"), {"noted": runtime.noted, "LIMIT": 4})
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def test_the_log_names_the_calling_line_and_both_values(tmp_path, monkeypatch):
+    records = _records(CELL, tmp_path, monkeypatch)
+    assert len(records) == 8   # one per call made, the loop's twice
+    first = records[0]
+    assert (first["line"], first["measured"], first["noted"], first["what"]) == (2, "0.875", "0.85", "pooled safe")
+    assert first["source"] == CELL
+    assert [r["measured"] for r in records[3:5]] == ["10", "20"]
+
+
+def test_rewrite_replaces_literals_and_leaves_the_rest_for_a_hand_edit(tmp_path, monkeypatch):
+    new, changes, by_hand = _renote().rewrite_cell(CELL, _records(CELL, tmp_path, monkeypatch))
+    expected = CELL.replace("rate, 0.85,", "rate, 0.875,").replace(
+        '(0.8, "overlap")', "(0.875, 'apart')").replace("/ 8, 0.5,", "/ 8, 0.625,")
+    assert new == expected
+    assert changes == ["0.85 -> 0.875  (pooled safe)",
+                       "(0.8, 'overlap') -> (0.875, 'apart')  (a call over three lines)",
+                       "0.5 -> 0.625  (« non-ASCII » before the literal)"]
+    assert len(by_hand) == 2
+    assert by_hand[0].startswith("line 8: 2 runs measured 10, 20")
+    assert by_hand[1].startswith("line 11: notes' value is an expression; measured 1.75")
+
+
+def test_renote_executes_a_notebook_and_writes_its_measured_figures(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("The rate is 0.5."),
+        nbformat.v4.new_code_cell("%matplotlib inline\nfrom dpolab.runtime import noted"),
+        nbformat.v4.new_code_cell(""),
+        nbformat.v4.new_code_cell('x = sum([0.25, 0.25])\nnoted(x, 0.4, "the rate")\nnoted({"b", "a"}, {"a"}, "kinds")'),
+    ])
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(nb, path)
+    report = _renote().renote(path)
+    assert report == ["cell 3: 0.4 -> 0.5  (the rate)", "cell 3: {'a'} -> {'a', 'b'}  (kinds)"]
+    after = nbformat.read(path, as_version=4)
+    assert after.cells[3].source == 'x = sum([0.25, 0.25])\nnoted(x, 0.5, "the rate")\nnoted({"b", "a"}, {\'a\', \'b\'}, "kinds")'
+    assert after.cells[0].source == "The rate is 0.5." and not any(c.get("outputs") for c in after.cells[1:])
+    assert _renote().renote(path) == []   # a second pass finds nothing to change
+
+
+def test_a_log_line_outside_any_noted_call_is_refused():
+    with pytest.raises(ValueError, match="no noted"):
+        _renote().rewrite_cell("x = 1\nnoted(x, 2)", [{"line": 1, "measured": "1", "noted": "2", "what": "x"}])

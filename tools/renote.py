@@ -1,0 +1,154 @@
+"""Re-note: write this machine's figures into the notebooks' `noted(measured, noted, ...)` calls.
+
+    python tools/renote.py [--dry-run] notebooks/06_the_direct_update.ipynb ...
+
+Each notebook is executed in a fresh kernel (through nbclient, on the cache `DPOLAB_CACHE` names,
+with `DPOLAB_FIGURES=print`), and every `noted` call logs the value it measured
+(`runtime.NOTED_LOG_ENV`). Where a call's notes' value is a literal and every run of that call
+measured the same value, the literal is replaced by the measured one; a call whose notes' value is
+an expression, or that measured several values (inside a loop), is listed for a hand edit. The
+prose is not touched: the tool prints, per notebook, the figures that changed, old -> new, so the
+markdown that quotes them can be rewritten by a person.
+
+Use it after the models change (a new recipe, a new notes' machine), on a machine where
+`runtime.reproduces()` should then hold; then run the notebooks with `DPOLAB_FIGURES=assert`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+from dpolab.runtime import FIGURES_ENV, NOTED_LOG_ENV
+
+
+def execute(path: Path, log: Path) -> nbformat.NotebookNode:
+    """Run the notebook in a fresh kernel with every `noted` call logged to `log`; raise on an error."""
+    nb = nbformat.read(path, as_version=4)
+    ours = {NOTED_LOG_ENV: str(log), FIGURES_ENV: "print"}
+    before = {k: os.environ.get(k) for k in ours}
+    os.environ.update(ours)   # the kernel inherits them
+    try:
+        NotebookClient(nb, timeout=3600, kernel_name="python3",
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return nb
+
+
+def noted_calls(source: str) -> list[ast.Call]:
+    """The `noted(...)` calls in one cell's source (IPython magics blanked out first)."""
+    lines = ["" if line.lstrip().startswith(("%", "!")) else line for line in source.split("\n")]
+    tree = ast.parse("\n".join(lines))
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
+             and getattr(n.func, "id", getattr(n.func, "attr", None)) == "noted"]
+    return sorted(calls, key=lambda n: (n.lineno, n.col_offset))   # in the order they are written
+
+
+def _offset(lines: list[bytes], line: int, col: int) -> int:
+    """The byte offset of (1-based line, byte column) in the joined source."""
+    return sum(len(x) + 1 for x in lines[:line - 1]) + col
+
+
+def rewrite_cell(source: str, records: list[dict]) -> tuple[str, list[str], list[str]]:
+    """Replace each logged call's notes' literal by the measured value.
+
+    Returns the new source, the changes ("old -> new  (what)") and the calls left for a hand edit.
+    """
+    calls = noted_calls(source)
+    by_call: dict[int, list[dict]] = defaultdict(list)
+    for r in records:
+        inside = [c for c in calls if c.lineno <= r["line"] <= c.end_lineno]
+        if not inside:
+            raise ValueError(f"no noted(...) call at line {r['line']} of the cell:\n{source}")
+        by_call[id(min(inside, key=lambda c: c.end_lineno - c.lineno))].append(r)
+    raw = source.encode().split(b"\n")
+    edits, changes, by_hand = [], [], []
+    for call in calls:
+        runs = by_call.get(id(call), [])
+        if not runs:
+            continue
+        old_node = call.args[1] if len(call.args) > 1 else None
+        measured = {r["measured"] for r in runs}
+        if any(r["measured"] == r["noted"] for r in runs) and len(measured) == 1:
+            continue
+        try:
+            ast.literal_eval(old_node)
+        except (ValueError, TypeError, SyntaxError):
+            by_hand.append(f"line {call.lineno}: notes' value is an expression; measured "
+                           + ", ".join(sorted(measured)) + f"  ({runs[0]['what']})")
+            continue
+        if len(measured) > 1:
+            by_hand.append(f"line {call.lineno}: {len(runs)} runs measured " + ", ".join(sorted(measured)))
+            continue
+        new = measured.pop()
+        ast.literal_eval(new)   # a Python literal, or the log is not one this tool wrote
+        start = _offset(raw, old_node.lineno, old_node.col_offset)
+        end = _offset(raw, old_node.end_lineno, old_node.end_col_offset)
+        edits.append((start, end, new.encode()))
+        changes.append(f"{runs[0]['noted']} -> {new}  ({runs[0]['what']})")
+    blob = b"\n".join(raw)
+    for start, end, new in sorted(edits, reverse=True):
+        blob = blob[:start] + new + blob[end:]
+    return blob.decode(), changes, by_hand
+
+
+def _code_lines(source: str) -> tuple[str, ...]:
+    """A cell's lines without IPython's magics, as written or as IPython transformed them."""
+    return tuple(line.rstrip() for line in source.strip().split("\n")
+                 if not line.lstrip().startswith(("%", "!", "get_ipython()")))
+
+
+def renote(path: Path, dry_run: bool = False) -> list[str]:
+    """Execute one notebook, rewrite its notes' literals (unless `dry_run`); return a report."""
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "noted.jsonl"
+        log.touch()
+        execute(path, log)
+        records = [json.loads(line) for line in log.read_text().splitlines()]
+    nb = nbformat.read(path, as_version=4)
+    by_source = defaultdict(list)
+    for r in records:
+        by_source[_code_lines(r["source"])].append(r)
+    cells = {_code_lines(c.source): c for c in nb.cells if c.cell_type == "code"}
+    report = []
+    for lines, rs in by_source.items():
+        if lines not in cells:
+            raise ValueError(f"{path.name}: a noted call from code that is no cell of it:\n{rs[0]['source']}")
+        cell = cells[lines]
+        cell.source, changes, by_hand = rewrite_cell(cell.source, rs)
+        index = nb.cells.index(cell)
+        report += [f"cell {index}: {c}" for c in changes]
+        report += [f"cell {index}: BY HAND {h}" for h in by_hand]
+    if not dry_run:
+        nbformat.write(nb, path)
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("--dry-run", action="store_true", help="report, write nothing")
+    args = parser.parse_args(argv)
+    for path in args.notebooks:
+        report = renote(path, args.dry_run)
+        print(f"== {path.name}: {len(report)} figures to change")
+        print("\n".join(report), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
