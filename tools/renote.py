@@ -112,12 +112,17 @@ def _code_lines(source: str) -> tuple[str, ...]:
                  if not line.lstrip().startswith(("%", "!", "get_ipython()")))
 
 
-def renote(path: Path, dry_run: bool = False) -> list[str]:
-    """Execute one notebook, rewrite its notes' literals (unless `dry_run`); return a report."""
+def renote(path: Path, dry_run: bool = False, executed: Path | None = None) -> list[str]:
+    """Execute one notebook, rewrite its notes' literals (unless `dry_run`); return a report.
+    With `executed`, a folder, the executed notebook (the old notes beside this machine's figures
+    in its outputs) is written there too."""
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "noted.jsonl"
         log.touch()
-        execute(path, log)
+        ran = execute(path, log)
+        if executed is not None:
+            executed.mkdir(parents=True, exist_ok=True)
+            nbformat.write(ran, executed / path.name)
         records = [json.loads(line) for line in log.read_text().splitlines()]
     nb = nbformat.read(path, as_version=4)
     by_source = defaultdict(list)
@@ -142,9 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--dry-run", action="store_true", help="report, write nothing")
+    parser.add_argument("--executed", type=Path, help="a folder for the executed notebooks")
     args = parser.parse_args(argv)
     for path in args.notebooks:
-        report = renote(path, args.dry_run)
+        report = renote(path, args.dry_run, args.executed)
         print(f"== {path.name}: {len(report)} figures to change")
         print("\n".join(report), flush=True)
     return 0
