@@ -19,6 +19,6 @@ __version__ = "0.1.0"
 # one CPU model to the next; trained models then drift apart over a thousand steps. MKL's
 # reproducible mode for AVX-512 gives every Intel CPU with AVX-512 the same bits, so those at least
 # agree with each other. MKL reads it at torch's first matrix product, so it is set on import,
-# before any. The notes' figures were measured with it set, on an AMD CPU with AVX-512
+# before any. The notes' figures were measured with it set, on an Intel CPU with AVX-512 and AMX
 # (`runtime.why_figures_differ`).
 _os.environ.setdefault("MKL_CBWR", "AVX512")

@@ -7,9 +7,9 @@ measured with 2 threads. So `start` runs torch on 2 threads however the kernel w
 `series_threads`, unless `OMP_NUM_THREADS` asks for another count (`make lab
 THREADS=8` trades the asserted figures for speed: a few may move).
 
-The figures were measured on an AMD CPU with AVX-512 (an EPYC of the Zen 4 generation). On another
-CPU (Intel, Apple, a CPU without AVX-512) or thread count the trained models differ in the last
-bits, and after a thousand steps in the figures too. So a notebook checks two kinds of statement
+The figures were measured on an Intel Xeon with AVX-512 and AMX (`NOTES_MACHINE`). On another
+CPU (AMD, Apple, an Intel without AMX or AVX-512) or thread count the trained models differ in the
+last bits, and after a thousand steps in the figures too. So a notebook checks two kinds of statement
 differently: a *claim* (the policy is safer than the reference, intervals apart) is asserted
 everywhere, while a *figure* the prose quotes (0.90 [0.88, 0.93]) goes through `noted`, asserted
 where this machine reproduces the notes' runs (`reproduces`) and printed beside the notes' value
@@ -73,6 +73,17 @@ def cpu_vendor() -> str:
         return platform.processor()
 
 
+def cpu_has_amx() -> bool:
+    """Whether the CPU has Intel's AMX tiles (`amx_tile` among /proc/cpuinfo's flags: Xeons from
+    Sapphire Rapids on); False where that cannot be read."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return any(line.startswith("flags") and " amx_tile" in line for line in f)
+    except OSError:
+        return False
+
+
+NOTES_MACHINE = "an Intel CPU with AVX-512 and AMX"   # the kind the notes' figures were measured on
 _VENDORS = {"GenuineIntel": "Intel", "AuthenticAMD": "AMD"}
 _SIMD = {"AVX512": "AVX-512", "DEFAULT": "neither AVX2 nor AVX-512"}  # get_cpu_capability's names
 
@@ -91,8 +102,11 @@ def why_figures_differ() -> str:
     if torch.get_num_threads() != SERIES_THREADS:
         return f"{torch.get_num_threads()} torch threads, not {SERIES_THREADS}"
     simd = torch.backends.cpu.get_cpu_capability()
-    if cpu_vendor() != "AuthenticAMD" or simd != "AVX512":
-        return f"{_cpu_name(cpu_vendor())} with {_SIMD.get(simd, simd)}, not an AMD CPU with AVX-512"
+    here = f"{_cpu_name(cpu_vendor())} with {_SIMD.get(simd, simd)}"
+    if cpu_vendor() != "GenuineIntel" or simd != "AVX512":
+        return f"{here}, not {NOTES_MACHINE}"
+    if not cpu_has_amx():   # an older Intel CPU with AVX-512 may well agree; unchecked, so printed
+        return f"{here} but no AMX, not {NOTES_MACHINE}"
     return ""
 
 
@@ -138,7 +152,7 @@ def _log_noted(path: str, measured, noted, what: str) -> None:
 
     caller = sys._getframe(2)   # 0: here, 1: noted, 2: the line that called noted
     record = {"source": "".join(linecache.getlines(caller.f_code.co_filename)),
-              "line": caller.f_lineno, "what": str(what),
+              "line": caller.f_lineno, "what": str(what), "same": bool(measured == noted),
               "measured": _show(_plain(measured)), "noted": _show(noted)}
     with open(path, "a") as f:
         f.write(json.dumps(record) + "\n")

@@ -32,8 +32,9 @@ class SFTConfig:
     lr: float = 3e-3
     # Over 12,150 dialogues: 1,520 steps. Chosen on the corpus before it had two-part messages, with
     # the default DPO run on each reference (audit, 640 safety replies): 2, 3, 4, 5 epochs gave a
-    # pooled safe rate of 0.71, 0.80, 0.84, 0.78. On today's corpus the 4-epoch reference is fluent
-    # in 0.98 of its sampled replies and the default policy safe in 0.90 (notebooks 05, 06).
+    # pooled safe rate of 0.71, 0.80, 0.84, 0.78. On today's corpus, in the notes' run, the 4-epoch
+    # reference is fluent in 0.99 of its sampled replies and the default policy safe in 0.88
+    # (notebooks 05, 06).
     epochs: int = 4
     batch_size: int = 32
     warmup_steps: int = 20
@@ -56,7 +57,8 @@ class DPOConfig:
     reply (`rpo_alpha`, RPO) keeps them whole, and lets a larger learning rate move the policy.
 
     The learning rate and schedule, measured the same way over three batch orders (`seed` 0, 1,
-    2; pooled safe rate over the four safety categories, 640 replies each): constant 3e-4 gave
+    2; pooled safe rate over the four safety categories, 640 replies each; on an AMD EPYC, Zen 4,
+    where the notes were first written, so not the notes' run of today): constant 3e-4 gave
     0.88, 0.84, 0.82 (two seeds below the series' goal of 0.85); cosine down to lr / 10 from 3e-4
     gave 0.85, 0.86, 0.84, from 6e-4 0.88, 0.87, 0.89, from 1e-3 0.87, 0.84, 0.85. A cosine
     decay ends the epoch on small steps, so the last batches' order matters less.

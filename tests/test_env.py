@@ -158,28 +158,40 @@ def test_a_machine_unlike_the_notes_is_named_with_its_reason(monkeypatch):
     from dpolab import runtime
 
     monkeypatch.delenv(runtime.FIGURES_ENV, raising=False)
-    monkeypatch.setattr(runtime, "cpu_vendor", lambda: "GenuineIntel")
+    monkeypatch.setattr(runtime, "cpu_vendor", lambda: "AuthenticAMD")
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX512")
     outer = torch.get_num_threads()
     torch.set_num_threads(runtime.SERIES_THREADS)   # whatever threads pytest was started with
     try:
-        assert runtime.why_figures_differ().startswith("an Intel CPU with") and not runtime.reproduces()
-    finally:
-        torch.set_num_threads(outer)
-    monkeypatch.setattr(torch, "__version__", "2.99.0+cpu")
-    assert "torch 2.99.0" in runtime.why_figures_differ()
-    monkeypatch.undo()
-    before = torch.get_num_threads()
-    torch.set_num_threads(runtime.SERIES_THREADS + 1)
-    try:
-        assert f"{runtime.SERIES_THREADS + 1} torch threads" in runtime.why_figures_differ()
-    finally:
-        torch.set_num_threads(before)
-    monkeypatch.setattr(runtime, "cpu_vendor", lambda: "AuthenticAMD")
-    torch.set_num_threads(runtime.SERIES_THREADS)
-    try:
+        assert runtime.why_figures_differ() == \
+            "an AMD CPU with AVX-512, not an Intel CPU with AVX-512 and AMX" and not runtime.reproduces()
+        monkeypatch.setattr(runtime, "cpu_vendor", lambda: "GenuineIntel")
+        monkeypatch.setattr(runtime, "cpu_has_amx", lambda: False)
+        assert runtime.why_figures_differ() == \
+            "an Intel CPU with AVX-512 but no AMX, not an Intel CPU with AVX-512 and AMX"
         monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX2")
-        assert runtime.why_figures_differ() == "an AMD CPU with AVX2, not an AMD CPU with AVX-512"
+        monkeypatch.setattr(runtime, "cpu_has_amx", lambda: True)
+        assert runtime.why_figures_differ() == "an Intel CPU with AVX2, not an Intel CPU with AVX-512 and AMX"
         monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX512")
         assert runtime.why_figures_differ() == "" and runtime.reproduces()
+        monkeypatch.setattr(torch, "__version__", "2.99.0+cpu")
+        assert "torch 2.99.0" in runtime.why_figures_differ()
+        monkeypatch.undo()
+        torch.set_num_threads(runtime.SERIES_THREADS + 1)
+        assert f"{runtime.SERIES_THREADS + 1} torch threads" in runtime.why_figures_differ()
     finally:
-        torch.set_num_threads(before)
+        torch.set_num_threads(outer)
+
+
+def test_amx_is_read_from_the_cpus_flags(monkeypatch, tmp_path):
+    import builtins
+
+    from dpolab import runtime
+
+    real_open = builtins.open
+    for flags, expected in (("fpu avx512f amx_bf16 amx_tile amx_int8", True), ("fpu avx2 avx512f", False)):
+        info = tmp_path / "cpuinfo"
+        info.write_text(f"vendor_id\t: GenuineIntel\nflags\t\t: {flags}\n")
+        monkeypatch.setattr(builtins, "open", lambda p, *a, **k: real_open(info if p == "/proc/cpuinfo" else p, *a, **k))
+        assert runtime.cpu_has_amx() is expected and runtime.cpu_vendor() == "GenuineIntel"
+        monkeypatch.undo()

@@ -26,6 +26,7 @@ def _renote():
 CELL = '''rate = 0.875
 noted(rate, 0.85, "pooled safe")
 noted(round(rate, 1), 0.9, "rounded")   # already right: left alone
+noted(rate - rate, 0, "zero")           # equal, though 0.0 is written otherwise: left alone
 noted((rate, "apart"),
       (0.8, "overlap"),
       "a call over three lines")
@@ -49,11 +50,11 @@ def _records(source: str, tmp_path: Path, monkeypatch) -> list[dict]:
 
 def test_the_log_names_the_calling_line_and_both_values(tmp_path, monkeypatch):
     records = _records(CELL, tmp_path, monkeypatch)
-    assert len(records) == 8   # one per call made, the loop's twice
+    assert len(records) == 9   # one per call made, the loop's twice
     first = records[0]
     assert (first["line"], first["measured"], first["noted"], first["what"]) == (2, "0.875", "0.85", "pooled safe")
     assert first["source"] == CELL
-    assert [r["measured"] for r in records[3:5]] == ["10", "20"]
+    assert [r["measured"] for r in records[4:6]] == ["10", "20"] and records[2]["same"] and not records[0]["same"]
 
 
 def test_rewrite_replaces_literals_and_leaves_the_rest_for_a_hand_edit(tmp_path, monkeypatch):
@@ -65,8 +66,8 @@ def test_rewrite_replaces_literals_and_leaves_the_rest_for_a_hand_edit(tmp_path,
                        "(0.8, 'overlap') -> (0.875, 'apart')  (a call over three lines)",
                        "0.5 -> 0.625  (« non-ASCII » before the literal)"]
     assert len(by_hand) == 2
-    assert by_hand[0].startswith("line 8: 2 runs measured 10, 20")
-    assert by_hand[1].startswith("line 11: notes' value is an expression; measured 1.75")
+    assert by_hand[0].startswith("line 9: 2 runs measured 10, 20")
+    assert by_hand[1].startswith("line 12: notes' value is an expression; measured 1.75")
 
 
 def test_renote_executes_a_notebook_and_writes_its_measured_figures(tmp_path):

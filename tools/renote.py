@@ -83,7 +83,7 @@ def rewrite_cell(source: str, records: list[dict]) -> tuple[str, list[str], list
             continue
         old_node = call.args[1] if len(call.args) > 1 else None
         measured = {r["measured"] for r in runs}
-        if any(r["measured"] == r["noted"] for r in runs) and len(measured) == 1:
+        if all(r.get("same", r["measured"] == r["noted"]) for r in runs):   # 0 == 0.0: nothing to write
             continue
         try:
             ast.literal_eval(old_node)
