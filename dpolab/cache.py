@@ -22,7 +22,7 @@ from pathlib import Path
 
 import dpolab
 from dpolab.atomic import build_lock, temp_dir_beside
-from dpolab.runtime import series_threads
+from dpolab.runtime import note_built_on, series_threads
 # `data` and `report` are imported where they are used: they pull in datasets and transformers
 # (seconds), which a reader of `cache_dir` alone (notebook 00's environment check) does not need.
 
@@ -76,7 +76,7 @@ def cached(name: str, config: dict, build_fn: Callable[[Path], None]) -> Path:
     """
     final = entry(name, config)
     if (final / "_entry.json").exists():
-        return final
+        return _noted_threads(final)
     def what() -> str:   # said only while waiting (`report` pulls in transformers)
         from dpolab.report import describe_entry
         return f"{describe_entry(name, config)} [{final.name}]"
@@ -84,14 +84,14 @@ def cached(name: str, config: dict, build_fn: Callable[[Path], None]) -> Path:
     # one builder per entry: a process that wants it meanwhile waits, then finds it built
     with build_lock(cache_dir() / ".locks" / f"{name}-{final.name}", what):
         if (final / "_entry.json").exists():
-            return final
+            return _noted_threads(final)
         tmp = temp_dir_beside(final)
         try:
-            with series_threads():   # built on the thread count the asserted figures were measured with
+            with series_threads() as threads:   # the thread count the asserted figures were measured with
                 build_fn(tmp)
             (tmp / "_entry.json").write_text(json.dumps(
-                {"name": name, "config": config, "version": dpolab.__version__}, indent=1,
-                sort_keys=True, default=str))
+                {"name": name, "config": config, "version": dpolab.__version__, "threads": threads},
+                indent=1, sort_keys=True, default=str))
             try:
                 os.replace(tmp, final)  # atomic; fails if another process got there first
                 BUILT.append(f"{name}/{final.name}")
@@ -100,6 +100,15 @@ def cached(name: str, config: dict, build_fn: Callable[[Path], None]) -> Path:
                     raise
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+    return _noted_threads(final)
+
+
+def _noted_threads(final: Path) -> Path:
+    """`final`, after telling `runtime` how many threads built it (an entry from before the count
+    was recorded says nothing)."""
+    threads = json.loads((final / "_entry.json").read_text()).get("threads")
+    if threads is not None:
+        note_built_on(f"{final.parent.name}/{final.name}", int(threads))
     return final
 
 

@@ -43,6 +43,34 @@ def test_builds_once_then_reuses(cache):
     assert a.parent == cache / "thing"
 
 
+def test_an_entry_built_on_another_thread_count_makes_the_figures_print(cache, monkeypatch):
+    # A test lane builds on one thread; a notebook later run on two must not assert the notes'
+    # figures on that model (`runtime.why_figures_differ`), though it reuses it.
+    from dpolab import runtime
+
+    monkeypatch.setattr(runtime, "OTHER_THREADS", set())
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    lane = A.cached("thing", {"n": "lane"}, lambda d: (d / "x.txt").write_text(str(torch.get_num_threads())))
+    assert (lane / "x.txt").read_text() == "1" and json.loads((lane / "_entry.json").read_text())["threads"] == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", str(runtime.SERIES_THREADS))
+    series = A.cached("thing", {"n": "series"}, lambda d: None)
+    assert json.loads((series / "_entry.json").read_text())["threads"] == runtime.SERIES_THREADS
+    assert runtime.OTHER_THREADS == {f"thing/{lane.name}"}
+    runtime.OTHER_THREADS.clear()
+    assert A.cached("thing", {"n": "series"}, lambda d: None) == series and not runtime.OTHER_THREADS
+    A.cached("thing", {"n": "lane"}, lambda d: None)        # found, not built: still told
+    monkeypatch.setattr(torch, "__version__", runtime.SERIES_TORCH)   # whichever torch runs the tests
+    outer = torch.get_num_threads()
+    torch.set_num_threads(runtime.SERIES_THREADS)
+    try:
+        assert runtime.why_figures_differ() == (
+            f"1 cached entries built on another thread count than {runtime.SERIES_THREADS}, e.g. thing/{lane.name}")
+        monkeypatch.delenv(runtime.FIGURES_ENV, raising=False)
+        assert not runtime.reproduces()
+    finally:
+        torch.set_num_threads(outer)
+
+
 def test_key_depends_on_config_and_version(cache, monkeypatch):
     k = A.key("policy", {"beta": 0.1})
     assert k == A.key("policy", {"beta": 0.1})

@@ -158,6 +158,7 @@ def test_a_machine_unlike_the_notes_is_named_with_its_reason(monkeypatch):
     from dpolab import runtime
 
     monkeypatch.delenv(runtime.FIGURES_ENV, raising=False)
+    monkeypatch.setattr(runtime, "OTHER_THREADS", set())   # no cached entry read from another thread count
     monkeypatch.setattr(runtime, "cpu_vendor", lambda: "AuthenticAMD")
     monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX512")
     outer = torch.get_num_threads()
