@@ -19,34 +19,22 @@ from __future__ import annotations
 import argparse
 import ast
 import json
-import os
 import sys
 import tempfile
 from collections import defaultdict
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
 from dpolab.runtime import FIGURES_ENV, NOTED_LOG_ENV
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from _notebooks import execute as run_notebook  # noqa: E402  (one nbclient runner, the benchmarks')
 
 
 def execute(path: Path, log: Path) -> nbformat.NotebookNode:
     """Run the notebook in a fresh kernel with every `noted` call logged to `log`; raise on an error."""
-    nb = nbformat.read(path, as_version=4)
-    ours = {NOTED_LOG_ENV: str(log), FIGURES_ENV: "print"}
-    before = {k: os.environ.get(k) for k in ours}
-    os.environ.update(ours)   # the kernel inherits them
-    try:
-        NotebookClient(nb, timeout=3600, kernel_name="python3",
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
-    finally:
-        for k, v in before.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    return nb
+    return run_notebook(path, timeout=3600, env={NOTED_LOG_ENV: str(log), FIGURES_ENV: "print"})[1]
 
 
 def noted_calls(source: str) -> list[ast.Call]:
