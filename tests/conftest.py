@@ -14,21 +14,23 @@ os.environ.setdefault("DPOLAB_CACHE", str(ROOT / ".cache" / "test"))
 
 
 def pytest_collection_modifyitems(config, items):
-    """Run units first, then notebook execution (which fills the cache), then the browser tests
-    (which then open notebooks 05-09 on a warm cache instead of training inside a browser).
-    The runs of the second lane's notebooks (`nbrun.SECOND_LANE`) come after the first lane's,
-    so that the first lane never waits for the second; the cache checks after both."""
-    from nbrun import SECOND_LANE
+    """Queue the notebooks first (`test_the_lanes_take_every_notebook`: on two lanes they then run
+    in the background), then the units, then each notebook's test (which waits for its run and
+    fills the cache), then the browser tests (which then open notebooks 05-13 on a warm cache
+    instead of training inside a browser). The notebooks' tests wait in the lanes' order."""
+    from nbrun import _order
 
     def rank(item):
+        if getattr(item, "originalname", "") == "test_the_lanes_take_every_notebook":
+            return -1
         if item.get_closest_marker("browser"):
             return 4
         if item.get_closest_marker("notebook"):
             if item.fspath.basename != "test_notebooks.py":
                 return 1
-            if getattr(item, "originalname", "") != "test_notebook_runs":
-                return 3
-            return 2.5 if item.callspec.params["path"].stem in SECOND_LANE else 2
+            if getattr(item, "originalname", "") == "test_notebook_runs":
+                return 2 + _order(item.callspec.params["path"])[0] / 100
+            return 3
         return 0
 
     items.sort(key=rank)  # stable: keeps file order within each group

@@ -4,13 +4,14 @@ browser tests' way to build, before a page opens, everything the page will read 
 No retries: a kernel that stops answering fails the run (the one cause we found, outputs routed
 into an Output widget by a headless front end, is gone: see `dpolab.widgets.show`).
 
-`Lanes` runs two notebooks at once, each kernel on one torch thread, where this machine cannot
-reproduce the notes' figures anyway (`lanes`).
+`Lanes` runs the session's notebooks two at a time in the background, each kernel on one torch
+thread, while the unit tests go on in the foreground (`lanes`).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -27,6 +28,7 @@ CELL_TIMEOUT = 900  # s; the slowest cell (10's runs, from an empty cache) takes
 
 _ran: set[str] = set()  # notebooks run to the end in this session (their cache entries exist)
 LANE_REPORTS: list[str] = []  # `Lanes.report` of each finished set of notebook runs
+ACTIVE: "Lanes | None" = None  # the notebook tests' lanes, while they run
 
 
 # The projector check (`dpolab.figcheck`) on every figure the notebook draws: a hidden first cell
@@ -57,9 +59,11 @@ print(f"projector check: {len(_fig_seen)} figures, no text overlaps another or l
 """
 
 
-def run_notebook(path: Path, probe: str | None = None, timeout: int = CELL_TIMEOUT) -> float:
-    """Execute `path` (plus an optional probe cell, and the projector check around it) and return
-    the wall time in seconds; the executed copy goes to test-artifacts/notebooks/."""
+def run_notebook(path: Path, probe: str | None = None, timeout: int = CELL_TIMEOUT,
+                 env: dict[str, str] | None = None) -> float:
+    """Execute `path` (plus an optional probe cell, and the projector check around it) in a kernel
+    started with `env` (default: this process's environment) and return the wall time in seconds;
+    the executed copy goes to test-artifacts/notebooks/."""
     nb = nbformat.read(path, as_version=4)
     tags = {"tags": ["figure-check"]}
     nb.cells.insert(0, nbformat.v4.new_code_cell(FIGURE_CHECK_START, metadata=tags))
@@ -70,7 +74,7 @@ def run_notebook(path: Path, probe: str | None = None, timeout: int = CELL_TIMEO
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     try:
-        client.execute()
+        client.execute(**({} if env is None else {"env": env}))
     finally:
         OUT.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, OUT / path.name)
@@ -83,6 +87,9 @@ def ensure_ran(path: Path) -> None:
     already ran here), saying so; a browser page opened afterwards finds every model cached."""
     if path.name in _ran:
         return
+    if ACTIVE and path.name in ACTIVE.queued:   # the notebook tests' lanes run it: wait for that
+        ACTIVE.run(path)
+        return
     print(f"{path.name}: running it once headless to build its cached models...", flush=True)
     print(f"{path.name}: ready in {run_notebook(path):.1f} s", flush=True)
 
@@ -90,15 +97,18 @@ def ensure_ran(path: Path) -> None:
 # ------------------------------------------------------------------------ two lanes, one thread each
 
 LANES_ENV = "DPOLAB_TEST_LANES"   # "1" or "2": how many notebooks run at once (default: `lanes`)
-# The second lane's notebooks, in its order. 09, 11, 12 and 13 read the reference and the default
-# policy (built by the unit tests before any notebook runs); 13 builds the policy trained on the
-# template pairs alone, which 08 and 10 read later; 11 also reads 07's sweep and 08's reward
-# model, which the first lane has built by the time the second lane reaches 11. A model both lanes
-# ask for is built once: the other waits on the cache's lock.
-# On a 2-core Zen 1 EPYC (2026-12-04) 05-08 and 10 took 41 minutes in the first lane, 13, 09, 11
-# and 12 40 in the second.
-SECOND_LANE = ("13_a_real_model", "09_deployment_and_fit_check", "11_rlhf_against_dpo",
-               "12_you_are_the_reviewer")
+# The order in which the lanes take the notebooks: whichever lane is free starts the next one.
+# The longest first, each once what it reads is likely built: 06 and 13 read the reference and the
+# default policy (built before the lanes start, see tests/test_notebooks.py) and build what later
+# ones read (06 its ablations, 13 the policy trained on the template pairs alone); 07 after 06;
+# 10 reads 06's ablations, 07's sweep and 13's policy; 11 07's sweep and the reward model (built
+# by whichever of 08 and 11 asks first); the short ones last. A model two kernels ask for at once
+# is built once: the other waits on the cache's lock. Notebooks not named here come after, by name.
+# On a 2-core Intel Xeon (2026-12-05) these took, in seconds on one thread: 07 536, 10 477,
+# 11 377, 13 359, 09 342, 06 338, 12 59, 08 19, 00-05 9 or less each.
+ORDER = ("06_the_direct_update", "13_a_real_model", "07_beta_and_the_tether",
+         "09_deployment_and_fit_check", "10_dpo_field_guide", "11_rlhf_against_dpo",
+         "08_the_hidden_reward", "12_you_are_the_reviewer")
 
 
 def lanes() -> int:
@@ -119,56 +129,63 @@ def lanes() -> int:
     return 2 if (os.cpu_count() or 1) >= 2 else 1
 
 
+def _order(path: Path) -> tuple[int, str]:
+    return (ORDER.index(path.stem) if path.stem in ORDER else len(ORDER), path.name)
+
+
 class Lanes:
     """Runs notebooks for the notebook tests. With one lane, `run` executes a notebook when its
-    test asks. With two, the notebooks of `SECOND_LANE` among `selected` start at once, one after
-    another, in a thread, while the tests run the rest in order in the first lane; `run` on a
-    second-lane notebook waits for its result (its error is raised there, in its own test).
-    Every kernel started meanwhile runs torch on one thread (OMP_NUM_THREADS=1), and every
-    kernel from then on prints the notes' figures rather than asserting them (env
-    `DPOLAB_FIGURES=print`, unless it was set); `close` puts OMP_NUM_THREADS back and waits for
-    the second lane."""
+    test asks, in this process's environment. With two, every notebook of `selected` is queued at
+    once, in `ORDER`, for two background threads (the lanes), while this session's other tests go
+    on; `run` waits for a notebook's result (its error is raised there, in its own test).
+    A lane's kernel runs torch on one thread (`OMP_NUM_THREADS=1`) and prints the notes'
+    figures rather than asserting them (`DPOLAB_FIGURES=print`, unless that was set); this
+    process's environment is left alone until the last notebook has run, and from then on every
+    kernel this session starts prints them too (the cache now holds one-thread models)."""
 
     def __init__(self, selected: list[tuple[Path, str | None]]):
         self.n = lanes()
-        self._omp = os.environ.get("OMP_NUM_THREADS")
         self._pool: ThreadPoolExecutor | None = None
-        self._second: dict[str, Future] = {}
+        self._queued: dict[str, Future] = {}
         self._t0 = time.perf_counter()
         self.spans: dict[int, list[tuple[str, float, float]]] = {1: [], 2: []}  # (name, start, end) s
-        if self.n == 2:
-            os.environ["OMP_NUM_THREADS"] = "1"
-            # The models these kernels build are trained on one thread, so they differ from the
-            # notes' (measured on two) wherever the notes' figures would be asserted; whatever
-            # opens them later in this session (the browser tests) prints those figures instead.
-            # Left set after `close`, since the cache keeps the models.
-            os.environ.setdefault(FIGURES_ENV, "print")
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="notebook-lane-2")
-            order = {stem: i for i, stem in enumerate(SECOND_LANE)}
-            for path, probe in sorted((s for s in selected if s[0].stem in order),
-                                      key=lambda s: order[s[0].stem]):
-                self._second[path.name] = self._pool.submit(self._timed, 2, path, probe)
-            print(f"notebooks on 2 lanes, one torch thread each; second lane: "
-                  f"{', '.join(self._second) or 'none'}", flush=True)
+        self._env: dict[str, str] | None = None
+        if self.n == 2 and selected:
+            self._env = {**os.environ, "OMP_NUM_THREADS": "1"}
+            self._env.setdefault(FIGURES_ENV, "print")
+            self._pool = ThreadPoolExecutor(2, thread_name_prefix="notebook-lane")
+            for path, probe in sorted(selected, key=lambda s: _order(s[0])):
+                self._queued[path.name] = self._pool.submit(self._timed, path, probe)
+            print(f"notebooks on 2 lanes, one torch thread each, in this order: "
+                  f"{', '.join(self._queued)}", flush=True)
+
+    @property
+    def queued(self) -> list[str]:
+        """The notebooks the lanes took, in the order they start them."""
+        return list(self._queued)
 
     def run(self, path: Path, probe: str | None = None) -> float:
-        """Wall seconds of `path`'s run (executed here, or waited for in the second lane)."""
-        future = self._second.get(path.name)
+        """Wall seconds of `path`'s run (waited for in a lane, or executed here)."""
+        future = self._queued.get(path.name)
         if future is None:
-            return self._timed(1, path, probe)
+            return self._timed(path, probe)
         seconds = future.result()          # re-raises the notebook's error
         _ran.add(path.name)                # the browser tests then find its models cached
+        if all(f.done() for f in self._queued.values()):
+            os.environ.setdefault(FIGURES_ENV, "print")
         return seconds
 
-    def _timed(self, lane: int, path: Path, probe: str | None) -> float:
+    def _timed(self, path: Path, probe: str | None) -> float:
+        name = threading.current_thread().name   # "notebook-lane_0" or "_1"; else this thread
+        lane = int(name.rsplit("_", 1)[1]) + 1 if name.startswith("notebook-lane") else 1
         start = time.perf_counter() - self._t0
-        seconds = run_notebook(path, probe)
+        seconds = run_notebook(path, probe, env=self._env)
         self.spans[lane].append((path.stem, start, start + seconds))
         return seconds
 
     def report(self) -> str:
         """One line per lane: its notebooks' seconds and when the lane's last one ended (seconds
-        after the notebook tests began), to balance the lanes by."""
+        after the lanes began), to order them by."""
         return "\n".join(
             f"lane {lane}: " + ", ".join(f"{n[:2]} {e - s:.0f} s" for n, s, e in spans)
             + f"; last ended at {max(e for _, _, e in spans):.0f} s"
@@ -177,8 +194,3 @@ class Lanes:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
-        if self.n == 2:
-            if self._omp is None:
-                os.environ.pop("OMP_NUM_THREADS", None)
-            else:
-                os.environ["OMP_NUM_THREADS"] = self._omp

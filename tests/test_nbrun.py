@@ -37,11 +37,12 @@ def _notebook(path, source: str):
 
 
 @pytest.mark.notebook
-def test_two_lanes_run_at_once_on_one_thread_each_and_put_the_environment_back(tmp_path, monkeypatch):
-    # The first lane's notebook waits for a file that only the second lane's writes: it ends only
-    # if both kernels run at the same time. Each reports the torch threads its kernel got.
+def test_two_lanes_run_at_once_on_one_thread_each_and_leave_this_process_alone(tmp_path, monkeypatch):
+    # The first notebook waits for a file that only the second writes: it ends only if both
+    # kernels run at the same time, in the background. Each reports what its kernel got.
     flag, report = tmp_path / "second-is-running", "import json, os, torch\n"
-    report += "seen = {'omp': os.environ.get('OMP_NUM_THREADS'), 'threads': torch.get_num_threads()}\n"
+    report += ("seen = {'omp': os.environ.get('OMP_NUM_THREADS'), 'threads': torch.get_num_threads(), "
+               "'figures': os.environ.get('DPOLAB_FIGURES')}\n")
     second = _notebook(tmp_path / "second.ipynb", report + f"open({str(flag)!r}, 'w').write(json.dumps(seen))")
     first = _notebook(tmp_path / "first.ipynb", report + (
         "import time, pathlib\n"
@@ -56,23 +57,37 @@ def test_two_lanes_run_at_once_on_one_thread_each_and_put_the_environment_back(t
     monkeypatch.setenv(nbrun.FIGURES_ENV, "unset below")   # so that undo removes what Lanes sets
     monkeypatch.delenv(nbrun.FIGURES_ENV)
     monkeypatch.setattr(nbrun, "OUT", tmp_path / "executed")
-    monkeypatch.setattr(nbrun, "SECOND_LANE", ("second",))
+    monkeypatch.setattr(nbrun, "ORDER", ("first", "second"))
     monkeypatch.setattr(nbrun, "_ran", set())   # the session's record of real notebooks stays as it was
 
-    lanes = nbrun.Lanes([(first, None), (second, None)])
+    lanes = nbrun.Lanes([(second, None), (first, None)])
     try:
-        assert lanes.n == 2 and os.environ["OMP_NUM_THREADS"] == "1"
+        assert lanes.n == 2 and lanes.queued == ["first.ipynb", "second.ipynb"]
+        assert os.environ["OMP_NUM_THREADS"] == "2" and nbrun.FIGURES_ENV not in os.environ
         assert lanes.run(first) > 0 and lanes.run(second) > 0
     finally:
         lanes.close()
     assert os.environ["OMP_NUM_THREADS"] == "2"
     assert os.environ[nbrun.FIGURES_ENV] == "print"   # the cache now holds one-thread models
     for seen in (json.loads((tmp_path / "first.json").read_text()), json.loads(flag.read_text())):
-        assert seen == {"omp": "1", "threads": 1}
+        assert seen == {"omp": "1", "threads": 1, "figures": "print"}
     assert sorted(p.name for p in (tmp_path / "executed").iterdir()) == ["first.ipynb", "second.ipynb"]
     assert nbrun._ran == {"first.ipynb", "second.ipynb"}
     # the lanes' report: each notebook's seconds and when its lane ended; the two spans overlap
     ((name1, s1, e1),), ((name2, s2, e2),) = lanes.spans[1], lanes.spans[2]
-    assert (name1, name2) == ("first", "second") and s1 < e2 and s2 < e1
-    assert lanes.report().splitlines() == [f"lane 1: fi {e1 - s1:.0f} s; last ended at {e1:.0f} s",
-                                           f"lane 2: se {e2 - s2:.0f} s; last ended at {e2:.0f} s"]
+    assert {name1, name2} == {"first", "second"} and s1 < e2 and s2 < e1
+    assert lanes.report().splitlines() == [f"lane 1: {name1[:2]} {e1 - s1:.0f} s; last ended at {e1:.0f} s",
+                                           f"lane 2: {name2[:2]} {e2 - s2:.0f} s; last ended at {e2:.0f} s"]
+
+
+def test_one_lane_runs_each_notebook_when_its_test_asks(tmp_path, monkeypatch):
+    monkeypatch.setenv(nbrun.LANES_ENV, "1")
+    monkeypatch.setattr(nbrun, "OUT", tmp_path / "executed")
+    monkeypatch.setattr(nbrun, "_ran", set())
+    nb = _notebook(tmp_path / "only.ipynb", "import os\nassert os.environ.get('OMP_NUM_THREADS') == '3'")
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")   # one lane: the kernel gets this process's environment
+    lanes = nbrun.Lanes([(nb, None)])
+    assert lanes.queued == [] and not (tmp_path / "executed").exists()   # nothing runs before its test
+    assert lanes.run(nb) > 0
+    lanes.close()
+    assert nbrun._ran == {"only.ipynb"} and [s[0] for s in lanes.spans[1]] == ["only"]

@@ -11,6 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+import nbrun
 from nbrun import LANE_REPORTS, NOTEBOOKS, ROOT, Lanes, run_notebook
 
 PROBES = ROOT / "tests" / "widget_probes"
@@ -21,15 +22,38 @@ def _probe(path: Path) -> str | None:
     return probe_file.read_text() if probe_file.exists() else None
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def lanes(request):
-    """The notebooks this session's tests execute, on one lane or two (`nbrun.Lanes`)."""
+    """The notebooks this session's tests execute, on one lane or two (`nbrun.Lanes`), queued as
+    soon as a test asks for this (conftest puts `test_the_lanes_take_every_notebook` first), so
+    that they run while the unit tests go on. The reference and the default policy, which 05-13
+    read, are built first, here, on the series' thread count, as a notebook on two threads would."""
     selected = [item.callspec.params["path"] for item in request.session.items
                 if getattr(item, "originalname", "") == "test_notebook_runs"]
-    runner = Lanes([(p, _probe(p)) for p in selected])
+    numbers = [int(p.name[:2]) for p in selected]
+    if any(n >= 5 for n in numbers):
+        from dpolab import artifacts
+
+        artifacts.reference_model(progress=False)
+        if any(n >= 6 for n in numbers):
+            artifacts.policy(progress=False)
+    runner = nbrun.ACTIVE = Lanes([(p, _probe(p)) for p in selected])
     yield runner
     runner.close()
+    nbrun.ACTIVE = None
     LANE_REPORTS.append(runner.report())  # conftest's terminal summary prints it
+
+
+def test_the_lanes_take_every_notebook(lanes, request):
+    """With two lanes every notebook this session executes is queued at once, in `nbrun.ORDER`."""
+    selected = [item.callspec.params["path"].name for item in request.session.items
+                if getattr(item, "originalname", "") == "test_notebook_runs"]
+    if lanes.n == 1 or not selected:
+        assert lanes.queued == []
+    else:
+        assert sorted(lanes.queued) == sorted(selected)
+        ranks = [nbrun.ORDER.index(n[:-6]) if n[:-6] in nbrun.ORDER else len(nbrun.ORDER) for n in lanes.queued]
+        assert ranks == sorted(ranks)
 
 
 def test_there_are_notebooks():
