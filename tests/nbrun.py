@@ -5,7 +5,7 @@ No retries: a kernel that stops answering fails the run (the one cause we found,
 into an Output widget by a headless front end, is gone: see `dpolab.widgets.show`).
 
 `Lanes` runs the session's notebooks two at a time in the background, each kernel on one torch
-thread, while the unit tests go on in the foreground (`lanes`).
+thread, whichever lane is free taking the next (`lanes`, `ORDER`).
 """
 
 from __future__ import annotations
@@ -136,8 +136,8 @@ def _order(path: Path) -> tuple[int, str]:
 class Lanes:
     """Runs notebooks for the notebook tests. With one lane, `run` executes a notebook when its
     test asks, in this process's environment. With two, every notebook of `selected` is queued at
-    once, in `ORDER`, for two background threads (the lanes), while this session's other tests go
-    on; `run` waits for a notebook's result (its error is raised there, in its own test).
+    once, in `ORDER`, for two background threads (the lanes); `run` waits for a notebook's result
+    (its error is raised there, in its own test).
     A lane's kernel runs torch on one thread (`OMP_NUM_THREADS=1`) and prints the notes'
     figures rather than asserting them (`DPOLAB_FIGURES=print`, unless that was set); this
     process's environment is left alone until the last notebook has run, and from then on every

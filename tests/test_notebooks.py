@@ -24,10 +24,10 @@ def _probe(path: Path) -> str | None:
 
 @pytest.fixture(scope="session")
 def lanes(request):
-    """The notebooks this session's tests execute, on one lane or two (`nbrun.Lanes`), queued as
-    soon as a test asks for this (conftest puts `test_the_lanes_take_every_notebook` first), so
-    that they run while the unit tests go on. The reference and the default policy, which 05-13
-    read, are built first, here, on the series' thread count, as a notebook on two threads would."""
+    """The notebooks this session's tests execute, on one lane or two (`nbrun.Lanes`), all queued
+    when the first test asks for this (`test_the_lanes_take_every_notebook`, after the units). The
+    reference and the default policy, which 05-13 read, are built first, here, on the series'
+    thread count, as a notebook on two threads would (the units have usually built them)."""
     selected = [item.callspec.params["path"] for item in request.session.items
                 if getattr(item, "originalname", "") == "test_notebook_runs"]
     numbers = [int(p.name[:2]) for p in selected]
