@@ -19,8 +19,9 @@ def pytest_collection_modifyitems(config, items):
     (the runs fill the cache), in the lanes' order, then the browser tests, which then open
     notebooks 05-13 on a warm cache instead of training inside a browser.
 
-    The units do not run beside the lanes: on 2 cores (Intel Xeon, 2026-12-06) they took 870 s
-    instead of 170 s beside two notebook kernels, and slowed the kernels by half."""
+    The units do not run beside the lanes: on 2 cores (Intel Xeon, 2026-12-06) they took about
+    870 s beside two notebook kernels instead of about 170 s alone, and the kernels took up to
+    twice as long (README, *`make test`*)."""
     from nbrun import _order
 
     def rank(item):

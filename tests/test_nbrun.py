@@ -37,7 +37,7 @@ def _notebook(path, source: str):
 
 
 @pytest.mark.notebook
-def test_two_lanes_run_at_once_on_one_thread_each_and_leave_this_process_alone(tmp_path, monkeypatch):
+def test_two_lanes_run_at_once_in_the_background_on_one_thread_each(tmp_path, monkeypatch):
     # The first notebook waits for a file that only the second writes: it ends only if both
     # kernels run at the same time, in the background. Each reports what its kernel got.
     flag, report = tmp_path / "second-is-running", "import json, os, torch\n"
