@@ -27,26 +27,17 @@ def execute(path: Path, extra: str | None = None, timeout: int = 900,
             env: dict[str, str] | None = None) -> tuple[float, nbformat.NotebookNode]:
     """Run `path` top to bottom (plus a last cell `extra`) in a new python3 kernel.
 
-    The kernel inherits this process's environment, updated with `env` for the duration.
-    Returns (seconds from kernel start to the last cell's end, the executed notebook).
+    The kernel starts with this process's environment updated with `env` (this process's own is
+    left alone). Returns (seconds from kernel start to the last cell's end, the executed notebook).
     """
     nb = nbformat.read(path, as_version=4)
     if extra is not None:
         nb.cells.append(nbformat.v4.new_code_cell(extra))
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
-    saved = {k: os.environ.get(k) for k in (env or {})}
-    os.environ.update(env or {})
-    try:
-        start = time.perf_counter()
-        client.execute()
-        return time.perf_counter() - start, nb
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    start = time.perf_counter()
+    client.execute(env={**os.environ, **(env or {})})
+    return time.perf_counter() - start, nb
 
 
 def json_line(nb: nbformat.NotebookNode, marker: str):
