@@ -44,10 +44,11 @@ test-fast: install
 data: install
 	$(PY) -m dpolab data
 
-# Throughput against TRL, FLOP/s, whole-series and slider timings; tables into the README.
+# Throughput against TRL, FLOP/s, denormals, whole-series and slider timings; tables into the README.
 bench: install
 	$(PY) benchmarks/dpo_step.py --write-readme
 	$(PY) benchmarks/flops.py --write-readme
+	$(PY) benchmarks/denormals.py --write-readme
 	$(PY) benchmarks/series.py --write-readme
 	$(PY) benchmarks/sliders.py --write-readme
 	$(PY) benchmarks/hangs.py --write-readme

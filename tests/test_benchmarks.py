@@ -49,6 +49,18 @@ def test_dpo_step_tiny(tmp_path):
 
 
 @pytest.mark.slow
+def test_denormals_short(tmp_path):
+    # The series' reference (built by the first child if the cache lacks it), three steps a mode.
+    run("denormals.py", "--rounds", "1", "--steps", "3", "--out", str(tmp_path), timeout=1800)
+    md, res = results(tmp_path, "denormals")
+    on, off = res["runs"]["on"], res["runs"]["off"]
+    assert len(on) == len(off) == 1 and on[0]["steps"] == off[0]["steps"] == 2
+    assert on[0]["small_grads"] == off[0]["small_grads"]   # normal floats, counted the same either way
+    assert on[0]["weights"] == off[0]["weights"]           # no early step meets a denormal that matters
+    assert "flushed to zero" in md and "bit for bit" in md
+
+
+@pytest.mark.slow
 def test_flops_tiny(tmp_path):
     run("flops.py", "--tiny", "--batch-size", "2", "--steps", "1", "--repeats", "1", "--matmul-n", "128",
         "--out", str(tmp_path))
