@@ -4,10 +4,10 @@ and with them kept, in turns, each in a fresh process.
 The run is notebook 07's beta-alone run at beta 10 (plain DPO, constant learning rate 1e-4), from
 the cached reference, on the training pairs, as `artifacts.policy` trains it. Each child process
 sets the mode before torch's first parallel operation, so torch's threads inherit it; it times the
-steps (from the end of step 1 to the end of the last, as `dpo_step.py`'s loop row does), counts the
-gradient entries whose square is denormal (nonzero and below 1.08e-19 in size: AdamW's second
-moment holds their squares, which fall below float32's smallest normal number, 1.18e-38), and
-hashes the final weights. The table gives median seconds per run, the ratio, and
+steps (from the end of step 1 to the end of the last, as `dpo_step.py`'s loop row does) and
+hashes the final weights; then it takes one more step from the trained policy, counting the
+denormal values (nonzero, below float32's smallest normal number, 1.18e-38) that every torch
+operation of that step outputs. The table gives median seconds per run, the ratio, and
 whether the two modes trained the same weights, bit for bit.
 
     python benchmarks/denormals.py                  # 3 rounds; writes benchmarks/results/denormals.{md,json}
@@ -25,12 +25,30 @@ import sys
 import _common as C
 
 CHILD = r"""
-import hashlib, json, sys, time
+import collections, hashlib, json, sys, time
 import dpolab.runtime
 import torch
 torch.set_flush_denormal(sys.argv[1] == "on")
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
 from dpolab import artifacts
 from dpolab.train import DPOConfig, train_dpo
+
+
+class Denormals(TorchDispatchMode):
+    # Counts, per torch operation, the nonzero values below float32's smallest normal it outputs.
+    def __init__(self):
+        super().__init__()
+        self.count = collections.Counter()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        for t in tree_flatten(out)[0]:
+            if isinstance(t, torch.Tensor) and t.is_floating_point():
+                self.count[func.__name__.split(".")[0]] += int(((t != 0) & (t.abs() < 1.1754944e-38)).sum())
+        return out
+
+
 steps = int(sys.argv[2])
 config = DPOConfig(beta=10.0, rpo_alpha=0.0, lr=1e-4, schedule="constant")
 with dpolab.runtime.series_threads():
@@ -38,19 +56,20 @@ with dpolab.runtime.series_threads():
     rows, anchored = artifacts.training_pairs()
     known = artifacts.reference_logps(ref_dir, rows)
     policy, ref = artifacts.load_model(ref_dir), artifacts.load_model(ref_dir)
-    tiny = 1.1754944e-38 ** 0.5
-    small = [0]
-    for p in policy.parameters():
-        p.register_hook(lambda g: small.__setitem__(0, small[0] + int(((g != 0) & (g.abs() < tiny)).sum())))
+    tok = artifacts.load_tokenizer(ref_dir)
     stamps = []
-    train_dpo(policy, ref, artifacts.load_tokenizer(ref_dir), rows, config, eval_pairs=artifacts.test_rows(),
-              progress=False, reference_logps=known, anchored=anchored, stop_after=steps or None,
+    train_dpo(policy, ref, tok, rows, config, eval_pairs=artifacts.test_rows(), progress=False,
+              reference_logps=known, anchored=anchored, stop_after=steps or None,
               callback=lambda step, m: stamps.append(time.perf_counter()) if step > 0 else None)
     h = hashlib.sha256()
     for name, t in sorted(policy.state_dict().items()):
         h.update(name.encode()); h.update(t.contiguous().numpy().tobytes())
+    counter = Denormals()   # one more step from the trained policy (its first batch), counted
+    with counter:
+        train_dpo(policy, ref, tok, rows, config, progress=False, reference_logps=known,
+                  anchored=anchored, stop_after=1)
 print("RESULT " + json.dumps({"seconds": stamps[-1] - stamps[0], "steps": len(stamps) - 1,
-                              "small_grads": small[0], "weights": h.hexdigest()[:16]}))
+                              "weights": h.hexdigest()[:16], "denormals": dict(counter.count.most_common())}))
 """
 
 
@@ -66,10 +85,13 @@ def markdown(res: dict) -> str:
     on, off = res["runs"]["on"], res["runs"]["off"]
     t_on, t_off = C.median([r["seconds"] for r in on]), C.median([r["seconds"] for r in off])
     same = len({r["weights"] for r in on + off}) == 1
-    rows = [["flushed to zero (dpolab's setting)", f"{t_on:.1f}", on[0]["steps"], f"{on[0]['small_grads']:,}"],
-            ["kept", f"{t_off:.1f}", off[0]["steps"], f"{off[0]['small_grads']:,}"]]
+    def made(r):
+        top = ", ".join(f"{op} {k:,}" for op, k in list(r["denormals"].items())[:3] if k)
+        return f"{sum(r['denormals'].values()):,}" + (f" ({top}, ...)" if top else "")
+    rows = [["flushed to zero (dpolab's setting)", f"{t_on:.1f}", on[0]["steps"], made(on[0])],
+            ["kept", f"{t_off:.1f}", off[0]["steps"], made(off[0])]]
     m = res["machine"]
-    return (C.table(["denormals", "seconds (median)", "steps timed", "gradient entries with a denormal square"], rows)
+    return (C.table(["denormals", "seconds (median)", "steps timed", "denormal values made by one more step"], rows)
             + f"\n\nKept / flushed: **{t_off / t_on:.2f}x**; the two modes trained "
             + ("the same weights, bit for bit" if same else "**different weights**")
             + f". {len(on)} runs each, in turns, each in a fresh process; {m['processor']}, "
