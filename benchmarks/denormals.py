@@ -36,13 +36,16 @@ from dpolab.train import DPOConfig, train_dpo
 
 
 class Denormals(TorchDispatchMode):
-    # Counts, per torch operation, the nonzero values below float32's smallest normal it outputs.
+    # Counts, per torch operation, the nonzero values below float32's smallest normal it outputs
+    # (views aside: they compute nothing and would count their input's values again).
     def __init__(self):
         super().__init__()
         self.count = collections.Counter()
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
+        if func.is_view:
+            return out
         for t in tree_flatten(out)[0]:
             if isinstance(t, torch.Tensor) and t.is_floating_point():
                 self.count[func.__name__.split(".")[0]] += int(((t != 0) & (t.abs() < 1.1754944e-38)).sum())

@@ -34,14 +34,14 @@ SERIES_TORCH = "2.13.0"   # the torch the figures were measured with (the Makefi
 FIGURES_ENV = "DPOLAB_FIGURES"   # "assert" or "print": overrides `reproduces` for `noted`
 NOTED_LOG_ENV = "DPOLAB_NOTED_LOG"   # a file: each `noted` call appends its values (tools/renote.py)
 
-# A float32 below 1.2e-38 (a denormal) costs an Intel core about a hundred cycles per operation.
-# Plain DPO at a large beta makes them by the million: once a pair's margin is large, its loss
-# gradient beta * sigmoid(-beta * margin) falls below 1e-30, and the backward pass carries that
-# factor through every activation's gradient and matrix product. Flushed to zero, they changed no
-# weight, audit or figure the series computes (05-13 rebuilt, every cached file compared, bit for
-# bit), and 07's beta 10 run took 24 s instead of 58 s on the notes' Intel Xeon (benchmarks/denormals.py; AMD cores pay far
-# less for denormals). Threads started later (torch's intra-op pool, at its first parallel
-# operation) inherit the setting, so it is set on import.
+# A float32 below 1.2e-38 (a denormal) costs an Intel core many cycles per operation. Plain DPO
+# at a large beta makes them by the million: once a pair's margin is large, its loss gradient
+# beta * sigmoid(-beta * margin) falls below 1e-30, and the backward pass carries that factor
+# through every activation's gradient and matrix product. Flushed to zero, they changed no weight,
+# audit or figure the series computes (05-13 rebuilt, every cached file compared, byte for byte),
+# and 07's beta 10 run took 21 s instead of 54 s on the notes' Intel Xeon (benchmarks/denormals.py).
+# Threads started later (torch's intra-op pool, at its first parallel operation) inherit the
+# setting, so it is set on import.
 torch.set_flush_denormal(True)
 
 
