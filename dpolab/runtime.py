@@ -1,4 +1,5 @@
-"""The header every notebook opens with: seeds, versions and thread count.
+"""The header every notebook opens with: seeds, versions and thread count (and, on import,
+denormal floats flushed to zero, for speed).
 
 Training is deterministic for a seed *and* a torch thread count (the order of a matrix product's
 sums depends on how it is split between threads), and the figures the notebooks assert were

@@ -116,8 +116,8 @@ def test_importing_dpolab_picks_mkls_reproducible_branch_unless_one_was_asked_fo
 
 
 def test_importing_dpolab_flushes_denormals_in_every_torch_thread():
-    # A denormal float costs an Intel core about a hundred cycles an operation; plain DPO at a
-    # large beta makes many (benchmarks/denormals.py). 1e-39 is denormal in float32: halved, it
+    # A denormal float costs an Intel core many cycles an operation, and plain DPO at a large
+    # beta makes millions (benchmarks/denormals.py). 1e-39 is denormal in float32: halved, it
     # stays a nonzero denormal unless flushed. The long tensor is split across torch's threads.
     code = ("import dpolab.runtime, torch; torch.set_num_threads(2); "
             "x = torch.full((4_000_000,), 1e-39); print(int((x[:1] * 0.5 != 0).sum()), "
