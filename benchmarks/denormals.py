@@ -1,8 +1,9 @@
 """Denormal floats: one DPO run with them flushed to zero (what `dpolab.runtime` sets on import)
 and with them kept, in turns, each in a fresh process.
 
-The run is notebook 07's beta-alone run at beta 10 (plain DPO, constant learning rate 1e-4), from
-the cached reference, on the training pairs, as `artifacts.policy` trains it. Each child process
+The run is plain DPO at beta 10 with a constant learning rate of 1e-4 (notebook 07's beta-alone
+setting until 2026-12-06; it now trains at 5e-5), from the cached reference, on the training
+pairs, as `artifacts.policy` trains it. Each child process
 sets the mode before torch's first parallel operation, so torch's threads inherit it; it times the
 steps (from the end of step 1 to the end of the last, as `dpo_step.py`'s loop row does) and
 hashes the final weights; then it takes one more step from the trained policy, counting the

@@ -8,6 +8,8 @@ per-token log-probs, the implicit reward) is drawn in `rewardplots`.
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib.transforms import Bbox
 
 from dpolab.plots import (HIGHLIGHT, LABEL, LABEL_COLORS, OPT_COLOR, REF_COLOR, RISKY, SAFE, TICK,
                           TITLE, animate, legend_above, legend_right, new_figure)
@@ -212,6 +214,42 @@ def kl_axis(ax, kl_max: float) -> None:
     ax.set(xlabel="KL to the reference (held out, nats)", xlim=(-0.1, 2 * kl_max))
 
 
+# Where a point's name may go, in order of preference: (dx, dy) in points, ha, va. The first is to
+# the right, clear of the ring that marks the picked beta; the others serve points that crowd
+# together (tight betas a tenth of a nat apart, beside the reference).
+_SPOTS = ((10, 0, "left", "center"), (9, -7, "left", "top"), (9, 7, "left", "bottom"),
+          (-10, 0, "right", "center"), (0, -12, "center", "top"), (0, 12, "center", "bottom"))
+
+
+def _name_points(ax, x, y, names, series) -> None:
+    """Write names[i] beside the point (x[i], y[i]): at the first of `_SPOTS` where the text stays
+    inside the axes, clear of every point and error bar of `series` (a list of (y, err) as `bars`
+    returns them, drawn at x) and of the names written before it; at the first spot if none is."""
+    fig = ax.figure
+    renderer = RendererAgg(fig.bbox.width, fig.bbox.height, fig.dpi)  # to measure the texts
+    pad = 6 * fig.dpi / 72  # half a marker or cap, in pixels
+    taken = []
+    for ys, err in series:
+        lo, hi = ax.transData.transform(np.column_stack([x, ys - err[0]])), ax.transData.transform(
+            np.column_stack([x, ys + err[1]]))
+        taken += [Bbox.from_extents(a[0] - pad, min(a[1], b[1]) - pad, a[0] + pad, max(a[1], b[1]) + pad)
+                  for a, b in zip(lo, hi)]
+    frame = ax.get_window_extent(renderer)
+    for xi, yi, name in zip(x, y, names):
+        for dx, dy, ha, va in _SPOTS:
+            text = ax.annotate(name, (xi, yi), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                               fontsize=TICK)
+            box = text.get_window_extent(renderer)
+            if frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1) and \
+                    not any(box.overlaps(t) for t in taken):
+                taken.append(box)
+                break
+            text.remove()
+        else:
+            dx, dy, ha, va = _SPOTS[0]
+            ax.annotate(name, (xi, yi), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va, fontsize=TICK)
+
+
 def beta_tether_updater(rows: list):
     """Build `beta_tether`'s figure once; returns draw(beta) -> (figure, summary), which moves
     the red markers and the title."""
@@ -233,13 +271,8 @@ def beta_tether_updater(rows: list):
     (safe_dot,) = ax.plot([], [], "o", label="this beta", **ring)
     kl_axis(ax, kl.max())
     ax.set(ylabel="share of replies", ylim=(0, 1), yticks=[0, 0.5, 1])
-    # each point named by its beta, to its right, clear of the ring; where the next point to the
-    # right sits close by (two tight betas a tenth of a nat apart), to its left instead
-    at = ax.transData.transform(np.column_stack([kl, y]))
-    for i, (r, k, v) in enumerate(zip(rows, kl, y)):
-        crowded = any(at[j, 0] >= at[i, 0] and j != i and np.hypot(*(at[j] - at[i])) < 40 for j in range(len(rows)))
-        ax.annotate("ref" if r["beta"] is None else f"{r['beta']:g}", (k, v), xytext=(-10 if crowded else 10, 0),
-                    textcoords="offset points", va="center", ha="right" if crowded else "left", fontsize=TICK)
+    _name_points(ax, kl, y, ["ref" if r["beta"] is None else f"{r['beta']:g}" for r in rows],
+                 [bars(key) for key in ("safe", "broken")])
     title = ax.set_title("", fontsize=TITLE, loc="left", pad=30)
     handles, labels = ax.get_legend_handles_labels()
     order = [labels.index(k) for k in ("safe", "broken", "this beta")]

@@ -55,6 +55,10 @@ def _cases():
     crowded = [{"beta": b, "kl": kl, "safe": _rate(s), "broken": _rate(br)} for b, kl, s, br in
                [(None, 0.0, 0.51, 0.01), (100.0, 0.27, 0.68, 0.01), (10.0, 0.35, 0.71, 0.01), (1.0, 1.75, 0.91, 0.02),
                 (0.1, 9.5, 0.70, 0.17)]]
+    # the reference and the two tightest betas within a fifth of a nat, climbing: 07's sweep on the notes' CPU
+    huddled = [{"beta": b, "kl": kl, "safe": _rate(s), "broken": _rate(br)} for b, kl, s, br in
+               [(None, 0.0, 0.51, 0.01), (100.0, 0.08, 0.61, 0.01), (10.0, 0.16, 0.69, 0.01), (1.0, 0.84, 0.85, 0.02),
+                (0.1, 2.2, 0.78, 0.03), (0.01, 17.1, 0.39, 0.50)]]
     table = {"a": {"labels": ["safe", "unsafe_advice", "over_refusal"], "implicit": [5.0, 2.0, -3.0],
                    "explicit": [4.0, -4.0, -4.2]},
              "b": {"labels": ["safe", "rule_bending"], "implicit": [0.1, 0.05], "explicit": [3.5, -4.1]}}
@@ -70,6 +74,7 @@ def _cases():
         "beta_tether": (lambda: modelplots.beta_tether_updater(rows), [(0.1,), (0.01,), (1.0,)]),
         # two tight betas a tenth of a nat apart, as 07's beta 10 and 100 landed on one CPU
         "beta_tether_crowded": (lambda: modelplots.beta_tether_updater(crowded), [(100.0,), (10.0,), (0.1,)]),
+        "beta_tether_huddled": (lambda: modelplots.beta_tether_updater(huddled), [(100.0,), (0.01,), (10.0,)]),
         "reward_ranking": (lambda: rewardplots.reward_ranking_updater(table), [("a",), ("b",), ("a",)]),
     }
 

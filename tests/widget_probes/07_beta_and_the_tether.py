@@ -11,7 +11,7 @@ from dpolab.widgets import find
 _panel = find("dpolab-beta-tether")
 _slider, _message = find("dpolab-beta-tether-beta"), find("dpolab-beta-tether-prompt")
 _replies = find("dpolab-beta-tether-replies")
-assert list(_slider.options) == [0.1, 1.0, 10.0, 100.0]
+assert list(_slider.options) == [0.01, 0.1, 1.0, 10.0, 100.0]
 assert _replies in _panel.children  # the replies are part of the panel
 
 
@@ -36,7 +36,7 @@ for _q in (0, 5, 13):
     _message.value = _q
     _category, _prompt = next((c, p) for c, p in [(s["category"], s["prompt"]) for s in _ref_audit["samples"]]
                               if _options[_q].startswith(f"{c}: {p[:50]}"))
-    for _b in (1.0, 100.0, 0.1, 10.0):
+    for _b in (1.0, 100.0, 0.01, 0.1, 10.0):
         _slider.value = _b
         _ms.append(_panel.last_ms)
         _pol_audit = _audit(policies[_b])
