@@ -87,7 +87,7 @@ def _cache_entries() -> dict[str, float]:
 @pytest.mark.notebook
 @pytest.mark.timeout(3600)
 def test_a_second_run_reuses_the_cache():
-    """07 trains six policies and evaluates nine models; run again, it must rebuild nothing."""
+    """07 trains seven policies and evaluates ten models; run again, it must rebuild nothing."""
     path = next(p for p in NOTEBOOKS if p.name.startswith("07_"))
     first = run_notebook(path)  # builds whatever the earlier notebooks did not (nothing, in order)
     before = _cache_entries()
