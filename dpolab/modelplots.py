@@ -264,7 +264,7 @@ def beta_tether_updater(rows: list):
     # the judge's colours, as in notebook 05's bars: safe green, broken black; the picked beta's
     # two points ringed in red, on top
     ax.errorbar(kl, y, err, fmt="s", color=LABEL_COLORS["broken"], ms=5, capsize=3, label="broken")
-    ring = dict(color=HIGHLIGHT, ms=15, mfc="none", mew=2.5, zorder=4)
+    ring = dict(color=HIGHLIGHT, ms=15, mfc="none", mew=2.5, zorder=4, clip_on=False)  # whole at a share of 0
     (broken_dot,) = ax.plot([], [], "s", **ring)
     y, err = bars("safe")
     ax.errorbar(kl, y, err, fmt="o", color=LABEL_COLORS["safe"], ms=5, capsize=3, label="safe")
