@@ -177,7 +177,8 @@ def policy_dir(reference: SFTConfig | None = None, gpt: str = "gpt-tiny", pairs:
     if config.loss_type != "simpo":
         del dpo_cfg["simpo_gamma"]  # read by SimPO alone: the other runs keep the keys they had
     cfg = {"dpo": dpo_cfg, "reference": _reference_config(reference, gpt), "pairs": pairs,
-           "data": data_fingerprint(*PAIR_FILES, "test_pairs.jsonl")}
+           "data": data_fingerprint(*PAIR_FILES, "test_pairs.jsonl"),
+           "history": 2}   # 2: the held-out evaluations record `eval_dpo_loss` (the weights are as before)
 
     def build(d: Path):
         tok = load_tokenizer(ref_dir)

@@ -21,7 +21,7 @@ from dpolab.logprobs import (completion_lengths, completion_log_softmax, concate
 from dpolab.loop import (  # noqa: F401  (the checkpoint API, reached through train as before)
     Callback, TrainingDiverged, check_schedule, fit, has_checkpoint, latest_checkpoint,
     load_checkpoint, save_checkpoint)
-from dpolab.losses import check_options, dpo_loss, implicit_rewards, reward_metrics
+from dpolab.losses import check_options, dpo_loss, reward_metrics
 from dpolab.model import (VOCAB_SIZE, GPTConfig, context_length, corpus_texts, new_model,
                           train_tokenizer)
 
@@ -88,7 +88,7 @@ class DPOConfig:
     grad_clip: float = 1.0
     max_length: int | None = None
     seed: int = 0
-    eval_every: int = 25  # steps between held-out evaluations (accuracy and KL)
+    eval_every: int = 25  # steps between held-out evaluations (accuracy, loss and KL)
     eval_size: int = 64  # held-out pairs used for those evaluations
     save_every: int = 50
 
@@ -178,6 +178,15 @@ def _as_rows(rows):
 # DPO
 
 
+def config_loss(config: DPOConfig, policy_w, policy_l, ref_w, ref_l, len_w, len_l):
+    """`dpo_loss` with `config`'s loss options: (losses, chosen_rewards, rejected_rewards), each
+    (B,), from the summed log-probs (B,) of each reply under policy and reference and the
+    replies' lengths |y| (B,)."""
+    return dpo_loss(policy_w, policy_l, ref_w, ref_l, beta=config.beta, loss_type=config.loss_type,
+                    label_smoothing=config.label_smoothing, reference_free=config.reference_free,
+                    chosen_lengths=len_w, rejected_lengths=len_l, simpo_gamma=config.simpo_gamma)
+
+
 def dpo_step(policy, batch: dict, config: DPOConfig) -> tuple[torch.Tensor, dict]:
     """The loss and metrics of one DPO step on a `collate_pairs` batch that carries the
     reference's log-probs (`ref_chosen_logps`, `ref_rejected_logps`, each (B,)).
@@ -190,11 +199,8 @@ def dpo_step(policy, batch: dict, config: DPOConfig) -> tuple[torch.Tensor, dict
     """
     policy_w, policy_l = concatenated_forward(policy, batch)
     len_w, len_l = completion_lengths(batch["completion_mask"]).chunk(2)  # (B,) each
-    losses, r_w, r_l = dpo_loss(policy_w, policy_l, batch["ref_chosen_logps"],
-                                batch["ref_rejected_logps"], beta=config.beta,
-                                loss_type=config.loss_type, label_smoothing=config.label_smoothing,
-                                reference_free=config.reference_free, chosen_lengths=len_w,
-                                rejected_lengths=len_l, simpo_gamma=config.simpo_gamma)
+    losses, r_w, r_l = config_loss(config, policy_w, policy_l, batch["ref_chosen_logps"],
+                                   batch["ref_rejected_logps"], len_w, len_l)
     metrics = reward_metrics(r_w, r_l, policy_w, policy_l)
     loss = losses.mean()
     if config.rpo_alpha:
@@ -226,10 +232,12 @@ def train_dpo(policy, reference, tokenizer, pairs, config: DPOConfig | None = No
     Args:
         pairs: rows with `prompt`, `chosen`, `rejected`.
         eval_pairs: held-out pairs; every `config.eval_every` steps (and at step 0) the first
-            `config.eval_size` of them give `eval_rewards/accuracies`, `eval_rewards/margins`
-            and `eval_kl`: the mean over those held-out prompts of the summed token-level
-            KL(pi || pi_ref) along their chosen and rejected completions (teacher-forced, exact
-            over the vocabulary; see `logprobs.kl_along_completions`).
+            `config.eval_size` of them give `eval_rewards/accuracies`, `eval_rewards/margins`,
+            `eval_dpo_loss` (the pairs' mean `dpo_loss` under `config`: the training loss's
+            preference term, without RPO's NLL term) and `eval_kl`: the mean over those
+            held-out prompts of the summed token-level KL(pi || pi_ref) along their chosen and
+            rejected completions (teacher-forced, exact over the vocabulary; see
+            `logprobs.kl_along_completions`).
         anchored: one bool per pair: whether RPO's NLL term (`config.rpo_alpha`) trains on its
             chosen reply. None: every pair's. The DPO term trains on every pair either way, so
             a pair marked False teaches the policy to rank its replies, not to write them.
@@ -280,7 +288,7 @@ def train_dpo(policy, reference, tokenizer, pairs, config: DPOConfig | None = No
                eval_every=config.eval_every, train_mode=False)
 
 
-# What a held-out evaluation records besides `eval_kl`: no per-reply reward means.
+# What a held-out evaluation records besides `eval_dpo_loss` and `eval_kl`: no per-reply reward means.
 EVAL_METRICS = ("eval_rewards/accuracies", "eval_rewards/margins", "eval_logps/chosen",
                 "eval_logps/rejected")
 
@@ -292,16 +300,18 @@ def _dpo_evaluator(policy, reference, tokenizer, eval_pairs, config: DPOConfig, 
     batch = collate_pairs(examples, tokenizer.pad_token_id)
     ref_logp, ref_seq = completion_log_softmax(reference, batch)          # computed once
     ref_w, ref_l = ref_seq.chunk(2)
+    len_w, len_l = completion_lengths(batch["completion_mask"]).chunk(2)
 
     @torch.no_grad()
     def eval_fn() -> dict:
         policy.eval()
         logp, seq = completion_log_softmax(policy, batch)                  # one forward
         w, l = seq.chunk(2)
-        metrics = reward_metrics(*implicit_rewards(w, l, ref_w, ref_l, config.beta), w, l,
-                                 prefix="eval_")
+        losses, r_w, r_l = config_loss(config, w, l, ref_w, ref_l, len_w, len_l)
+        metrics = reward_metrics(r_w, r_l, w, l, prefix="eval_")
         kl = kl_along_completions(logp, ref_logp, batch)                   # (2E,)
-        return {**{k: metrics[k] for k in EVAL_METRICS}, "eval_kl": kl.view(2, -1).mean(0).mean().item()}
+        return {**{k: metrics[k] for k in EVAL_METRICS}, "eval_dpo_loss": losses.mean().item(),
+                "eval_kl": kl.view(2, -1).mean(0).mean().item()}
     return eval_fn
 
 

@@ -129,6 +129,21 @@ def test_dpo_history_uses_trl_names_and_starts_at_chance(tok, pairs, held_out):
     assert h[-1]["rewards/margins"] > 0
 
 
+def test_held_out_loss_is_the_dpo_term_on_the_held_out_pairs(tok, pairs, held_out):
+    """`eval_dpo_loss` is ln 2 while policy = reference, and at the end the mean of -log sigma
+    of the held-out margins that `evaluate.preference_metrics` computes in its own batches."""
+    from dpolab.evaluate import preference_metrics
+
+    policy, reference = small(tok), small(tok)
+    config = dpo_cfg(eval_every=3, beta=0.5)
+    h = T.train_dpo(policy, reference, tok, pairs, config, eval_pairs=held_out, progress=False)
+    assert h[0]["eval_dpo_loss"] == pytest.approx(math.log(2), abs=1e-6)
+    m = preference_metrics(policy, reference, tok, held_out[:config.eval_size], beta=0.5, per_pair=True)
+    margins = m["per_pair"]["chosen_rewards"] - m["per_pair"]["rejected_rewards"]
+    assert h[-1]["eval_dpo_loss"] == pytest.approx(-torch.nn.functional.logsigmoid(margins).mean().item(), abs=1e-5)
+    assert h[-1]["eval_dpo_loss"] != pytest.approx(math.log(2), abs=1e-3)   # the policy moved
+
+
 def test_reference_log_probs_are_computed_once(tok, pairs):
     policy, reference = small(tok), small(tok)
     calls, at_step = [], {}
