@@ -60,10 +60,10 @@ def test_the_log_names_the_calling_line_and_both_values(tmp_path, monkeypatch):
 def test_rewrite_replaces_literals_and_leaves_the_rest_for_a_hand_edit(tmp_path, monkeypatch):
     new, changes, by_hand = _renote().rewrite_cell(CELL, _records(CELL, tmp_path, monkeypatch))
     expected = CELL.replace("rate, 0.85,", "rate, 0.875,").replace(
-        '(0.8, "overlap")', "(0.875, 'apart')").replace("/ 8, 0.5,", "/ 8, 0.625,")
+        '(0.8, "overlap")', '(0.875, "apart")').replace("/ 8, 0.5,", "/ 8, 0.625,")
     assert new == expected
     assert changes == ["0.85 -> 0.875  (pooled safe)",
-                       "(0.8, 'overlap') -> (0.875, 'apart')  (a call over three lines)",
+                       "(0.8, 'overlap') -> (0.875, \"apart\")  (a call over three lines)",
                        "0.5 -> 0.625  (« non-ASCII » before the literal)"]
     assert len(by_hand) == 2
     assert by_hand[0].startswith("line 9: 2 runs measured 10, 20")
@@ -92,3 +92,20 @@ def test_renote_executes_a_notebook_and_writes_its_measured_figures(tmp_path):
 def test_a_log_line_outside_any_noted_call_is_refused():
     with pytest.raises(ValueError, match="no noted"):
         _renote().rewrite_cell("x = 1\nnoted(x, 2)", [{"line": 1, "measured": "1", "noted": "2", "what": "x"}])
+
+
+@pytest.mark.parametrize("value, written", [
+    ("apart", '"apart"'),
+    ('say "safe"\n', '"say \\"safe\\"\\n"'),
+    ((0.5,), "(0.5,)"),
+    ([1, ("a", None)], '[1, ("a", None)]'),
+    ({"safe": 0.9, "n": 160}, '{"safe": 0.9, "n": 160}'),
+    ({"b", "a"}, '{"a", "b"}'),
+    (set(), "set()"),
+    (True, "True"),
+])
+def test_a_measured_literal_is_written_as_the_notebooks_write_it(value, written):
+    import ast
+
+    assert _renote().as_written(value) == written
+    assert ast.literal_eval(written) == value

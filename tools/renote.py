@@ -51,6 +51,21 @@ def _offset(lines: list[bytes], line: int, col: int) -> int:
     return sum(len(x) + 1 for x in lines[:line - 1]) + col
 
 
+def as_written(value) -> str:
+    """A literal as the notebooks write it: strings in double quotes (the logged repr uses single
+    ones), a set's members sorted; numbers, booleans and None as repr writes them."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)   # a JSON string is a Python string literal
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(map(as_written, value))
+        return f"[{inner}]" if isinstance(value, list) else f"({inner}{',' * (len(value) == 1)})"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{as_written(k)}: {as_written(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (set, frozenset)):
+        return "{" + ", ".join(sorted(map(as_written, value))) + "}" if value else "set()"
+    return repr(value)
+
+
 def rewrite_cell(source: str, records: list[dict]) -> tuple[str, list[str], list[str]]:
     """Replace each logged call's notes' literal by the measured value.
 
@@ -82,8 +97,7 @@ def rewrite_cell(source: str, records: list[dict]) -> tuple[str, list[str], list
         if len(measured) > 1:
             by_hand.append(f"line {call.lineno}: {len(runs)} runs measured " + ", ".join(sorted(measured)))
             continue
-        new = measured.pop()
-        ast.literal_eval(new)   # a Python literal, or the log is not one this tool wrote
+        new = as_written(ast.literal_eval(measured.pop()))   # a literal, or not a log this tool wrote
         start = _offset(raw, old_node.lineno, old_node.col_offset)
         end = _offset(raw, old_node.end_lineno, old_node.end_col_offset)
         edits.append((start, end, new.encode()))
