@@ -82,9 +82,9 @@ def test_renote_executes_a_notebook_and_writes_its_measured_figures(tmp_path):
     report = _renote().renote(path, executed=tmp_path / "ran")
     outputs = nbformat.read(tmp_path / "ran" / "tiny.ipynb", as_version=4).cells[3].outputs
     assert "[the rate: 0.5 here; the notes, measured on another machine, say 0.4]" in outputs[0]["text"]
-    assert report == ["cell 3: 0.4 -> 0.5  (the rate)", "cell 3: {'a'} -> {'a', 'b'}  (kinds)"]
+    assert report == ["cell 3: 0.4 -> 0.5  (the rate)", 'cell 3: {\'a\'} -> {"a", "b"}  (kinds)']
     after = nbformat.read(path, as_version=4)
-    assert after.cells[3].source == 'x = sum([0.25, 0.25])\nnoted(x, 0.5, "the rate")\nnoted({"b", "a"}, {\'a\', \'b\'}, "kinds")'
+    assert after.cells[3].source == 'x = sum([0.25, 0.25])\nnoted(x, 0.5, "the rate")\nnoted({"b", "a"}, {"a", "b"}, "kinds")'
     assert after.cells[0].source == "The rate is 0.5." and not any(c.get("outputs") for c in after.cells[1:])
     assert _renote().renote(path) == []   # a second pass finds nothing to change
 
