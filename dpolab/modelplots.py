@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import Bbox
 
 from dpolab.plots import (HIGHLIGHT, LABEL, LABEL_COLORS, OPT_COLOR, REF_COLOR, RISKY, SAFE, TICK,
@@ -185,6 +186,7 @@ def dpo_history(history: list, total_steps: int | None = None, rpo_alpha: float 
         ax.set_ylabel(ylabel)
         if total_steps:
             ax.set_xlim(0, total_steps)
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))   # 0, 50, 100, 150 for 174 steps
     for ax in axes[2:]:
         ax.set_xlabel("step")
     axes[0].set_ylim(bottom=0)
