@@ -95,6 +95,16 @@ def cpu_vendor() -> str:
         return platform.processor()
 
 
+def cpu_model() -> str:
+    """The CPU's model name as the system gives it ("AMD EPYC 9R14", "Intel(R) Xeon(R) Platinum
+    8488C"; on macOS the processor name), or "" if it cannot be read."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
+    except OSError:
+        return platform.processor()
+
+
 def cpu_has_amx() -> bool:
     """Whether the CPU has Intel's AMX tiles (`amx_tile` among /proc/cpuinfo's flags: Xeons from
     Sapphire Rapids on); False where that cannot be read."""
@@ -216,7 +226,7 @@ def versions() -> dict[str, str]:
         # the vector instructions torch's kernels use, and MKL's branch (see dpolab/__init__.py)
         "simd": (f"{torch.backends.cpu.get_cpu_capability()} "
                  f"(MKL_CBWR {os.environ.get('MKL_CBWR', '-')})"),
-        "cpus": str(os.cpu_count()),
+        "cpus": f"{os.cpu_count()} ({cpu_model() or 'model unknown'})",
     }
 
 

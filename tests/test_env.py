@@ -208,3 +208,18 @@ def test_amx_is_read_from_the_cpus_flags(monkeypatch, tmp_path):
         monkeypatch.setattr(builtins, "open", lambda p, *a, **k: real_open(info if p == "/proc/cpuinfo" else p, *a, **k))
         assert runtime.cpu_has_amx() is expected and runtime.cpu_vendor() == "GenuineIntel"
         monkeypatch.undo()
+
+
+def test_the_cpu_model_is_read_from_cpuinfo_and_printed_in_the_header(monkeypatch, tmp_path, capsys):
+    import builtins
+
+    from dpolab import runtime
+
+    real_open = builtins.open
+    info = tmp_path / "cpuinfo"
+    info.write_text("vendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 9R14 96-Core Processor\nflags\t\t: fpu\n")
+    monkeypatch.setattr(builtins, "open", lambda p, *a, **k: real_open(info if p == "/proc/cpuinfo" else p, *a, **k))
+    assert runtime.cpu_model() == "AMD EPYC 9R14 96-Core Processor"
+    assert "(AMD EPYC 9R14 96-Core Processor)" in runtime.versions()["cpus"]
+    info.write_text("vendor_id\t: GenuineIntel\n")          # no model name line: said so, not guessed
+    assert runtime.cpu_model() == "" and "(model unknown)" in runtime.versions()["cpus"]
