@@ -210,7 +210,7 @@ def test_amx_is_read_from_the_cpus_flags(monkeypatch, tmp_path):
         monkeypatch.undo()
 
 
-def test_the_cpu_model_is_read_from_cpuinfo_and_printed_in_the_header(monkeypatch, tmp_path, capsys):
+def test_the_cpu_model_is_read_from_cpuinfo_and_printed_in_the_header(monkeypatch, tmp_path):
     import builtins
 
     from dpolab import runtime
