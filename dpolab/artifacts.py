@@ -29,7 +29,8 @@ from dpolab.data import columns, tokenize_pairs
 from dpolab.logprobs import pair_logps, response_logps, tokenized_pair_logps
 from dpolab.model import (VOCAB_SIZE, context_length, corpus_texts, load_model, load_tokenizer,
                           new_model, no_progress_bars, preset, save, train_tokenizer)
-from dpolab.train import DPOConfig, RMConfig, SFTConfig, train_dpo, train_reward_model, train_sft
+from dpolab.rewardmodel import RMConfig, train_reward_model
+from dpolab.train import DPOConfig, SFTConfig, train_dpo, train_sft
 
 TOKENIZER_VOCAB = VOCAB_SIZE  # the series' tokenizer (`model.VOCAB_SIZE`), shared with the CLI
 

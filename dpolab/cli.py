@@ -100,7 +100,8 @@ def _run(parser: argparse.ArgumentParser, args) -> int:
 def _add_training_commands(sub) -> None:
     from dpolab.losses import LOSS_TYPES
     from dpolab.model import PRESETS
-    from dpolab.train import DPOConfig, RMConfig, SFTConfig
+    from dpolab.rewardmodel import RMConfig
+    from dpolab.train import DPOConfig, SFTConfig
     from dpolab.trl_recipe import TRL_LOSSES
 
     sft, dpo, rm = SFTConfig(), DPOConfig(), RMConfig()
@@ -274,7 +275,7 @@ def _cmd_trl(args) -> int:
 def _cmd_rm(args) -> int:
     from dpolab import data
     from dpolab.model import load_model, load_tokenizer, save
-    from dpolab.train import RMConfig, train_reward_model
+    from dpolab.rewardmodel import RMConfig, train_reward_model
 
     tok = load_tokenizer(args.reference)
     config = RMConfig(lr=args.lr, epochs=args.epochs, seed=args.seed)

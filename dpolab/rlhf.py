@@ -37,7 +37,7 @@ from dpolab.judge import judge_reply
 from dpolab.logprobs import sequence_logps
 from dpolab.generation import decode_reply, prompt_ids, sample_ids
 from dpolab.model import context_length, load_model, load_tokenizer, save
-from dpolab.train import score
+from dpolab.rewardmodel import score
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
-"""Trainers: supervised fine-tuning (SFT), DPO against a frozen reference (Eq. 7 of
-https://arxiv.org/abs/2305.18290), and an explicit Bradley-Terry reward model for comparison.
+"""Trainers: supervised fine-tuning (SFT) and DPO against a frozen reference (Eq. 7 of
+https://arxiv.org/abs/2305.18290); the explicit reward model is in `rewardmodel`.
 
-All three run on one small loop (`loop.fit`: seeded batches, AdamW with warm-up, clipping,
+Both run on one small loop (`loop.fit`: seeded batches, AdamW with warm-up, clipping,
 progress bar, metrics per step with TRL's names, callback, NaN guard, atomic checkpoints and exact
 resume).
 """
@@ -12,8 +12,6 @@ import os
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
-from transformers import GPT2ForSequenceClassification
 
 from dpolab.data import collate_pairs, collate_sft, columns, pair_lengths, tokenize_pairs, tokenize_sft
 from dpolab.logprobs import (completion_lengths, completion_log_softmax, concatenated_forward,
@@ -95,22 +93,6 @@ class DPOConfig:
     def __post_init__(self):
         check_options(self.beta, self.label_smoothing, self.loss_type, self.simpo_gamma)
         check_schedule(self.schedule)  # before any training, and before `trl_recipe` maps it
-
-
-@dataclass
-class RMConfig:
-    """Explicit reward model: GPT-2 body + scalar head, Bradley-Terry loss on the pairs."""
-
-    lr: float = 3e-4
-    epochs: int = 1
-    batch_size: int = 16
-    warmup_steps: int = 10
-    schedule: str = "constant"
-    weight_decay: float = 0.0
-    grad_clip: float = 1.0
-    max_length: int | None = None
-    seed: int = 0
-    save_every: int = 50
 
 
 # ---------------------------------------------------------------------------------------------
@@ -313,68 +295,3 @@ def _dpo_evaluator(policy, reference, tokenizer, eval_pairs, config: DPOConfig, 
         return {**{k: metrics[k] for k in EVAL_METRICS}, "eval_dpo_loss": losses.mean().item(),
                 "eval_kl": kl.view(2, -1).mean(0).mean().item()}
     return eval_fn
-
-
-# ---------------------------------------------------------------------------------------------
-# Explicit reward model
-
-
-def reward_model_from(lm, seed: int = 0) -> GPT2ForSequenceClassification:
-    """A GPT-2 with a scalar head (`num_labels=1`), its body copied from the language model `lm`."""
-    cfg = lm.config.__class__.from_dict(lm.config.to_dict())
-    cfg.num_labels = 1
-    cfg.pad_token_id = lm.config.eos_token_id if cfg.pad_token_id is None else cfg.pad_token_id
-    cfg.architectures = ["GPT2ForSequenceClassification"]
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        rm = GPT2ForSequenceClassification(cfg)
-    rm.transformer.load_state_dict(lm.transformer.state_dict())
-    return rm
-
-
-def rewards(rm, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    """Scalar reward r(x, y) read at the last non-pad token of each row; (N, T) -> (N,).
-
-    The pad id is EOS, so this is the last response token: the EOS itself is not read.
-    """
-    return rm(input_ids=input_ids, attention_mask=attention_mask).logits.squeeze(-1)
-
-
-def train_reward_model(lm, tokenizer, pairs, config: RMConfig | None = None, *,
-                       callback: Callback | None = None,
-                       checkpoint_dir: str | os.PathLike | None = None, resume: bool = False,
-                       stop_after: int | None = None, progress: bool = True):
-    """Fit r(x, y) by maximum likelihood under Bradley-Terry: loss = -log sigma(r(x, y_w) - r(x, y_l)).
-
-    Returns:
-        (reward_model, history); history uses `loss`, `rewards/chosen`, `rewards/rejected`,
-        `rewards/margins`, `rewards/accuracies` (explicit rewards, batch means).
-    """
-    config = config or RMConfig()
-    rm = reward_model_from(lm, seed=config.seed)
-    pad = tokenizer.pad_token_id
-    prompts, chosen, rejected = columns(pairs, "prompt", "chosen", "rejected")
-    examples = tokenize_pairs(tokenizer, prompts, chosen, rejected, context_length(lm, config.max_length))
-
-    def step_fn(batch):
-        r_w, r_l = rewards(rm, batch["input_ids"], batch["attention_mask"]).chunk(2)
-        loss = -F.logsigmoid(r_w - r_l).mean()
-        return loss, reward_metrics(r_w.detach(), r_l.detach())
-
-    history = fit(rm, pair_lengths(examples),
-                  lambda idx: collate_pairs([examples[i] for i in idx], pad), step_fn, config, desc="reward model", callback=callback,
-                  checkpoint_dir=checkpoint_dir, resume=resume, stop_after=stop_after,
-                  progress=progress, train_mode=False)
-    return rm, history
-
-
-@torch.no_grad()
-def score(rm, tokenizer, prompts: list[str], responses: list[str], batch_size: int = 64) -> torch.Tensor:
-    """Explicit rewards r(x, y) for many (prompt, response) rows; shape (N,)."""
-    rm.eval()
-    examples = tokenize_sft(tokenizer, prompts, responses, context_length(rm))
-    out = [rewards(rm, **{k: v for k, v in collate_sft(examples[i:i + batch_size],
-                                                         tokenizer.pad_token_id).items()
-                          if k != "completion_mask"})
-           for i in range(0, len(examples), batch_size)]
-    return torch.cat(out)

@@ -111,7 +111,7 @@ def test_one_rloo_step_on_a_tiny_gpt2_ascends_the_reward(tiny, tiny_lm_dir):
     sum_i A_i * dlog pi_i, a squared gradient norm. (Whether a whole run raises the reward model's
     score on held-out prompts is asserted on the series' GPT-2 in notebook 11; a tiny untrained
     model's per-step means are too noisy to show it.)"""
-    from dpolab.train import reward_model_from, score
+    from dpolab.rewardmodel import reward_model_from, score
 
     reference, tok = tiny
     policy = M.load_model(tiny_lm_dir).eval()
@@ -138,7 +138,7 @@ def test_rl_on_a_tiny_gpt2_the_kl_coefficient_tethers(tiny, tiny_lm_dir):
     """A tiny GPT-2 and a reward model with a random (scaled-up) head: a large KL coefficient keeps
     the policy nearer the reference than no coefficient at all. (Notebook 11 checks the same on the
     series' model and reward model, on held-out prompts.)"""
-    from dpolab.train import reward_model_from
+    from dpolab.rewardmodel import reward_model_from
 
     reference, tok = tiny
     rm = reward_model_from(reference, seed=1).eval()
@@ -164,7 +164,7 @@ def test_rl_anchor_is_dpo_recipes_nll_and_pulls_toward_the_chosen_replies(tiny, 
     an RL run with `sft_coef` ends with a lower NLL on those replies than the same run without it,
     and samples the same RL prompts (the anchor draws its pairs with its own generator)."""
     from dpolab import data
-    from dpolab.train import reward_model_from
+    from dpolab.rewardmodel import reward_model_from
 
     reference, tok = tiny
     rows = [{"prompt": r["prompt"], "chosen": r["chosen"]} for r in data.train_pairs().select(range(24))]

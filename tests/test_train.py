@@ -10,6 +10,7 @@ from dpolab import data
 from dpolab import logprobs as L
 from dpolab import model as M
 from dpolab import loop
+from dpolab import rewardmodel as RM
 from dpolab import train as T
 
 TRL_NAMES = ("loss", "rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies",
@@ -306,18 +307,18 @@ def test_sft_resume_restores_dropout_rng(tok, tmp_path):
 
 def test_reward_model_learns_bradley_terry(tok, pairs, tmp_path):
     lm = small(tok)
-    rm, h = T.train_reward_model(lm, tok, pairs, T.RMConfig(batch_size=8, epochs=3, lr=1e-3),
-                                 progress=False)
+    rm, h = RM.train_reward_model(lm, tok, pairs, RM.RMConfig(batch_size=8, epochs=3, lr=1e-3),
+                                  progress=False)
     assert h[-1]["loss"] < h[0]["loss"]
-    scores_w = T.score(rm, tok, [r["prompt"] for r in pairs], [r["chosen"] for r in pairs])
-    scores_l = T.score(rm, tok, [r["prompt"] for r in pairs], [r["rejected"] for r in pairs])
+    scores_w = RM.score(rm, tok, [r["prompt"] for r in pairs], [r["chosen"] for r in pairs])
+    scores_l = RM.score(rm, tok, [r["prompt"] for r in pairs], [r["rejected"] for r in pairs])
     assert scores_w.shape == (len(pairs),)
     assert (scores_w > scores_l).float().mean() > 0.8
     M.save(rm, tok, tmp_path / "rm")
     from transformers import AutoModelForSequenceClassification
 
     again = AutoModelForSequenceClassification.from_pretrained(tmp_path / "rm").eval()
-    torch.testing.assert_close(T.score(again, tok, [pairs[0]["prompt"]], [pairs[0]["chosen"]]),
+    torch.testing.assert_close(RM.score(again, tok, [pairs[0]["prompt"]], [pairs[0]["chosen"]]),
                                scores_w[:1], atol=1e-5, rtol=0)
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 from scipy.stats import spearmanr
 
-from dpolab.train import score as _score
+from dpolab.rewardmodel import score as _score
 from dpolab.widgets import find
 
 _panel = find("dpolab-hidden-reward")
