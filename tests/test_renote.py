@@ -72,7 +72,7 @@ def test_rewrite_replaces_literals_and_leaves_the_rest_for_a_hand_edit(tmp_path,
 
 def test_renote_executes_a_notebook_and_writes_its_measured_figures(tmp_path):
     nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("The rate is 0.5."),
+        nbformat.v4.new_markdown_cell("The rate is 0.40."),
         nbformat.v4.new_code_cell("%matplotlib inline\nfrom dpolab.runtime import noted"),
         nbformat.v4.new_code_cell(""),
         nbformat.v4.new_code_cell('x = sum([0.25, 0.25])\nnoted(x, 0.4, "the rate")\nnoted({"b", "a"}, {"a"}, "kinds")'),
@@ -82,10 +82,10 @@ def test_renote_executes_a_notebook_and_writes_its_measured_figures(tmp_path):
     report = _renote().renote(path, executed=tmp_path / "ran")
     outputs = nbformat.read(tmp_path / "ran" / "tiny.ipynb", as_version=4).cells[3].outputs
     assert "[the rate: 0.5 here; the notes, measured on another machine, say 0.4]" in outputs[0]["text"]
-    assert report == ["cell 3: 0.4 -> 0.5  (the rate)", 'cell 3: {\'a\'} -> {"a", "b"}  (kinds)']
+    assert report == ["cell 3: 0.4 -> 0.5  (the rate)  [prose quoting it: markdown cells 0]", 'cell 3: {\'a\'} -> {"a", "b"}  (kinds)']
     after = nbformat.read(path, as_version=4)
     assert after.cells[3].source == 'x = sum([0.25, 0.25])\nnoted(x, 0.5, "the rate")\nnoted({"b", "a"}, {"a", "b"}, "kinds")'
-    assert after.cells[0].source == "The rate is 0.5." and not any(c.get("outputs") for c in after.cells[1:])
+    assert after.cells[0].source == "The rate is 0.40." and not any(c.get("outputs") for c in after.cells[1:])
     assert _renote().renote(path) == []   # a second pass finds nothing to change
 
 
@@ -109,3 +109,21 @@ def test_a_measured_literal_is_written_as_the_notebooks_write_it(value, written)
 
     assert _renote().as_written(value) == written
     assert ast.literal_eval(written) == value
+
+
+def test_the_prose_that_quotes_a_changed_figure_is_listed():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("The policy is safe in 0.30 of its replies, 233 more than before."),
+        nbformat.v4.new_markdown_cell("Not these: 0.35, 10.3, 2330, -0.3 and 0.3, unsafe."),
+        nbformat.v4.new_code_cell("rate = 0.3  # code is not prose"),
+        nbformat.v4.new_markdown_cell("Pooled: 0.88 [0.85, 0.90]; in 1.0 of the pairs."),
+    ])
+    mentions = _renote().prose_mentions
+    assert mentions(nb, 0.3) == [0, 1]               # "0.30" is 0.3; the "0.3." at the end of cell 1 too
+    assert mentions(nb, 233) == [0]                  # not 2330
+    assert mentions(nb, -0.3) == [1]
+    assert mentions(nb, 0.35) == [1] and mentions(nb, 0.36) == []
+    assert mentions(nb, "0.88 [0.85, 0.90]") == [3]
+    assert mentions(nb, {"pooled": 1.0, "worst": [233]}) == [0, 3]
+    assert mentions(nb, True) == [] and mentions(nb, None) == []   # verdicts are worded, not quoted
+    assert mentions(nb, "safe") == [0] and mentions(nb, "a") == []  # whole words: not "safe" in "unsafe"

@@ -7,8 +7,8 @@ with `DPOLAB_FIGURES=print`), and every `noted` call logs the value it measured
 (`runtime.NOTED_LOG_ENV`). Where a call's notes' value is a literal and every run of that call
 measured the same value, the literal is replaced by the measured one; a call whose notes' value is
 an expression, or that measured several values (inside a loop), is listed for a hand edit. The
-prose is not touched: the tool prints, per notebook, the figures that changed, old -> new, so the
-markdown that quotes them can be rewritten by a person.
+prose is not touched: the tool prints, per notebook, the figures that changed, old -> new, and the
+markdown cells that quote the old figure, so that a person can rewrite them.
 
 Use it after the models change (a new recipe, a new notes' machine), on a machine where
 `runtime.reproduces()` should then hold; then run the notebooks with `DPOLAB_FIGURES=assert`.
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import re
 import sys
 import tempfile
 from collections import defaultdict
@@ -66,10 +67,11 @@ def as_written(value) -> str:
     return repr(value)
 
 
-def rewrite_cell(source: str, records: list[dict]) -> tuple[str, list[str], list[str]]:
+def rewrite_cell(source: str, records: list[dict], olds: list | None = None) -> tuple[str, list[str], list[str]]:
     """Replace each logged call's notes' literal by the measured value.
 
-    Returns the new source, the changes ("old -> new  (what)") and the calls left for a hand edit.
+    Returns the new source, the changes ("old -> new  (what)") and the calls left for a hand edit;
+    `olds`, if given, receives each change's old value, in the same order.
     """
     calls = noted_calls(source)
     by_call: dict[int, list[dict]] = defaultdict(list)
@@ -102,10 +104,34 @@ def rewrite_cell(source: str, records: list[dict]) -> tuple[str, list[str], list
         end = _offset(raw, old_node.end_lineno, old_node.end_col_offset)
         edits.append((start, end, new.encode()))
         changes.append(f"{runs[0]['noted']} -> {new}  ({runs[0]['what']})")
+        if olds is not None:
+            olds.append(ast.literal_eval(old_node))
     blob = b"\n".join(raw)
     for start, end, new in sorted(edits, reverse=True):
         blob = blob[:start] + new + blob[end:]
     return blob.decode(), changes, by_hand
+
+
+def _figures(value) -> list[str]:
+    """The numbers and strings of a notes' value as prose would write them (booleans and None:
+    none; a verdict is worded, not quoted)."""
+    if isinstance(value, bool) or value is None:
+        return []
+    if isinstance(value, (int, float, str)):
+        return [str(value)]
+    members = value.values() if isinstance(value, dict) else value
+    return [f for v in members for f in _figures(v)]
+
+
+def prose_mentions(nb: nbformat.NotebookNode, value) -> list[int]:
+    """The markdown cells of `nb` that quote a figure of `value`: its strings as whole words, its
+    numbers as numbers (0.3 matches "0.3" and "0.30", not "0.35" or "10.3"), so that a re-note can
+    list the prose to read again beside each figure it changed."""
+    found = [re.compile(rf"(?<![\d.]){re.escape(f)}{'0*' if '.' in f else ''}(?!\d)")
+             if re.fullmatch(r"-?\d+(\.\d+)?", f) else re.compile(rf"(?<!\w){re.escape(f)}(?!\w)")
+             for f in _figures(value)]
+    return [i for i, c in enumerate(nb.cells)
+            if c.cell_type == "markdown" and any(f.search(c.source) for f in found)]
 
 
 def _code_lines(source: str) -> tuple[str, ...]:
@@ -136,9 +162,13 @@ def renote(path: Path, dry_run: bool = False, executed: Path | None = None) -> l
         if lines not in cells:
             raise ValueError(f"{path.name}: a noted call from code that is no cell of it:\n{rs[0]['source']}")
         cell = cells[lines]
-        cell.source, changes, by_hand = rewrite_cell(cell.source, rs)
+        olds: list = []
+        cell.source, changes, by_hand = rewrite_cell(cell.source, rs, olds)
         index = nb.cells.index(cell)
-        report += [f"cell {index}: {c}" for c in changes]
+        for change, old in zip(changes, olds):
+            cells_quoting = prose_mentions(nb, old)
+            report.append(f"cell {index}: {change}" + (f"  [prose quoting it: markdown cells "
+                          f"{', '.join(map(str, cells_quoting))}]" if cells_quoting else ""))
         report += [f"cell {index}: BY HAND {h}" for h in by_hand]
     if not dry_run:
         nbformat.write(nb, path)
