@@ -61,7 +61,8 @@ def category_rows(audits: dict, categories=SAFETY_CATEGORIES) -> list[dict]:
 class Table(str):
     """A table of string rows that is also its plain text: print it, or compare it, as a string;
     `display` it (or leave it last in a cell) and a notebook draws an HTML table, which scrolls
-    sideways in a narrow window where wide text would wrap and lose its columns."""
+    sideways in a narrow window where wide text would wrap and lose its columns. A cell of more
+    than `LONG_CELL` characters wraps within its column instead (a sentence, not a figure)."""
 
     def __new__(cls, rows: list[dict]):
         cols = list(rows[0]) if rows else []
@@ -77,11 +78,15 @@ class Table(str):
 
     def _repr_html_(self) -> str:
         def row(tag, values):
-            return "<tr>" + "".join(f"<{tag}>{html.escape(v)}</{tag}>" for v in values) + "</tr>"
+            return "<tr>" + "".join(f"<{tag}{_LONG * (len(v) > LONG_CELL)}>{html.escape(v)}</{tag}>"
+                                    for v in values) + "</tr>"
         body = "".join(row("td", r) for r in self.cells)
         return (f"{_TABLE_STYLE}<div class=\"dpolab-table\"><table><thead>{row('th', self.cols)}"
                 f"</thead><tbody>{body}</tbody></table></div>")
 
+
+LONG_CELL = 40   # characters: a longer cell of a `Table` wraps in its column on a projector
+_LONG = ' class="long"'
 
 _TABLE_STYLE = """<style>
 .dpolab-table {overflow-x: auto}
@@ -89,6 +94,7 @@ _TABLE_STYLE = """<style>
 .dpolab-table th {text-align: left; vertical-align: bottom; padding: 2px 10px; max-width: 11em;
                   border-bottom: 1px solid #888}
 .dpolab-table td {text-align: left; white-space: nowrap; padding: 2px 10px}
+.dpolab-table td.long {white-space: normal; min-width: 14em; max-width: 28em; vertical-align: top}
 .dpolab-table tbody tr:nth-child(odd) {background: #f4f4f4}
 </style>"""
 

@@ -164,6 +164,8 @@ def test_a_table_is_its_aligned_text_and_draws_escaped_html():
     page = table._repr_html_()
     assert "<th>model</th><th>safe</th>" in page and "<td>0.50 [0.25, 0.75]</td>" in page
     assert "<td>a &lt;b&gt; &amp; c</td>" in page and "<b>" not in page
+    prose = "a sentence of more than forty characters, which wraps"
+    assert f'<td class="long">{prose}</td>' in format_rows([{"what": prose}])._repr_html_()
     assert format_rows([]) == ""
 
 
