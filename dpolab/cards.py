@@ -43,8 +43,9 @@ def pair_view(rows: list[dict], index: int):
     """The `index`-th of `rows` as HTML (index clamped into range), for the pair browser.
 
     Returns:
-        (IPython HTML, summary) with summary {"pair": "i of n", "category", "rejected_flavor"},
-        or {"pair": "0 of 0"} and a note when `rows` is empty.
+        (IPython HTML, summary) with summary {"pair": "i of n", "category", "rejected_flavor"}
+        (for a `flipped` pair "chosen_flavor": the flavoured reply now sits in the chosen box), or
+        {"pair": "0 of 0"} and a note when `rows` is empty.
     """
     from IPython.display import HTML
 
@@ -52,5 +53,6 @@ def pair_view(rows: list[dict], index: int):
         return HTML("<p><i>No pair has this category and flavour.</i></p>"), {"pair": "0 of 0"}
     i = max(0, min(int(index), len(rows) - 1))
     row = rows[i]
+    side = "chosen_flavor" if row.get("flipped") else "rejected_flavor"
     return HTML(pair_html(row)), {"pair": f"{i + 1} of {len(rows)}", "category": row["category"],
-                                  "rejected_flavor": row["rejected_flavor"]}
+                                  side: row["rejected_flavor"]}

@@ -187,7 +187,8 @@ def tether_updater(worlds: dict, frontiers: dict):
     """Build `tether`'s figure once; returns draw(beta, reference) -> (figure, summary).
 
     A new beta moves the bars and the point; a new reference also replaces the frontier and
-    rescales its axes, which redraws the whole figure.
+    moves the labels at its ends. The frontier's axes fit every reference's frontier at once, so
+    switching references shows how far each one's frontier reaches, and nothing else is redrawn.
     """
     labels = next(iter(worlds.values())).labels
     fig, (ax, ax2) = new_figure(10.0, 3.9, ncols=2, left=0.9, bottom=0.85, top=0.55, wspace=0.3,
@@ -208,10 +209,15 @@ def tether_updater(worlds: dict, frontiers: dict):
                                            ((10, 0), "left", "center", OPT_COLOR),
                                            ((8, -3), "left", "center", REF_COLOR))]
     ax2.set(xlabel="KL(pi || pi_ref)", ylabel="E[reward]")
-    ax2.margins(y=0.16)  # room for the labels at the ends, inside the frame (x: set in draw)
+    most = max(float(np.max(f["kl"])) for f in frontiers.values())  # the loosest end's label sits to its right
+    ax2.set_xlim(-0.1 * most, 1.6 * most)
+    ys = [y for name, f in frontiers.items() for y in (*f["reward"], float(_bandit.expected_reward(
+        worlds[name].reference_probs[0], worlds[name].rewards[0])))]
+    pad = 0.16 * (max(ys) - min(ys))  # room for the labels at the ends, inside the frame
+    ax2.set_ylim(min(ys) - pad, max(ys) + pad)
     pick = ax2.set_title("", fontsize=TITLE)  # names the red dot's beta: the ends have their own
     animate(ax, legend)
-    animate(ax2, pick)
+    animate(ax2, pick, *marks)
     shown = {"reference": None, "labels": tuple(labels)}
 
     def draw(beta: float, reference: str):
@@ -226,7 +232,7 @@ def tether_updater(worlds: dict, frontiers: dict):
         legend.get_texts()[1].set_text(f"optimum, beta = {beta:.3g}")
         dot.set_data([kl], [er])
         pick.set_text(f"frontier (red: beta {beta:.3g})")
-        if reference != shown["reference"]:  # a new frontier: new axes limits (a full redraw)
+        if reference != shown["reference"]:  # a new frontier, on the same axes
             shown["reference"] = reference
             if tuple(world.labels) != shown["labels"]:
                 shown["labels"] = tuple(world.labels)
@@ -242,10 +248,6 @@ def tether_updater(worlds: dict, frontiers: dict):
                     ((0.0, home_reward), "reference"))):
                 mark.xy = xy
                 mark.set_text(text)
-            ax2.relim()
-            ax2.autoscale_view()
-            most = float(np.max(f["kl"]))  # the loosest end's label sits to its right
-            ax2.set_xlim(-0.1 * most, 1.6 * most)
         return fig, {"beta": float(beta), "reference": reference, "expected_reward": er, "kl": kl,
                      "p_safe": float(pi[0]), "reference_p_safe": float(ref[0])}
 

@@ -230,18 +230,21 @@ def versions() -> dict[str, str]:
     }
 
 
-def start(seed: int = 0) -> None:
+def start(seed: int = 0, trains: bool = True) -> None:
     """Pin torch's thread count, seed everything and print one line of versions; call it in a
-    notebook's first code cell."""
+    notebook's first code cell. Where this machine trains other bits than the notes' machine
+    (`why_figures_differ`), a notebook that quotes trained models' numbers (`trains`, 05-13) says
+    so (00-04 compute on exact toys and quote no trained GPT-2's numbers)."""
     pin_threads()
     set_seed(seed)
     print(" | ".join(f"{k} {v}" for k, v in versions().items()) + f" | seed {seed}")
     why = why_figures_differ()
-    if why:
+    if why and trains:
         print(textwrap.fill(
             f"This machine ({why}) trains models that differ from the notes' in the last bits, and "
-            "after a thousand training steps many of the figures from 05 on differ, some by a lot. "
-            "The text quotes the notes' run: where a figure it quotes differs, yours is printed "
-            "beside it in [brackets] (the ends of a quoted interval may move unflagged). The "
-            "text's claims are worded to hold either way: those with a clear margin are asserted, "
-            "the borderline ones printed as holding here or not.", width=100))
+            "after a thousand training steps many of the numbers measured on them differ, most by "
+            "a few hundredths, some by a lot. The text quotes the notes' run: where a number it "
+            "quotes differs, yours is printed beside it in [brackets] (the ends of a quoted "
+            "interval may move unflagged). The text's claims are worded to hold either way: those "
+            "with a clear margin are asserted, the borderline ones printed as holding here or not.",
+            width=100))

@@ -42,6 +42,7 @@ READOUT_NAMES = {"p_safe": "p(safe)", "p_risky": "p(risky)", "fit_error": "fit e
                  "reference_p_safe": "reference p(safe)", "optimum_p_safe": "optimum p(safe)",
                  "tv": "TV to the optimum", "logp": "log p(reply)", "eos_logp": "log p(EOS)",
                  "lowest": "least likely token", "rejected_flavor": "rejected reply",
+                 "chosen_flavor": "chosen reply (flipped)",
                  "top_implicit": "top (implicit)", "top_explicit": "top (explicit)",
                  "spearman": "rank correlation", "accuracy": "held-out accuracy",
                  "kl_coef": "KL coefficient"}
@@ -64,6 +65,11 @@ def readout_name(key: str) -> str:
 def readout_html(summary: dict) -> str:
     """The readout line a panel shows for `summary` (browser tests recompute it to compare)."""
     return " &nbsp;|&nbsp; ".join(f"<b>{readout_name(k)}</b> = {_fmt(v)}" for k, v in summary.items())
+
+
+def readout_text(summary: dict) -> str:
+    """The readout line as plain text, for `print`: "gap = 2 | p(safe) = 0.881"."""
+    return " | ".join(f"{readout_name(k)} = {_fmt(v)}" for k, v in summary.items())
 
 
 class Panel(W.VBox):

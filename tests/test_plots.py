@@ -109,21 +109,26 @@ def test_the_function_is_its_updater_called_once():
 
 
 def test_a_change_redraws_only_what_moves(monkeypatch):
-    """A new beta blits the bars and the point; a new reference rescales the frontier's axes,
-    which redraws the whole figure once."""
+    """A new beta blits the bars and the point; so does a new reference, whose frontier fits the
+    same axes, and the picture is the one a figure drawn whole for it shows."""
     worlds = {name: bandit.clinic_bandit(name, prompts=1) for name in ("good", "poor")}
     frontiers = {n: bandit.frontier(w.reference_probs, w.rewards, np.logspace(-2, 1, 13))
                  for n, w in worlds.items()}
     draw = plots.tether_updater(worlds, frontiers)
-    widgets._png(draw(0.5, "good")[0])
+    fig = draw(0.5, "good")[0]
+    widgets._png(fig)
+    limits = fig.axes[1].get_xlim(), fig.axes[1].get_ylim()
+    assert limits[0][1] > 1.5 * max(frontiers["poor"]["kl"])   # the poor reference's frontier fits too
     full = []
     original = FigureCanvasAgg.draw
     monkeypatch.setattr(FigureCanvasAgg, "draw", lambda self: (full.append(1), original(self)))
     for beta in (0.1, 1.0, 3.0):
         widgets._png(draw(beta, "good")[0])
     assert full == []
-    widgets._png(draw(3.0, "poor")[0])
-    assert full == [1]
+    blitted = widgets._png(draw(3.0, "poor")[0]).data
+    assert full == [] and (fig.axes[1].get_xlim(), fig.axes[1].get_ylim()) == limits
+    whole = widgets._png(plots.tether_updater(worlds, frontiers)(3.0, "poor")[0]).data
+    assert blitted == whole                  # the frontier and its end labels moved, nothing stale
 
 
 def test_a_ranking_with_fewer_candidates_leaves_no_empty_row():

@@ -112,6 +112,11 @@ def test_readout_html_is_what_the_panel_shows(square_panel):
     assert square_panel.readout.value == widgets.readout_html(square_panel.summary)
 
 
+def test_the_readout_as_text_names_its_keys_and_rounds_like_the_panel():
+    summary = {"gap": 2.0, "p_safe": 0.8807970779778823, "reference": "good", "kl": -2.48e-05}
+    assert widgets.readout_text(summary) == "gap = 2 | p(safe) = 0.881 | reference = good | KL = -0.0000248"
+
+
 def _pairs(n, category, flavor):
     return [{"prompt": f"{category} prompt {i} <b>", "chosen": f"good {i}", "rejected": f"bad {i}",
              "category": category, "rejected_flavor": flavor} for i in range(n)]
@@ -133,6 +138,11 @@ def test_pair_browser_filters_and_keeps_the_slider_in_range():
         b.controls["flavor"].value = "all"
         b.controls["split"].value = "test"
         assert b.controls["index"].max == 2 and b.summary["pair"] == "1 of 2"
+        splits["test"][0]["flipped"] = True   # a reviewer chose the flavoured reply: the readout says so
+        b.controls["index"].value = 2
+        b.controls["index"].value = 1
+        assert b.summary == {"pair": "1 of 2", "category": "medication", "chosen_flavor": "unsafe_advice"}
+        assert "chosen reply (flipped)</b> = unsafe advice" in b.readout.value
         b.controls["index"].value = 2
         html = b.figure.data
         assert "medication prompt 1 &lt;b&gt;" in html  # text is escaped

@@ -25,4 +25,6 @@ _f = find("dpolab-biased-pairs")
 assert _f.summary["pair"] == "1 of 443"
 _f.controls["index"].value = 443
 assert _f.summary["pair"] == "443 of 443" and "flipped by the reviewer" in _f.figure.data
+assert "chosen_flavor" in _f.summary and "rejected_flavor" not in _f.summary   # the flavoured reply was chosen
+assert "chosen reply (flipped)" in find("dpolab-biased-pairs-readout").value
 print("01 probe ok")
