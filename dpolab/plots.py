@@ -85,7 +85,7 @@ def animate(ax, *more):
                 text.set_animated(True)
 
 
-def _short(labels) -> list[str]:
+def two_line(labels) -> list[str]:
     """Two-line tick labels ("missed\nquestion", "over-\nrefusal"), readable without rotation."""
     return [label.replace(" ", "\n", 1) if " " in label else label.replace("-", "-\n", 1)
             for label in labels]
@@ -143,7 +143,7 @@ def bt_noise_updater(sweep: dict, true_rewards, labels):
     ax2.set(ylabel="reward x T (mean zero)", ylim=(-top2, top2))  # the true scale, every T
     for a in (ax, ax2):
         a.axhline(0, color="black", lw=0.8)
-        a.set_xticks(x, _short(labels))
+        a.set_xticks(x, two_line(labels))
         legend_above(a, ncol=2)
     title = ax.set_title("", fontsize=TITLE, loc="left", pad=30)
     title2 = ax2.set_title("", fontsize=TITLE, loc="left", pad=30)
@@ -196,7 +196,7 @@ def tether_updater(worlds: dict, frontiers: dict):
     x = np.arange(len(labels))
     ref_bars = ax.bar(x - 0.2, np.zeros(len(x)), 0.4, color=REF_COLOR, label="reference")
     opt_bars = ax.bar(x + 0.2, np.zeros(len(x)), 0.4, color=OPT_COLOR, label="optimum")
-    ax.set_xticks(x, _short(labels))
+    ax.set_xticks(x, two_line(labels))
     ax.set(ylim=(0, 1), yticks=[0, 0.5, 1], ylabel="probability")
     legend = legend_above(ax, ncol=2)
     (curve,) = ax2.plot([], [], color=OPT_COLOR, lw=2)
@@ -236,7 +236,7 @@ def tether_updater(worlds: dict, frontiers: dict):
             shown["reference"] = reference
             if tuple(world.labels) != shown["labels"]:
                 shown["labels"] = tuple(world.labels)
-                ax.set_xticks(x, _short(world.labels))
+                ax.set_xticks(x, two_line(world.labels))
             f = frontiers[reference]
             curve.set_data(f["kl"], f["reward"])
             home_reward = float(_bandit.expected_reward(ref, r))
@@ -292,7 +292,7 @@ def dpo_run_updater(runs: dict, world):
     trained = ax2.bar(x, np.zeros(len(x)), 0.27, color=OPT_COLOR, label="trained")
     exact = ax2.bar(x + 0.27, np.zeros(len(x)), 0.27, fill=False, edgecolor="black", lw=1.5,
                     label="exact")
-    ax2.set_xticks(x, _short(world.labels))
+    ax2.set_xticks(x, two_line(world.labels))
     for tick, color in zip(ax2.get_xticklabels(), colors):
         tick.set_color(color)  # the reply's colour in the left panel: no legend needed
     ax2.set(ylim=(0, 1), yticks=[0, 0.5, 1])
