@@ -323,7 +323,7 @@ def pair_browser(splits: dict[str, list[dict]], css_class: str = "dpolab-pair-br
     Args:
         splits: name -> rows (dicts with prompt, chosen, rejected, category, rejected_flavor).
     """
-    from dpolab import cards
+    from dpolab import cards, clinic
 
     def pick(split, category, flavor):
         return [r for r in splits[split] if category in ("all", r["category"])
@@ -332,10 +332,12 @@ def pair_browser(splits: dict[str, list[dict]], css_class: str = "dpolab-pair-br
     def show(split, category, flavor, index):  # the slider counts from 1, like the readout
         return cards.pair_view(pick(split, category, flavor), index - 1)
 
+    def options(field, order):  # the clinic's order (routine first), not the shuffled data's
+        seen = {r[field] for rows in splits.values() for r in rows}
+        return ["all"] + sorted(seen, key=lambda v: (order.index(v) if v in order else len(order), v))
+
     first = next(iter(splits))
-    all_rows = [r for rows in splits.values() for r in rows]
-    categories = ["all"] + list(dict.fromkeys(r["category"] for r in all_rows))
-    flavors = ["all"] + list(dict.fromkeys(r["rejected_flavor"] for r in all_rows))
+    categories, flavors = options("category", clinic.CATEGORIES), options("rejected_flavor", clinic.FLAVORS)
     narrow = W.Layout(width="220px")
     index = W.IntSlider(value=1, min=1, max=max(len(splits[first]), 1), description="pair",
                         continuous_update=False, layout=W.Layout(width="320px"))

@@ -128,6 +128,10 @@ def test_pair_browser_filters_and_keeps_the_slider_in_range():
     b = widgets.pair_browser(splits)
     try:
         assert "dpolab-pair-browser-index" in b.controls["index"]._dom_classes
+        # the clinic's order (routine before safety), not the order the rows come in
+        shuffled = widgets.pair_browser({"x": _pairs(1, "medication", "over_refusal") + _pairs(1, "book", "unsafe_advice")})
+        assert shuffled.controls["category"].options == ("all", "book", "medication")
+        assert shuffled.controls["flavor"].options == ("all", "unsafe_advice", "over_refusal")
         assert b.summary == {"pair": "1 of 8", "category": "book", "rejected_flavor": "over_refusal"}
         b.controls["index"].value = 8
         assert b.summary["pair"] == "8 of 8" and b.summary["category"] == "medication"
