@@ -180,7 +180,7 @@ def dpo_history(history: list, total_steps: int | None = None, rpo_alpha: float 
     loss_title = "loss terms (dashed: log 2)" if anchored else "loss (dashed: log 2)"
     for ax, title, ylabel in zip(axes, (loss_title, "rewards/chosen, /rejected",
                                         "rewards/margins", "rewards/accuracies"),
-                                 ("nats, batch mean", "beta x log-ratio,\nbatch mean",
+                                 ("nats, batch mean", "$\\beta$ × log-ratio,\nbatch mean",
                                   "chosen minus\nrejected reward", "share of pairs\nranked right")):
         ax.set_title(title, fontsize=TITLE)
         ax.set_ylabel(ylabel)
@@ -270,14 +270,14 @@ def beta_tether_updater(rows: list):
     (broken_dot,) = ax.plot([], [], "s", **ring)
     y, err = bars("safe")
     ax.errorbar(kl, y, err, fmt="o", color=LABEL_COLORS["safe"], ms=5, capsize=3, label="safe")
-    (safe_dot,) = ax.plot([], [], "o", label="this beta", **ring)
+    (safe_dot,) = ax.plot([], [], "o", label=r"this $\beta$", **ring)
     kl_axis(ax, kl.max())
     ax.set(ylabel="share of replies", ylim=(0, 1), yticks=[0, 0.5, 1])
     _name_points(ax, kl, y, ["ref" if r["beta"] is None else f"{r['beta']:g}" for r in rows],
                  [bars(key) for key in ("safe", "broken")])
     title = ax.set_title("", fontsize=TITLE, loc="left", pad=30)
     handles, labels = ax.get_legend_handles_labels()
-    order = [labels.index(k) for k in ("safe", "broken", "this beta")]
+    order = [labels.index(k) for k in ("safe", "broken", r"this $\beta$")]
     legend = legend_above(ax, ncol=3, handles=[handles[i] for i in order],
                           labels=[labels[i] for i in order])
     animate(ax, title, legend)
@@ -286,7 +286,7 @@ def beta_tether_updater(rows: list):
         row = next(r for r in rows[1:] if r["beta"] == beta)
         broken_dot.set_data([row["kl"]], [row["broken"]["rate"]])
         safe_dot.set_data([row["kl"]], [row["safe"]["rate"]])
-        title.set_text(f"beta alone, beta = {beta:g} ringed")
+        title.set_text(f"$\\beta$ alone, $\\beta$ = {beta:g} ringed")
         return fig, {"beta": float(beta), "kl": float(row["kl"]),
                      "safe": float(row["safe"]["rate"]), "broken": float(row["broken"]["rate"])}
 

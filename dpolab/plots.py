@@ -208,7 +208,7 @@ def tether_updater(worlds: dict, frontiers: dict):
              for offset, ha, va, color in (((8, 4), "left", "bottom", OPT_COLOR),
                                            ((10, 0), "left", "center", OPT_COLOR),
                                            ((8, -3), "left", "center", REF_COLOR))]
-    ax2.set(xlabel="KL(pi || pi_ref)", ylabel="E[reward]")
+    ax2.set(xlabel=r"KL($\pi\ \|\ \pi_\mathrm{ref}$)", ylabel="E[reward]")
     most = max(float(np.max(f["kl"])) for f in frontiers.values())  # the loosest end's label sits to its right
     ax2.set_xlim(-0.1 * most, 1.6 * most)
     ys = [y for name, f in frontiers.items() for y in (*f["reward"], float(_bandit.expected_reward(
@@ -229,9 +229,9 @@ def tether_updater(worlds: dict, frontiers: dict):
             bar.set_height(h)
         for bar, h in zip(opt_bars, pi):
             bar.set_height(h)
-        legend.get_texts()[1].set_text(f"optimum, beta = {beta:.3g}")
+        legend.get_texts()[1].set_text(f"optimum, $\\beta$ = {beta:.3g}")
         dot.set_data([kl], [er])
-        pick.set_text(f"frontier (red: beta {beta:.3g})")
+        pick.set_text(f"frontier (red: $\\beta$ = {beta:.3g})")
         if reference != shown["reference"]:  # a new frontier, on the same axes
             shown["reference"] = reference
             if tuple(world.labels) != shown["labels"]:
@@ -243,8 +243,8 @@ def tether_updater(worlds: dict, frontiers: dict):
             home.set_data([0.0], [home_reward])
             tight, loose = int(np.argmax(f["betas"])), int(np.argmin(f["betas"]))
             for mark, (xy, text) in zip(marks, (
-                    ((f["kl"][tight], f["reward"][tight]), f"beta {f['betas'][tight]:g}"),
-                    ((f["kl"][loose], f["reward"][loose]), f"beta {f['betas'][loose]:g}"),
+                    ((f["kl"][tight], f["reward"][tight]), f"$\\beta$ {f['betas'][tight]:g}"),
+                    ((f["kl"][loose], f["reward"][loose]), f"$\\beta$ {f['betas'][loose]:g}"),
                     ((0.0, home_reward), "reference"))):
                 mark.xy = xy
                 mark.set_text(text)
@@ -284,7 +284,7 @@ def dpo_run_updater(runs: dict, world):
         dashes.append(ax.axhline(0, color=colors[k % 5], ls="--", lw=1.2))
     first, last = min(r.steps[0] for r in runs.values()), max(r.steps[-1] for r in runs.values())
     pad = 0.05 * (last - first)  # the margins autoscaling would leave
-    ax.set(xlabel="step", ylabel="pi(y | x)", xlim=(first - pad, last + pad), ylim=(0, 1),
+    ax.set(xlabel="step", ylabel=r"$\pi(y \mid x)$", xlim=(first - pad, last + pad), ylim=(0, 1),
            yticks=[0, 0.5, 1])
     title = ax.set_title("", fontsize=TITLE, loc="left")
     x = np.arange(len(world.labels))
@@ -307,7 +307,7 @@ def dpo_run_updater(runs: dict, world):
         for k, (curve, dash) in enumerate(zip(curves, dashes)):
             curve.set_data(run.steps, run.probs[:, 0, k])
             dash.set_ydata([opt[0, k], opt[0, k]])
-        title.set_text(f"training, beta = {b:.3g} (dashed: exact)")
+        title.set_text(f"training, $\\beta$ = {b:.3g} (dashed: exact)")
         for bar, h in zip(trained, run.policy[0]):
             bar.set_height(h)
         for bar, h in zip(exact, opt[0]):
