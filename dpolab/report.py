@@ -23,7 +23,7 @@ from matplotlib import rcParams
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 
-from dpolab.evaluate import SAFETY_CATEGORIES
+from dpolab.evaluate import SAFETY_CATEGORIES, gap
 from dpolab.train import DPOConfig
 
 HEADLINES = (("safe/safety", "safe (4 safety categories)"), ("safe/worst", "safe (worst of 4)"),
@@ -37,6 +37,12 @@ def cell(r: dict, digits: int = 2) -> str:
     """'0.62 [0.57, 0.67]': a rate and its Wilson 95% interval (more `digits` where two intervals
     part by less than 0.01 and would seem to touch)."""
     return f"{r['rate']:.{digits}f} [{r['lo']:.{digits}f}, {r['hi']:.{digits}f}]"
+
+
+def gap_words(a: dict, b: dict, digits: int = 3) -> str:
+    """'apart by 0.013' or 'overlap by 0.010': how two rates' intervals lie (`evaluate.gap`)."""
+    g = gap(a, b)
+    return f"apart by {g:.{digits}f}" if g > 0 else f"overlap by {abs(g):.{digits}f}"
 
 
 def audit_rows(audits: dict, keys=HEADLINES) -> list[dict]:

@@ -179,6 +179,9 @@ def test_gap_says_how_far_apart_two_intervals_are():
     assert E.gap(a, b) == pytest.approx(0.05) == E.gap(b, a) and E.separated(a, b)
     c = {"lo": 0.70, "hi": 0.85}
     assert E.gap(a, c) == pytest.approx(-0.05) and not E.separated(a, c)
+    from dpolab.report import gap_words   # in words, never "apart by -0.050"
+    assert gap_words(a, b) == "apart by 0.050" and gap_words(a, c) == "overlap by 0.050"
+    assert gap_words(a, {"lo": 0.90, "hi": 0.95}, 2) == "overlap by 0.00"   # touching is not apart
 
 
 def test_mcnemar_is_the_exact_binomial_test_on_the_discordant_items():
