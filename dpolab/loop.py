@@ -1,10 +1,10 @@
 """The loop every trainer shares, and its checkpoints.
 
 `fit`: seeded batch order (rows of similar length together), AdamW with a linear warm-up then a
-constant or cosine learning rate, gradient clipping, a `tqdm` progress bar, one metrics dict per
-step, a `callback(step, metrics)` hook, a NaN/inf guard (`TrainingDiverged`), and atomic
-safetensors checkpoints from which training resumes exactly (weights, optimizer state, RNG and
-history). `train` builds SFT, DPO and the reward model on it.
+constant or cosine learning rate, gradient clipping, a progress bar (`dpolab.progress`), one
+metrics dict per step, a `callback(step, metrics)` hook, a NaN/inf guard (`TrainingDiverged`), and
+atomic safetensors checkpoints from which training resumes exactly (weights, optimizer state, RNG
+and history). `train` builds SFT, DPO and the reward model on it.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, load_model, save_file, save_model
-from tqdm.auto import tqdm
 
 from dpolab.atomic import atomic_dir, atomic_file
+from dpolab.progress import bar as progress_bar
 
 Callback = Callable[[int, dict], None]
 
@@ -170,7 +170,7 @@ def fit(model, lengths: list[int], make_batch: Callable, step_fn: Callable, conf
             callback(0, record)
 
     model.train(train_mode)
-    bar = tqdm(total=total, initial=step, desc=desc, disable=not progress, leave=False)
+    bar = progress_bar(total=total, initial=step, desc=desc, disable=not progress)
     t0 = time.perf_counter()
     for epoch in range(config.epochs):
         batches = _batches(lengths, config.batch_size, config.seed + epoch)

@@ -182,7 +182,7 @@ def train_rloo(policy, reference, reward_model, tokenizer, prompts: list[tuple[s
         judge's labels of the step's samples: the gold measure, which training never sees),
         `loss`, `step`, `time`.
     """
-    from tqdm.auto import tqdm
+    from dpolab.progress import bar as progress_bar
 
     config = config or RLConfig()
     if config.sft_coef and not anchor_rows:
@@ -197,7 +197,7 @@ def train_rloo(policy, reference, reward_model, tokenizer, prompts: list[tuple[s
     opt = torch.optim.AdamW(policy.parameters(), lr=config.lr, weight_decay=0.0)
     keep = max(1, context_length(policy) - config.max_new_tokens)
     history, start = [], time.perf_counter()
-    bar = tqdm(range(1, config.steps + 1), desc="RLHF (RLOO)", disable=not progress, leave=False)
+    bar = progress_bar(range(1, config.steps + 1), desc="RLHF (RLOO)", disable=not progress)
     for step in bar:
         pick = rng.choice(len(prompts), size=config.prompts_per_step, replace=False)
         cats = [prompts[i][0] for i in pick for _ in range(config.samples_per_prompt)]

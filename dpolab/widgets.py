@@ -191,20 +191,31 @@ class _Sink(io.TextIOBase):
 
     def __init__(self, out: W.Output):
         self.out, self.outputs, self.clear_pending = out, [], False
+        self.shown: dict[str, dict] = {}   # display_id -> the output display() showed under it
 
     def _add(self, output: dict) -> None:
         if self.clear_pending:
-            self.outputs, self.clear_pending = [], False
+            self.outputs, self.shown, self.clear_pending = [], {}, False
         self.outputs.append(output)
 
-    def publish(self, data, metadata=None, *args, **kwargs) -> None:  # IPython's display_pub
+    def publish(self, data, metadata=None, *args, transient=None, update=False, **kwargs) -> None:
+        """IPython's display_pub: display() adds an output; `DisplayHandle.update` (a progress
+        bar's last line, `dpolab.progress`) replaces the one shown under its display_id."""
+        display_id = (transient or {}).get("display_id")
+        if update:
+            if display_id in self.shown:
+                self.shown[display_id].update(_display_data(data, metadata))
+                self.flush()
+            return
         self._add(_display_data(data, metadata))
+        if display_id is not None:
+            self.shown[display_id] = self.outputs[-1]
         self.flush()
 
     def clear_output(self, wait: bool = False) -> None:
         self.clear_pending = True
         if not wait:
-            self.outputs, self.clear_pending = [], False
+            self.outputs, self.shown, self.clear_pending = [], {}, False
             self.flush()
 
     def write(self, text: str) -> int:  # sys.stdout

@@ -225,6 +225,13 @@ def test_capture_keeps_prints_in_order_and_replaces_what_was_shown():
         print("first")
         print("second", end="")
     assert out.outputs == ({"output_type": "stream", "name": "stdout", "text": "first\nsecond"},)
+    # a display updated by its id (a progress bar's last line) is replaced where it stands
+    sink = widgets._Sink(out)
+    sink.publish({"text/plain": "bar 0%"}, transient={"display_id": "b"})
+    sink.write("between\n")
+    sink.publish({"text/plain": "DPO: 3 of 3 steps, 1 s"}, transient={"display_id": "b"}, update=True)
+    sink.publish({"text/plain": "never shown"}, transient={"display_id": "other"}, update=True)
+    assert [o.get("data", o.get("text")) for o in out.outputs] == [{"text/plain": "DPO: 3 of 3 steps, 1 s"}, "between\n"]
     out.close()
 
 
