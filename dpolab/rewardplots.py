@@ -94,7 +94,8 @@ def reward_ranking_updater(table: dict):
     most = max(len(row["labels"]) for row in table.values())
     fig, (ax, ax2) = new_figure(10.0, 1.6 + 0.5 * most, ncols=2, left=1.9, bottom=0.85, top=0.5,
                                 wspace=0.12)
-    for a, title, xlabel in ((ax, r"implicit: $\beta \log \pi / \pi_\mathrm{ref}$", "reward (green: the safe reply)"),
+    for a, title, xlabel in ((ax, r"implicit: $\beta \log \pi / \pi_\mathrm{ref}$",
+                              "reward (green: the safe reply)"),
                              (ax2, "explicit: reward model", "score (Bradley-Terry)")):
         a.axvline(0, color="black", lw=0.8)
         a.set_title(title, fontsize=TITLE)
