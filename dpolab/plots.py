@@ -100,7 +100,7 @@ def bt_gap_updater():
     ax.plot(g, _bt.preference_prob(g, 0.0), color=OPT_COLOR, lw=2)
     (dot,) = ax.plot([0.0], [0.5], "o", color=HIGHLIGHT, ms=9)
     ax.axhline(0.5, color=REF_COLOR, lw=0.8)
-    ax.set(xlabel="reward gap r_safe - r_risky", ylabel="P(safe preferred)", ylim=(0, 1),
+    ax.set(xlabel=r"reward gap $r_{safe} - r_{risky}$", ylabel="P(safe preferred)", ylim=(0, 1),
            yticks=[0, 0.5, 1])
     title = ax.set_title("", fontsize=TITLE)
     animate(ax, title)
@@ -108,7 +108,7 @@ def bt_gap_updater():
     def draw(gap: float):
         p = float(_bt.preference_prob(gap, 0.0))
         dot.set_data([gap], [p])
-        title.set_text(f"P(safe) = sigma({gap:.2f}) = {p:.3f}")
+        title.set_text(rf"P(safe) = $\sigma$({gap:.2f}) = {p:.3f}")
         return fig, {"gap": float(gap), "p_safe": p, "p_risky": 1.0 - p}
 
     return draw
@@ -131,16 +131,16 @@ def bt_noise_updater(sweep: dict, true_rewards, labels):
     """
     truth = np.asarray(true_rewards, float) - np.mean(true_rewards)
     x = np.arange(len(labels))
-    fig, (ax, ax2) = new_figure(11.0, 3.9, ncols=2, left=0.9, bottom=0.85, top=0.75, wspace=0.24)
+    fig, (ax, ax2) = new_figure(12.0, 3.9, ncols=2, left=0.9, bottom=0.85, top=0.75, wspace=0.2)
     planted = ax.bar(x - 0.2, np.zeros(len(x)), 0.4, color=REF_COLOR,
                      label="planted (r - mean r) / T")
     fitted = ax.bar(x + 0.2, np.zeros(len(x)), 0.4, color=OPT_COLOR, label="fitted")
     ax2.bar(x - 0.2, truth, 0.4, color=REF_COLOR, label="planted r - mean r")
-    rescaled = ax2.bar(x + 0.2, np.zeros(len(x)), 0.4, color=OPT_COLOR, label="fitted x T")
+    rescaled = ax2.bar(x + 0.2, np.zeros(len(x)), 0.4, color=OPT_COLOR, label="fitted × T")
     top = 1.1 * max(np.abs(sweep["fits"]).max(), np.abs(sweep["targets"]).max())
     ax.set(ylabel="reward (mean zero)", ylim=(-top, top))  # one scale for every T
     top2 = 1.1 * np.abs(sweep["fits"] * np.asarray(sweep["temperatures"])[:, None]).max()
-    ax2.set(ylabel="reward x T (mean zero)", ylim=(-top2, top2))  # the true scale, every T
+    ax2.set(ylabel="reward × T (mean zero)", ylim=(-top2, top2))  # the true scale, every T
     for a in (ax, ax2):
         a.axhline(0, color="black", lw=0.8)
         a.set_xticks(x, two_line(labels))
@@ -162,7 +162,7 @@ def bt_noise_updater(sweep: dict, true_rewards, labels):
             bar.set_height(h)
         error = float(np.max(np.abs(fit * t - truth)))
         title.set_text(f"T = {t:.3g}: what comparisons reveal, r / T")
-        title2.set_text(f"fit x T, the true scale: largest error {error:.2f}")
+        title2.set_text(f"fit × T, the true scale: largest error {error:.2f}")
         summary = {"temperature": t, "agreement": float(sweep["agreement"][k]),
                    "fit_error": error, "fit_gap": float(fit[0] - fit[1])}
         return fig, summary
