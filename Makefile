@@ -47,7 +47,7 @@ test-fast: install
 data: install
 	$(PY) -m dpolab data
 
-# Throughput against TRL, FLOP/s, denormals, whole-series and slider timings; tables into the README.
+# Throughput against TRL, FLOP/s, denormals, whole-series and slider timings, hangs; tables into the README.
 bench: install
 	$(PY) benchmarks/dpo_step.py --write-readme
 	$(PY) benchmarks/flops.py --write-readme

@@ -6,7 +6,7 @@ Prints one URL per notebook that builds a `dpolab.widgets` panel or a `dpolab.la
 (notebook 12: label pairs, train on them, classroom mode), then runs Voila on notebooks/
 until Ctrl-C. Each page load starts a fresh kernel and runs the notebook top to bottom; trained
 models come from the cache (DPOLAB_CACHE, default ~/.cache/dpolab), so only the very first load of
-05-09 trains.
+a notebook from 05 on trains (`make cache` builds everything ahead). `make demo` serves on port 8888.
 """
 
 from __future__ import annotations
