@@ -67,7 +67,7 @@ html: install
 	$(PY) tools/handouts.py --output-dir html
 
 # Everything notebooks 05-13 read from the cache (models, audits), built once by running them
-# headless in order (outputs thrown away; about 27 minutes on 2 cores, README): the night before a class,
+# headless in order (outputs thrown away; 27-52 minutes on 2 cores by CPU, README): the night before a class,
 # or in a terminal while you read 00-04. Each notebook then opens in seconds. A notebook opened
 # meanwhile waits for a model this is already building instead of training it a second time.
 CACHE_NOTEBOOKS ?= $(sort $(wildcard notebooks/0[5-9]_*.ipynb notebooks/1[0-9]_*.ipynb))
