@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 from matplotlib import transforms
 from matplotlib.patches import Patch
+from matplotlib.textpath import TextPath
 
-from dpolab.plots import LABEL, RISKY, SAFE, TICK, TITLE, legend_right, new_figure
+from dpolab.plots import DPI, LABEL, RISKY, SAFE, TICK, TITLE, legend_right, new_figure
 
 
 # ---------------------------------------------------------------- 05 The reference model
@@ -19,15 +20,32 @@ from dpolab.plots import LABEL, RISKY, SAFE, TICK, TITLE, legend_right, new_figu
 TOKEN_SHADES = ("#9ecae1", "#3182bd", "#08306b")  # log p above -0.5, -2 to -0.5, below -2
 
 
-def token_logps_updater():
+def _token_label(token: str) -> str:
+    return repr(token)[1:-1] if token != "<|endoftext|>" else "EOS"
+
+
+def token_logps_updater(replies=()):
     """Build `token_logps`'s figure once; returns draw(tokens, title="") -> (figure, summary).
 
     A change reuses the bars and the token labels (one of each per token of the longest reply
     drawn so far; those past this reply's end are hidden) and fits the axes to this reply, as a
     new figure would, so the whole figure is drawn again: it saves building it, not drawing it.
+    `replies`: the token lists it will draw, when known. The margin under the axis is then as
+    tall as their longest token label, set vertically (the figure keeps its size from one reply to
+    the next); without them it fits labels of up to 14 characters.
     """
-    fig, ax = new_figure(10.0, 4.6, left=1.1, right=1.9, bottom=1.5, top=0.45)
-    width_px = ax.get_position().width * fig.get_figwidth() * fig.dpi
+    width_px = (10.0 - 1.1 - 1.9) * DPI   # the axes' width: the figure's less its side margins
+
+    def label_size(n_tokens: int) -> float:
+        # token labels as large as the projector rule asks, smaller only where a long reply leaves
+        # each less room than a line of text needs (about 0.6 pt per pixel of its slot)
+        return min(TICK - 1, 0.6 * width_px / n_tokens)
+
+    longest = max((TextPath((0, 0), _token_label(t), size=label_size(len(tokens))).get_extents().width
+                   for tokens in replies for t, _ in tokens),
+                  default=TextPath((0, 0), "x" * 14, size=TICK - 1).get_extents().width)  # pt
+    bottom = longest / 72 + 0.25   # inches: the label, the gap above it and a little room below
+    fig, ax = new_figure(10.0, 3.1 + bottom, left=1.1, right=1.9, bottom=bottom, top=0.45)
     # shades of one blue, darker where the token is less likely (not the judge's label colours);
     # a dot on each bar, so a token the model was sure of (log p near 0, no bar) still shows
     legend_right(ax, handles=[Patch(color=TOKEN_SHADES[0], label="above -0.5"),
@@ -44,10 +62,8 @@ def token_logps_updater():
 
     def draw(tokens: list, title: str = ""):
         v = np.array([lp for _, lp in tokens], dtype=float)
-        labels = [repr(t)[1:-1] if t != "<|endoftext|>" else "EOS" for t, _ in tokens]
-        # token labels as large as the projector rule asks, smaller only where a long reply leaves
-        # each less room than a line of text needs (about 0.6 pt per pixel of its slot)
-        size = min(TICK - 1, 0.6 * width_px / len(v))
+        labels = [_token_label(t) for t, _ in tokens]
+        size = label_size(len(v))
         new = np.arange(len(bars), len(v))  # positions no reply so far reached
         bars.extend(ax.bar(new, np.zeros(len(new)), width=0.8))
         texts.extend(ax.text(x, -0.02, "", rotation=90, fontsize=TICK - 1, ha="center", va="top",
@@ -79,7 +95,7 @@ def token_logps(tokens: list, title: str = ""):
     Summary: {"tokens", "logp" (the sum: the sequence log-prob), "lowest" (the least likely
     token), "eos_logp"}.
     """
-    return token_logps_updater()(tokens, title)
+    return token_logps_updater([tokens])(tokens, title)
 
 
 # ---------------------------------------------------------------- 08 The hidden reward

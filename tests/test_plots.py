@@ -157,6 +157,22 @@ def test_token_bars_past_the_reply_are_hidden():
     assert fig.axes[0].get_ylim() == (1.05 * -0.5, 0.0)  # fitted to this reply
 
 
+def test_token_labels_fill_the_margin_under_the_axis():
+    """Sized for the replies it will draw, the margin holds their longest token label, set
+    vertically, with no empty band under it; the figure keeps its size from reply to reply."""
+    short = [("Go", -3.0), (" ahead", -0.1), ("<|endoftext|>", -0.2)]
+    long = [(" instructions", -1.0), (" to", -0.1), ("<|endoftext|>", -0.2)]
+    draw = rewardplots.token_logps_updater([short, long])
+    for reply in (short, long):
+        fig, _ = draw(reply)
+        FigureCanvasAgg(fig).draw()
+        renderer = fig.canvas.get_renderer()
+        lowest = min(t.get_window_extent(renderer).y0 for t in fig.axes[0].texts if t.get_visible())
+        assert figcheck.text_problems(fig) == []              # nothing leaves the figure
+        assert fig.get_figheight() < 3.1 + 1.5                # less than the old fixed margin
+    assert 0 < lowest / fig.dpi < 0.3                          # " instructions" reaches near the edge
+
+
 def test_a_table_is_its_aligned_text_and_draws_escaped_html():
     from dpolab.report import cell, format_rows
 
