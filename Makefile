@@ -54,7 +54,7 @@ bench: install
 	$(PY) benchmarks/denormals.py --write-readme
 	$(PY) benchmarks/series.py --write-readme
 	$(PY) benchmarks/sliders.py --write-readme
-	$(PY) benchmarks/hangs.py --write-readme
+	$(PY) benchmarks/hangs.py --runs 30 --loads 3 --write-readme
 
 # Classroom demo: every notebook with a slider as a Voila app (code hidden) on localhost:$(PORT).
 demo: install
