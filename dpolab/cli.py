@@ -21,6 +21,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def main(argv: list[str] | None = None) -> int:
+    # nothing is downloaded from a model or data hub unless asked (HF_HUB_OFFLINE=0), as under `make`
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     parser = _Parser(prog="python -m dpolab", description=__doc__,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)

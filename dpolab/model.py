@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import (
     AutoModelForCausalLM,
@@ -82,8 +83,8 @@ def load_tokenizer(name_or_path: str | os.PathLike) -> PreTrainedTokenizerBase:
     """Load a tokenizer from a local folder or the offline hub cache; pad falls back to EOS."""
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(name_or_path), **_offline(name_or_path))
-    except (OSError, ValueError) as err:
-        raise ModelNotFoundError(_not_found(name_or_path, "tokenizer")) from err
+    except Exception as err:   # the `tokenizers` library raises a bare Exception on a broken file
+        raise ModelNotFoundError(_not_found(name_or_path, "tokenizer", err)) from err
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
@@ -159,15 +160,16 @@ def n_params(model: torch.nn.Module) -> int:
 def load_model(name_or_path: str | os.PathLike, dtype: torch.dtype = torch.float32) -> PreTrainedModel:
     """Load a causal LM from a local folder, or a hub name (e.g. `"gpt2"`) already in the cache.
 
-    Nothing is downloaded when `HF_HUB_OFFLINE=1`; a model that is neither a folder nor cached
-    raises `ModelNotFoundError` with one sentence that says so.
+    Nothing is downloaded when `HF_HUB_OFFLINE=1`; a model that is neither a folder nor cached, or
+    a folder it cannot load (a file missing, truncated or damaged), raises `ModelNotFoundError`
+    with one sentence that says which.
     """
     try:
         with no_progress_bars():
             model = AutoModelForCausalLM.from_pretrained(str(name_or_path), dtype=dtype,
                                                          **_offline(name_or_path))
-    except (OSError, ValueError) as err:
-        raise ModelNotFoundError(_not_found(name_or_path, "model")) from err
+    except (OSError, ValueError, SafetensorError) as err:
+        raise ModelNotFoundError(_not_found(name_or_path, "model", err)) from err
     model.eval()
     return model
 
@@ -192,10 +194,21 @@ def _offline(name_or_path) -> dict:
     return {"local_files_only": True} if offline else {}
 
 
-def _not_found(name_or_path, what: str) -> str:
+def _not_found(name_or_path, what: str, err: BaseException) -> str:
+    folder = Path(name_or_path)
+    if folder.is_dir():
+        needs = {"config.json": "config.json", "model.safetensors": "*.safetensors"} if what == "model" else {}
+        missing = [name for name, pattern in needs.items() if not any(folder.glob(pattern))]
+        reason = (f"it has no {' and no '.join(missing)}" if missing else "a file in it would not load, "
+                  f"truncated or damaged? ({(str(err).strip().splitlines() or [type(err).__name__])[0]})")
+        return (f"The folder {str(name_or_path)!r} holds no {what}: {reason}. A folder that "
+                f"`python -m dpolab sft` or `save_pretrained` writes has config.json, "
+                f"model.safetensors and the tokenizer's files; rebuild it, or pass one that has them.")
+    where = ("the Hugging Face cache (HF_HUB_OFFLINE=1: nothing is downloaded)" if _offline(name_or_path)
+             else "the Hugging Face cache or hub")
     return (f"No {what} found at {str(name_or_path)!r}: it is not a local folder and could not be "
-            f"loaded from the Hugging Face cache or hub (offline, nothing is downloaded); build "
-            f"one with `python -m dpolab sft --out DIR` or pass a folder that exists.")
+            f"loaded from {where}; build one with `python -m dpolab sft --out DIR` or pass a "
+            f"folder that exists.")
 
 
 # ---------------------------------------------------------------------------------------------

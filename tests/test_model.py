@@ -114,6 +114,32 @@ def test_missing_model_is_one_clear_error(tmp_path):
         M.load_tokenizer(tmp_path / "nothing-here")
 
 
+def test_a_damaged_model_folder_is_named_with_what_is_wrong(tok, tiny, tmp_path):
+    """A folder that exists but does not load says which folder and why, never a traceback from
+    safetensors or a "not a local folder" that would send the reader looking for a typo."""
+    import shutil
+
+    good = tmp_path / "good"
+    M.save(tiny, tok, good)
+    cut = tmp_path / "cut"                                    # weights cut short, as by a full disk
+    shutil.copytree(good, cut)
+    weights = (cut / "model.safetensors").read_bytes()
+    (cut / "model.safetensors").write_bytes(weights[: len(weights) // 2])
+    with pytest.raises(M.ModelNotFoundError, match=r"The folder '.*cut' holds no model: a file in it would not load"):
+        M.load_model(cut)
+    bare = tmp_path / "bare"                                  # a folder with no config.json
+    shutil.copytree(good, bare)
+    (bare / "config.json").unlink()
+    with pytest.raises(M.ModelNotFoundError, match=r"holds no model: it has no config.json\."):
+        M.load_model(bare)
+    (bare / "tokenizer.json").write_text("{")                 # a tokenizer file that is not JSON
+    with pytest.raises(M.ModelNotFoundError, match=r"holds no tokenizer: a file in it would not load"):
+        M.load_tokenizer(bare)
+    with pytest.raises(M.ModelNotFoundError, match="it has no config.json and no model.safetensors"):
+        M.load_model(tmp_path)                                # folders of models, none itself
+    assert M.load_model(good).config.n_embd == tiny.config.n_embd
+
+
 def test_atomic_dir_keeps_old_content_on_crash(tmp_path):
     target = tmp_path / "out"
     with atomic_dir(target) as d:
