@@ -74,6 +74,12 @@ def _check_options(parser: argparse.ArgumentParser, args) -> None:
         value = getattr(args, dest, None)
         if value is not None and not (math.isfinite(value) and ok(value)):
             parser.error(f"{_flag(dest)} {rule} (got {value})")
+    if getattr(args, "command", None) in ("sft", "dpo", "rm"):   # they save with `model.save`
+        from dpolab.model import check_replaceable
+        try:
+            check_replaceable(args.out)
+        except FileExistsError as err:
+            parser.error(f"--out: {err}")
     for dest in _INPUT_FILES:
         path = getattr(args, dest, None)
         if path is not None and not (Path(path).is_file() or (dest != "corpus" and Path(path).is_dir())):
@@ -249,8 +255,7 @@ def _cmd_dpo(args) -> int:
     t0 = time.perf_counter()
     history = train_dpo(policy, reference, tok, pairs, config, eval_pairs=eval_pairs, anchored=anchored,
                         checkpoint_dir=out.parent / f"{out.name}.checkpoints", resume=args.resume)
-    save(policy, tok, out)
-    (out / "history.json").write_text(json.dumps(history))
+    save(policy, tok, out, extra={"history.json": json.dumps(history)})
     last = history[-1]
     print(f"DPO: {len(history) - 1} steps in {time.perf_counter() - t0:.0f} s; held-out accuracy "
           f"{last.get('eval_rewards/accuracies', float('nan')):.3f}, KL {last.get('eval_kl', float('nan')):.2f}; "

@@ -204,7 +204,7 @@ def _not_found(name_or_path, what: str, err: BaseException) -> str:
         return (f"The folder {str(name_or_path)!r} holds no {what}: {reason}. A folder that "
                 f"`python -m dpolab sft` or `save_pretrained` writes has config.json, "
                 f"model.safetensors and the tokenizer's files; rebuild it, or pass one that has them.")
-    where = ("the Hugging Face cache (HF_HUB_OFFLINE=1: nothing is downloaded)" if _offline(name_or_path)
+    where = ("the Hugging Face cache (HF_HUB_OFFLINE=1: nothing is downloaded; =0 allows it)" if _offline(name_or_path)
              else "the Hugging Face cache or hub")
     return (f"No {what} found at {str(name_or_path)!r}: it is not a local folder and could not be "
             f"loaded from {where}; build one with `python -m dpolab sft --out DIR` or pass a "
@@ -215,11 +215,38 @@ def _not_found(name_or_path, what: str, err: BaseException) -> str:
 # Saving
 
 
+# What `save` writes (transformers' file names; history.json beside a trained model): a folder
+# holding anything else is someone's other work, which replacing the folder would delete.
+SAVED_FILES = frozenset({"config.json", "generation_config.json", "model.safetensors", "tokenizer.json",
+                         "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja",
+                         "history.json"})
+
+
+def check_replaceable(path: str | os.PathLike) -> None:
+    """Raise FileExistsError, naming what is in the way, unless `path` is new or a folder that a
+    save wrote (only `SAVED_FILES`): a save replaces the whole folder, and must lose nothing else."""
+    path = Path(path)
+    if not path.exists():
+        return
+    if not path.is_dir():
+        raise FileExistsError(f"{path} is a file: a model is saved as a folder (choose another name)")
+    others = sorted(e.name for e in path.iterdir() if e.name not in SAVED_FILES)
+    if others:
+        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        raise FileExistsError(f"{path} holds {shown}, which no saved model has: saving replaces the "
+                              f"whole folder, so choose a new one (or move those out)")
+
+
 def save(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase | None,
-         path: str | os.PathLike) -> Path:
-    """Save model (safetensors) and tokenizer to `path` atomically; loads with Auto* alone."""
+         path: str | os.PathLike, extra: dict[str, str] | None = None) -> Path:
+    """Save model (safetensors), tokenizer and `extra` ({file name: text}, e.g. history.json) to
+    `path` atomically; loads with Auto* alone. `path` must be new or a saved model's folder
+    (`check_replaceable`)."""
+    check_replaceable(path)
     with atomic_dir(path) as tmp, no_progress_bars():
         model.save_pretrained(tmp, safe_serialization=True)
         if tokenizer is not None:
             tokenizer.save_pretrained(tmp)
+        for name, text in (extra or {}).items():
+            (tmp / name).write_text(text)
     return Path(path)

@@ -166,6 +166,22 @@ def test_missing_reference_folder_is_one_line_and_exit_code_2(pairs):
     assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
 
 
+@pytest.mark.parametrize("command", ["sft", "dpo", "rm"])
+def test_an_out_folder_holding_other_files_is_refused_before_any_work(command, tmp_path, capsys):
+    """Saving replaces the whole --out folder, so one that holds anything but a saved model's
+    files (a notes file, the project itself with `--out .`) is refused, and nothing in it is lost."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "notes.txt").write_text("mine")
+    model = [] if command == "sft" else ["--reference", str(tmp_path / "none")]
+    err = _error(capsys, [command, *model, "--out", str(work)])
+    assert err == (f"python -m dpolab {command}: error: --out: {work} holds notes.txt, which no saved "
+                   f"model has: saving replaces the whole folder, so choose a new one (or move those out)")
+    assert (work / "notes.txt").read_text() == "mine"
+    err = _error(capsys, [command, *model, "--out", str(work / "notes.txt")])
+    assert err.endswith("--out: " + str(work / "notes.txt") + " is a file: a model is saved as a folder (choose another name)")
+
+
 def test_a_folder_that_is_not_a_dataset_is_named(pairs, capsys):
     err = _error(capsys, ["dpo", "--reference", str(pairs / "none"), "--pairs", str(pairs / "pairs.jsonl"),
                           "--eval-pairs", str(pairs)])  # read before any model is loaded

@@ -140,6 +140,21 @@ def test_a_damaged_model_folder_is_named_with_what_is_wrong(tok, tiny, tmp_path)
     assert M.load_model(good).config.n_embd == tiny.config.n_embd
 
 
+def test_save_replaces_a_saved_model_but_nothing_else(tok, tiny, tmp_path):
+    """A folder a save wrote (with its history.json) is replaced whole; a folder with any other
+    file in it is refused before anything is written, and keeps that file."""
+    out = tmp_path / "run"
+    M.save(tiny, tok, out, extra={"history.json": "[]"})
+    assert {p.name for p in out.iterdir()} <= M.SAVED_FILES and (out / "history.json").read_text() == "[]"
+    M.save(tiny, tok, out)                                    # the same command again: replaced
+    assert not (out / "history.json").exists() and (out / "model.safetensors").exists()
+    (out / "mine.txt").write_text("keep")
+    with pytest.raises(FileExistsError, match=r"run holds mine.txt, which no saved model has"):
+        M.save(tiny, tok, out)
+    assert (out / "mine.txt").read_text() == "keep" and M.load_model(out) is not None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]   # no temporary folder left
+
+
 def test_atomic_dir_keeps_old_content_on_crash(tmp_path):
     target = tmp_path / "out"
     with atomic_dir(target) as d:
