@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import os
 import shutil
 import time
@@ -129,6 +130,24 @@ def check_schedule(schedule: str) -> None:
     """Refuse a learning-rate schedule `learning_rate` does not know, naming the ones it does."""
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule must be {' or '.join(map(repr, SCHEDULES))}, got {schedule!r}")
+
+
+_STEP_LIMITS = {  # what `fit` needs of a run's settings (epochs 0: the model as it starts)
+    "lr": ("> 0", lambda v: v > 0), "epochs": (">= 0", lambda v: v >= 0),
+    "batch_size": (">= 1", lambda v: v >= 1), "warmup_steps": (">= 0", lambda v: v >= 0),
+    "grad_clip": ("> 0", lambda v: v > 0), "weight_decay": (">= 0", lambda v: v >= 0),
+}
+
+
+def check_steps(config) -> None:
+    """Refuse, before any training, settings of an SFT, DPO or reward-model config that would
+    train nothing or break `fit` (a zero learning rate runs every step and moves no weight),
+    naming the field; then the schedule (`check_schedule`)."""
+    for field, (rule, ok) in _STEP_LIMITS.items():
+        value = getattr(config, field)
+        if not (isinstance(value, numbers.Real) and math.isfinite(value) and ok(value)):
+            raise ValueError(f"{type(config).__name__}.{field} must be a number {rule}, got {value!r}")
+    check_schedule(config.schedule)
 
 
 def learning_rate(step: int, config, total: int) -> float:

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from transformers import GPT2ForSequenceClassification
 
 from dpolab.data import collate_pairs, collate_sft, columns, pair_lengths, tokenize_pairs, tokenize_sft
-from dpolab.loop import Callback, fit
+from dpolab.loop import Callback, check_steps, fit
 from dpolab.losses import reward_metrics
 from dpolab.model import context_length
 
@@ -34,6 +34,9 @@ class RMConfig:
     max_length: int | None = None
     seed: int = 0
     save_every: int = 50
+
+    def __post_init__(self):
+        check_steps(self)
 
 
 def reward_model_from(lm, seed: int = 0) -> GPT2ForSequenceClassification:

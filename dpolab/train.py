@@ -17,7 +17,7 @@ from dpolab.data import collate_pairs, collate_sft, columns, pair_lengths, token
 from dpolab.logprobs import (completion_lengths, completion_log_softmax, concatenated_forward,
                              kl_along_completions, per_token_logps, tokenized_pair_logps)
 from dpolab.loop import (  # noqa: F401  (the checkpoint API, reached through train as before)
-    Callback, TrainingDiverged, check_schedule, fit, has_checkpoint, latest_checkpoint,
+    Callback, TrainingDiverged, check_schedule, check_steps, fit, has_checkpoint, latest_checkpoint,
     load_checkpoint, save_checkpoint)
 from dpolab.losses import check_options, dpo_loss, reward_metrics
 from dpolab.model import (VOCAB_SIZE, GPTConfig, context_length, corpus_texts, new_model,
@@ -45,6 +45,9 @@ class SFTConfig:
     max_length: int | None = None  # None: the model's context
     seed: int = 0
     save_every: int = 100  # steps between checkpoints (when a checkpoint_dir is given)
+
+    def __post_init__(self):
+        check_steps(self)
 
 
 @dataclass
@@ -92,7 +95,9 @@ class DPOConfig:
 
     def __post_init__(self):
         check_options(self.beta, self.label_smoothing, self.loss_type, self.simpo_gamma)
-        check_schedule(self.schedule)  # before any training, and before `trl_recipe` maps it
+        if not self.rpo_alpha >= 0:
+            raise ValueError(f"DPOConfig.rpo_alpha must be >= 0 (the chosen reply's NLL weight), got {self.rpo_alpha!r}")
+        check_steps(self)  # before any training, and before `trl_recipe` maps the schedule
 
 
 # ---------------------------------------------------------------------------------------------

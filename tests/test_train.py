@@ -96,6 +96,24 @@ def test_rpo_trains_only_on_the_anchored_pairs_chosen_replies(tok, pairs):
                     anchored=[True] * 7)
 
 
+@pytest.mark.parametrize("make, message", [
+    (lambda: T.DPOConfig(lr=0), "DPOConfig.lr must be a number > 0, got 0"),
+    (lambda: T.DPOConfig(lr="1e-4"), "DPOConfig.lr must be a number > 0, got '1e-4'"),
+    (lambda: T.DPOConfig(batch_size=0), "DPOConfig.batch_size must be a number >= 1, got 0"),
+    (lambda: T.DPOConfig(rpo_alpha=-1.0), "DPOConfig.rpo_alpha must be >= 0"),
+    (lambda: T.SFTConfig(lr=math.nan), "SFTConfig.lr must be a number > 0, got nan"),
+    (lambda: T.SFTConfig(grad_clip=0.0), "SFTConfig.grad_clip must be a number > 0, got 0.0"),
+    (lambda: RM.RMConfig(epochs=-1), "RMConfig.epochs must be a number >= 0, got -1"),
+    (lambda: RM.RMConfig(schedule="linear"), "schedule must be 'cosine' or 'constant', got 'linear'"),
+])
+def test_settings_that_would_train_nothing_are_refused_before_any_step(make, message):
+    """A zero learning rate would run every step and move no weight (and cache the result as a
+    trained model); each such setting is refused where the config is made, naming the field."""
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        make()
+    assert T.SFTConfig(epochs=0).epochs == 0          # no steps at all: the model as it starts
+
+
 def test_sft_lowers_the_loss_and_is_seeded(tok):
     rows = data.sft_corpus().select(range(64))
     runs = []
