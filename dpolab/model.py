@@ -199,13 +199,14 @@ def _not_found(name_or_path, what: str, err: BaseException) -> str:
     if folder.is_dir():
         needs = {"config.json": "config.json", "model.safetensors": "*.safetensors"} if what == "model" else {}
         missing = [name for name, pattern in needs.items() if not any(folder.glob(pattern))]
-        reason = (f"it has no {' and no '.join(missing)}" if missing else "a file in it would not load, "
-                  f"truncated or damaged? ({(str(err).strip().splitlines() or [type(err).__name__])[0]})")
+        first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        reason = (f"it has no {' and no '.join(missing)}" if missing
+                  else f"a file in it would not load, truncated or damaged? ({first_line})")
         return (f"The folder {str(name_or_path)!r} holds no {what}: {reason}. A folder that "
                 f"`python -m dpolab sft` or `save_pretrained` writes has config.json, "
                 f"model.safetensors and the tokenizer's files; rebuild it, or pass one that has them.")
-    where = ("the Hugging Face cache (HF_HUB_OFFLINE=1: nothing is downloaded; =0 allows it)" if _offline(name_or_path)
-             else "the Hugging Face cache or hub")
+    where = ("the Hugging Face cache (HF_HUB_OFFLINE=1: nothing is downloaded; =0 allows it)"
+             if _offline(name_or_path) else "the Hugging Face cache or hub")
     return (f"No {what} found at {str(name_or_path)!r}: it is not a local folder and could not be "
             f"loaded from {where}; build one with `python -m dpolab sft --out DIR` or pass a "
             f"folder that exists.")

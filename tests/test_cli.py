@@ -179,7 +179,7 @@ def test_an_out_folder_holding_other_files_is_refused_before_any_work(command, t
                    f"model has: saving replaces the whole folder, so choose a new one (or move those out)")
     assert (work / "notes.txt").read_text() == "mine"
     err = _error(capsys, [command, *model, "--out", str(work / "notes.txt")])
-    assert err.endswith("--out: " + str(work / "notes.txt") + " is a file: a model is saved as a folder (choose another name)")
+    assert err.endswith(f"--out: {work / 'notes.txt'} is a file: a model is saved as a folder (choose another name)")
 
 
 def test_a_folder_that_is_not_a_dataset_is_named(pairs, capsys):
