@@ -33,6 +33,11 @@ def _unimplemented(name: str) -> bool:
 
 
 def _to_numpy(value) -> np.ndarray:
+    if value is None:
+        _fail("returns a value", None, "your function returned None: does it end without `return`?")
+    if isinstance(value, str):
+        _fail("returns numbers", None, f"your function returned the text {value[:40]!r}: return "
+              "the number(s) themselves (a float, an array or a tensor), not a string.")
     if isinstance(value, (tuple, list)) and value and not np.isscalar(value[0]):
         value = value[0]  # e.g. (losses, chosen_rewards, rejected_rewards): take the losses
     if isinstance(value, torch.Tensor):
@@ -281,8 +286,16 @@ def check_sequence_logp(your_fn: Callable, model, tokenizer, pairs: list[dict] |
 
     rows = pairs or test_pairs().select(range(4)).to_list()
     texts = [(r["prompt"], r[k]) for r in rows for k in ("chosen", "rejected")][:6]
+    def one_number(value) -> float:
+        value = _to_numpy(value)
+        if value.size != 1:
+            _fail("returns one number per (prompt, response)", None,
+                  f"got {value.size} numbers (shape {value.shape}) for one reply: sum its tokens' "
+                  "log-probs into one.")
+        return float(value.reshape(()))
+
     try:
-        got = np.array([float(your_fn(model, tokenizer, p, y)) for p, y in texts])
+        got = np.array([one_number(your_fn(model, tokenizer, p, y)) for p, y in texts])
     except NotImplementedError:
         return _unimplemented("your sequence log-prob")
     prompts, replies = [p for p, _ in texts], [y for _, y in texts]

@@ -99,3 +99,39 @@ def test_bt_checker():
     for fn, hint in cases:
         with pytest.raises(AssertionError, match=hint):
             ex.check_bt_prob(fn)
+
+
+@pytest.mark.parametrize("returned, hint", [(None, "returned None: does it end without `return`"),
+                                            ("0.5", "returned the text '0.5'")])
+def test_every_checker_names_a_missing_return_or_a_string(returned, hint):
+    for check in (ex.check_dpo_loss, ex.check_optimal_policy, ex.check_bt_prob):
+        with pytest.raises(AssertionError, match=hint):
+            check(lambda *args: returned)
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    from dpolab import data
+    from dpolab import model as M
+
+    tok = M.train_tokenizer(M.corpus_texts(data.sft_corpus().select(range(300)).to_list()), vocab_size=512)
+    return M.new_model(tok, M.preset("gpt-tiny", n_layer=2, n_head=2, n_embd=64), seed=0).eval(), tok
+
+
+def test_sequence_logp_checker_passes_a_sum_and_names_a_mean_a_list_and_none(small_model, capsys):
+    from dpolab.logprobs import response_logps
+
+    model, tok = small_model
+    summed = lambda m, t, p, y: response_logps(m, t, [p], [y])[0]          # noqa: E731  the package's
+    assert ex.check_sequence_logp(summed, model, tok) is True
+    assert "All sequence log-prob checks passed" in capsys.readouterr().out
+
+    def per_token(m, t, p, y):
+        return torch.tensor([lp for _, lp in response_logps(m, t, [p], [y], per_token=True)[0]])
+
+    with pytest.raises(AssertionError, match="looks like a MEAN"):
+        ex.check_sequence_logp(lambda m, t, p, y: per_token(m, t, p, y).mean(), model, tok)
+    with pytest.raises(AssertionError, match=r"(?s)one number per \(prompt, response\).*sum its tokens"):
+        ex.check_sequence_logp(per_token, model, tok)
+    with pytest.raises(AssertionError, match="returned None"):
+        ex.check_sequence_logp(lambda m, t, p, y: None, model, tok)
