@@ -80,6 +80,10 @@ def _check_options(parser: argparse.ArgumentParser, args) -> None:
             check_replaceable(args.out)
         except FileExistsError as err:
             parser.error(f"--out: {err}")
+        reference = getattr(args, "reference", None)
+        if reference is not None and Path(reference).resolve() == Path(args.out).resolve():
+            parser.error(f"--out is the --reference folder ({args.out}): the trained model would "
+                         f"replace the model it starts from; choose another --out")
     for dest in _INPUT_FILES:
         path = getattr(args, dest, None)
         if path is not None and not (Path(path).is_file() or (dest != "corpus" and Path(path).is_dir())):

@@ -182,6 +182,18 @@ def test_an_out_folder_holding_other_files_is_refused_before_any_work(command, t
     assert err.endswith(f"--out: {work / 'notes.txt'} is a file: a model is saved as a folder (choose another name)")
 
 
+@pytest.mark.parametrize("command", ["dpo", "rm"])
+def test_an_out_folder_that_is_the_reference_is_refused(command, tmp_path, capsys):
+    ref = tmp_path / "sft"
+    ref.mkdir()
+    (ref / "config.json").write_text("{}")                    # a saved model's file: replaceable
+    same = tmp_path / "x" / ".." / "sft"                        # another spelling of the same folder
+    err = _error(capsys, [command, "--reference", str(ref), "--out", str(same)])
+    assert err == (f"python -m dpolab {command}: error: --out is the --reference folder ({same}): the "
+                   "trained model would replace the model it starts from; choose another --out")
+    assert (ref / "config.json").read_text() == "{}"
+
+
 def test_a_folder_that_is_not_a_dataset_is_named(pairs, capsys):
     err = _error(capsys, ["dpo", "--reference", str(pairs / "none"), "--pairs", str(pairs / "pairs.jsonl"),
                           "--eval-pairs", str(pairs)])  # read before any model is loaded
