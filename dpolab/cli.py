@@ -94,12 +94,13 @@ def _run(parser: argparse.ArgumentParser, args) -> int:
     """Run the command; the package's own errors (a broken data file, a missing model, a diverged
     run, a missing file) end as one line and exit code 2. Anything else is a bug: traceback."""
     from dpolab.data import DataError
-    from dpolab.loop import TrainingDiverged
+    from dpolab.loop import CheckpointMismatch, TrainingDiverged
     from dpolab.model import ModelNotFoundError
 
     try:
         return _COMMANDS[args.command](args)
-    except (DataError, ModelNotFoundError, TrainingDiverged, FileNotFoundError, FileExistsError) as err:
+    except (DataError, ModelNotFoundError, TrainingDiverged, CheckpointMismatch, FileNotFoundError,
+            FileExistsError) as err:
         if args.debug or os.environ.get("DPOLAB_DEBUG", "") not in ("", "0"):
             raise
         parser.error(f"{err.strerror}: {err.filename}" if getattr(err, "filename", None) else str(err))
@@ -138,7 +139,9 @@ def _add_training_commands(sub) -> None:
     p.add_argument("--reference-free", action="store_true")
     p.add_argument("--simpo-gamma", type=float, default=dpo.simpo_gamma,
                    help=f"SimPO's target margin (--loss-type simpo only; default {dpo.simpo_gamma})")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from the checkpoints in OUT.checkpoints, written beside OUT as "
+                        "the run goes, with the same options")
 
     p = sub.add_parser("trl", help="the same DPO recipe on trl.DPOTrainer; run it under "
                        "`accelerate launch` for one or more GPUs (see configs/accelerate/)")

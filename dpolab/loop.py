@@ -32,6 +32,10 @@ class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite; the message names the step and the last checkpoint."""
 
 
+class CheckpointMismatch(ValueError):
+    """`resume` found a checkpoint written with other settings; the message names them."""
+
+
 # ---------------------------------------------------------------------------------------------
 # Checkpoints: safetensors and JSON only, written under temporary names and renamed into place.
 
@@ -79,6 +83,20 @@ def latest_checkpoint(path: str | os.PathLike | None) -> Path | None:
 
 def has_checkpoint(path: str | os.PathLike | None) -> bool:
     return latest_checkpoint(path) is not None
+
+
+def check_resumable(path: str | os.PathLike, config: dict) -> None:
+    """Raise CheckpointMismatch unless the latest checkpoint under `path` was written with the
+    settings `config` (`asdict` of the run's config; `save_every` may differ): resuming under other
+    settings would finish one run with another's steps, a model no single recipe trained."""
+    saved = json.loads((latest_checkpoint(path) / _STATE).read_text())["config"]
+    asked = json.loads(json.dumps(config))            # as the checkpoint stored it (tuples as lists)
+    changed = [f"{k} {saved.get(k)!r} -> {v!r}" for k, v in asked.items()
+               if k != "save_every" and saved.get(k) != v]
+    if changed:
+        raise CheckpointMismatch(f"the checkpoint under {path} was written with other settings "
+                                 f"({'; '.join(changed)}): resume with the same settings, or "
+                                 f"remove {path} to start over")
 
 
 def load_checkpoint(path: str | os.PathLike, model, optimizer=None) -> tuple[int, list[dict]]:
@@ -176,11 +194,12 @@ def fit(model, lengths: list[int], make_batch: Callable, step_fn: Callable, conf
     total = steps_per_epoch * config.epochs
 
     step, history = 0, []
+    cfg = asdict(config)
     if resume and has_checkpoint(checkpoint_dir):
+        check_resumable(checkpoint_dir, cfg)
         step, history = load_checkpoint(checkpoint_dir, model, optimizer)
     else:
         torch.manual_seed(config.seed)  # dropout draws; a resumed run restores the RNG instead
-    cfg = asdict(config)
     last_saved = step if resume and has_checkpoint(checkpoint_dir) else None
     if step == 0 and eval_fn is not None:
         record = {"step": 0, "epoch": 0.0, **eval_fn()}

@@ -286,6 +286,11 @@ def test_resume_equals_an_uninterrupted_run(tok, pairs, held_out, tmp_path):
     assert h_res[-1]["loss"] == pytest.approx(h_full[-1]["loss"], abs=1e-6)
     state = json.loads((T.latest_checkpoint(tmp_path) / "trainer_state.json").read_text())
     assert state["step"] == 12 and state["param_groups"][0]["lr"] == loop.learning_rate(11, cfg, 12)  # the last step's
+    # resuming under other settings would finish this run with another's steps: refused, named
+    other = dpo_cfg(epochs=2, save_every=3, eval_every=4, beta=0.5)    # save_every alone may change
+    with pytest.raises(loop.CheckpointMismatch, match=r"other settings \(beta 0.1 -> 0.5\)"):
+        T.train_dpo(small(tok), small(tok), tok, pairs, other, eval_pairs=held_out, progress=False,
+                    checkpoint_dir=tmp_path, resume=True)
 
 
 def test_learning_rate_warms_up_then_holds_or_decays_to_a_tenth():
