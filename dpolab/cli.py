@@ -1,8 +1,9 @@
 """`python -m dpolab COMMAND`: the same pipeline as the notebooks, from a terminal.
 
-Bad input (an option out of range, a missing file or model, a broken data file) ends with one
-line on stderr, `python -m dpolab COMMAND: error: ...`, and exit code 2; `--debug` (or
-DPOLAB_DEBUG=1) shows the full traceback instead.
+Bad input (an option out of range, a missing file or model, a broken data file, an --out folder
+that holds other files) ends with one line on stderr, `python -m dpolab COMMAND: error: ...`, and
+exit code 2; Ctrl-C ends with one line that names the checkpoint `dpo --resume` continues from, and
+exit code 130; `--debug` (or DPOLAB_DEBUG=1) shows the full traceback instead.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 from pathlib import Path
 
 
@@ -92,18 +94,39 @@ def _check_options(parser: argparse.ArgumentParser, args) -> None:
 
 def _run(parser: argparse.ArgumentParser, args) -> int:
     """Run the command; the package's own errors (a broken data file, a missing model, a diverged
-    run, a missing file) end as one line and exit code 2. Anything else is a bug: traceback."""
+    run, a missing file) end as one line and exit code 2, Ctrl-C as one line that says what was
+    kept and exit code 130. Anything else is a bug: traceback."""
     from dpolab.data import DataError
     from dpolab.loop import CheckpointMismatch, TrainingDiverged
     from dpolab.model import ModelNotFoundError
 
+    debug = args.debug or os.environ.get("DPOLAB_DEBUG", "") not in ("", "0")
     try:
         return _COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print(f"{parser.prog}: interrupted; {_what_was_kept(args)}", file=sys.stderr)
+        return 130
     except (DataError, ModelNotFoundError, TrainingDiverged, CheckpointMismatch, FileNotFoundError,
             FileExistsError) as err:
-        if args.debug or os.environ.get("DPOLAB_DEBUG", "") not in ("", "0"):
+        if debug:
             raise
         parser.error(f"{err.strerror}: {err.filename}" if getattr(err, "filename", None) else str(err))
+
+
+def _what_was_kept(args) -> str:
+    """After Ctrl-C: the checkpoint a `dpo` run can resume from, or that nothing was written
+    (every other command writes its output only once it is complete)."""
+    from dpolab.loop import latest_checkpoint
+
+    if args.command != "dpo":
+        return "nothing was written"
+    checkpoints = Path(args.out).parent / f"{Path(args.out).name}.checkpoints"
+    latest = latest_checkpoint(checkpoints)
+    if latest is None:
+        return f"no checkpoint yet (one is written every {_dpo_config(args).save_every} steps)"
+    return f"{latest} is kept: the same command with --resume continues from it"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -194,6 +194,27 @@ def test_an_out_folder_that_is_the_reference_is_refused(command, tmp_path, capsy
     assert (ref / "config.json").read_text() == "{}"
 
 
+def test_ctrl_c_is_one_line_that_says_what_was_kept(tmp_path, capsys, monkeypatch):
+    """Ctrl-C during a run: exit code 130 and one line naming the checkpoint `--resume` would
+    continue from, or saying there is none yet; no traceback."""
+    from dpolab import cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(cli._COMMANDS, "dpo", interrupted)
+    argv = ["dpo", "--reference", str(tmp_path / "sft"), "--out", str(tmp_path / "run")]
+    assert main(argv) == 130
+    assert capsys.readouterr().err == ("python -m dpolab dpo: interrupted; no checkpoint yet (one is "
+                                       "written every 50 steps)\n")
+    (tmp_path / "run.checkpoints").mkdir()
+    (tmp_path / "run.checkpoints" / "latest").write_text("step-000050\n")
+    assert main(argv) == 130
+    kept = tmp_path / "run.checkpoints" / "step-000050"
+    assert capsys.readouterr().err == (f"python -m dpolab dpo: interrupted; {kept} is kept: the same "
+                                       "command with --resume continues from it\n")
+
+
 def test_a_folder_that_is_not_a_dataset_is_named(pairs, capsys):
     err = _error(capsys, ["dpo", "--reference", str(pairs / "none"), "--pairs", str(pairs / "pairs.jsonl"),
                           "--eval-pairs", str(pairs)])  # read before any model is loaded
