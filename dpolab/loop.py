@@ -153,7 +153,7 @@ def check_schedule(schedule: str) -> None:
 _STEP_LIMITS = {  # what `fit` needs of a run's settings (epochs 0: the model as it starts)
     "lr": ("> 0", lambda v: v > 0), "epochs": (">= 0", lambda v: v >= 0),
     "batch_size": (">= 1", lambda v: v >= 1), "warmup_steps": (">= 0", lambda v: v >= 0),
-    "grad_clip": ("> 0", lambda v: v > 0), "weight_decay": (">= 0", lambda v: v >= 0),
+    "grad_clip": (">= 0 (0: no clipping)", lambda v: v >= 0), "weight_decay": (">= 0", lambda v: v >= 0),
 }
 
 

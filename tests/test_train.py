@@ -102,7 +102,7 @@ def test_rpo_trains_only_on_the_anchored_pairs_chosen_replies(tok, pairs):
     (lambda: T.DPOConfig(batch_size=0), "DPOConfig.batch_size must be a number >= 1, got 0"),
     (lambda: T.DPOConfig(rpo_alpha=-1.0), "DPOConfig.rpo_alpha must be >= 0"),
     (lambda: T.SFTConfig(lr=math.nan), "SFTConfig.lr must be a number > 0, got nan"),
-    (lambda: T.SFTConfig(grad_clip=0.0), "SFTConfig.grad_clip must be a number > 0, got 0.0"),
+    (lambda: T.SFTConfig(grad_clip=-1.0), "SFTConfig.grad_clip must be a number >= 0 (0: no clipping), got -1.0"),
     (lambda: RM.RMConfig(epochs=-1), "RMConfig.epochs must be a number >= 0, got -1"),
     (lambda: RM.RMConfig(schedule="linear"), "schedule must be 'cosine' or 'constant', got 'linear'"),
 ])
@@ -112,6 +112,7 @@ def test_settings_that_would_train_nothing_are_refused_before_any_step(make, mes
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         make()
     assert T.SFTConfig(epochs=0).epochs == 0          # no steps at all: the model as it starts
+    assert T.DPOConfig(grad_clip=0.0).grad_clip == 0.0  # no clipping, as TRL's max_grad_norm=0
 
 
 def test_sft_lowers_the_loss_and_is_seeded(tok):
