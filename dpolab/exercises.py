@@ -286,6 +286,7 @@ def check_sequence_logp(your_fn: Callable, model, tokenizer, pairs: list[dict] |
 
     rows = pairs or test_pairs().select(range(4)).to_list()
     texts = [(r["prompt"], r[k]) for r in rows for k in ("chosen", "rejected")][:6]
+
     def one_number(value) -> float:
         value = _to_numpy(value)
         if value.size != 1:
