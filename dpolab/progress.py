@@ -13,14 +13,14 @@ from tqdm.auto import tqdm
 from tqdm.notebook import tqdm as notebook_tqdm
 
 
-def summary(desc: str, n: int, total: int | None, elapsed: float, unit: str = "steps") -> str:
+def summary(desc: str, n: int, total: int | None, elapsed: float) -> str:
     """The line a closed bar leaves: 'DPO: 174 of 174 steps, 41 s'."""
     of = f" of {total:,}" if total else ""
-    return f"{desc}: {n:,}{of} {unit}, {elapsed:.0f} s"
+    return f"{desc}: {n:,}{of} steps, {elapsed:.0f} s"
 
 
 def bar(iterable=None, *, total: int | None = None, desc: str = "", initial: int = 0,
-        disable: bool = False, unit: str = "steps"):
+        disable: bool = False):
     """A tqdm bar (`tqdm.auto`, `leave=False`); in a notebook its display becomes `summary` when it
     closes, however it closes (the end of a loop, `close()`, an error)."""
     in_notebook = issubclass(tqdm, notebook_tqdm)   # tqdm.auto picked the widget
@@ -36,7 +36,7 @@ def bar(iterable=None, *, total: int | None = None, desc: str = "", initial: int
     def close_and_leave_a_line():
         nonlocal handle
         if not b.disable and handle is not None:
-            line = summary(desc, b.n, b.total, b.format_dict["elapsed"], unit)
+            line = summary(desc, b.n, b.total, b.format_dict["elapsed"])
             handle.update({"text/plain": line}, raw=True)
             handle = None
         close()

@@ -12,7 +12,7 @@ from dpolab import progress
 def test_the_line_a_bar_leaves():
     assert progress.summary("DPO", 174, 174, 41.4) == "DPO: 174 of 174 steps, 41 s"
     assert progress.summary("SFT", 1520, 1520, 250.0) == "SFT: 1,520 of 1,520 steps, 250 s"
-    assert progress.summary("RLHF", 3, None, 0.2, unit="rounds") == "RLHF: 3 rounds, 0 s"
+    assert progress.summary("RLHF", 3, None, 0.2) == "RLHF: 3 steps, 0 s"
 
 
 def test_outside_a_notebook_it_is_tqdms_console_bar(capsys):
