@@ -38,8 +38,14 @@ def _to_numpy(value) -> np.ndarray:
     if isinstance(value, str):
         _fail("returns numbers", None, f"your function returned the text {value[:40]!r}: return "
               "the number(s) themselves (a float, an array or a tensor), not a string.")
-    if isinstance(value, (tuple, list)) and value and not np.isscalar(value[0]):
-        value = value[0]  # e.g. (losses, chosen_rewards, rejected_rewards): take the losses
+    if isinstance(value, (tuple, list)) and value:
+        items = [_to_numpy(v) for v in value]
+        if isinstance(value, tuple) and items[0].ndim >= 1:
+            return items[0]  # e.g. (losses, chosen_rewards, rejected_rewards): take the losses
+        if len({v.shape for v in items}) > 1:   # a list built row by row, e.g. [f(x) for x in xs]
+            _fail("returns one array", None, f"your function returned a list of {len(items)} "
+                  f"items of different shapes {sorted({v.shape for v in items})}")
+        return np.stack(items)
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu().numpy()
     return np.asarray(value, dtype=float)
@@ -286,6 +292,9 @@ def check_sequence_logp(your_fn: Callable, model, tokenizer, pairs: list[dict] |
 
     rows = pairs or test_pairs().select(range(4)).to_list()
     texts = [(r["prompt"], r[k]) for r in rows for k in ("chosen", "rejected")][:6]
+    # after a whole reply a trained model is all but sure to stop (EOS costs ~1e-5 nats, under the
+    # tolerance), so two replies cut after three words, where stopping is unlikely, make EOS count
+    texts += [(p, " ".join(y.split()[:3])) for p, y in texts[:2]]
 
     def one_number(value) -> float:
         value = _to_numpy(value)

@@ -37,17 +37,21 @@ def completion_logits(model, input_ids: torch.Tensor, attention_mask: torch.Tens
     causal LM computes all logits and selects.
     """
     mask = completion_mask[:, 1:].bool()                                   # (N, T-1)
+    # Padding before a row's tokens must not count as positions (the model would read the
+    # first real token as the k-th); right-padded rows already start at 0.
+    positions = None if _right_padded(attention_mask) else (attention_mask.cumsum(1) - 1).clamp(min=0)
     if isinstance(model, GPT2LMHeadModel):
         hidden = model.transformer(input_ids=input_ids, attention_mask=attention_mask,
-                                   use_cache=False).last_hidden_state     # (N, T, d)
+                                   position_ids=positions, use_cache=False).last_hidden_state  # (N, T, d)
         return model.lm_head(hidden[:, :-1][mask]).float()                 # (M, V)
     base = model.get_base_model() if hasattr(model, "get_base_model") else model  # a peft model's
     if (hasattr(base, "get_decoder") and base.get_output_embeddings() is not None  # e.g. a Llama
             and getattr(base.config, "final_logit_softcapping", None) is None):
         hidden = base.get_decoder()(input_ids=input_ids, attention_mask=attention_mask,
-                                    use_cache=False).last_hidden_state    # (N, T, d)
+                                    position_ids=positions, use_cache=False).last_hidden_state  # (N, T, d)
         return base.get_output_embeddings()(hidden[:, :-1][mask]).float()  # (M, V)
-    logits = model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
+    logits = model(input_ids=input_ids, attention_mask=attention_mask, position_ids=positions,
+                   use_cache=False).logits
     return logits[:, :-1][mask].float()
 
 
@@ -56,7 +60,7 @@ def per_token_logps(model, input_ids: torch.Tensor, attention_mask: torch.Tensor
     """log pi(token_t | tokens_<t) at every completion position, 0 elsewhere.
 
     Args:
-        input_ids: (N, T) right-padded token ids.
+        input_ids: (N, T) token ids, padded after (as `collate_*` pads) or before the tokens.
         attention_mask: (N, T), 1 on real tokens.
         completion_mask: (N, T), 1 on response and EOS tokens.
 

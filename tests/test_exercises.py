@@ -101,6 +101,20 @@ def test_bt_checker():
             ex.check_bt_prob(fn)
 
 
+def test_answers_built_as_a_list_row_by_row_pass():
+    import torch.nn.functional as F
+
+    def dpo_rows(pc, pr, rc, rr, beta):   # a list of 0-d tensors, one per pair
+        return [-F.logsigmoid(beta * ((pc[i] - pr[i]) - (rc[i] - rr[i]))) for i in range(len(pc))]
+
+    assert ex.check_dpo_loss(dpo_rows)
+    assert ex.check_optimal_policy(lambda ref, r, beta: [softmax(np.log(ref[i]) + r[i] / beta)
+                                                         for i in range(len(ref))])
+    assert ex.check_bt_prob(lambda a, b: [torch.sigmoid(torch.tensor(x - y)) for x, y in zip(a, b)])
+    with pytest.raises(AssertionError, match="different shapes"):
+        ex.check_optimal_policy(lambda ref, r, beta: [np.ones(1)] + [np.ones(2)] * (len(ref) - 1))
+
+
 @pytest.mark.parametrize("returned, hint", [(None, "returned None: does it end without `return`"),
                                             ("0.5", "returned the text '0.5'")])
 def test_every_checker_names_a_missing_return_or_a_string(returned, hint):
@@ -116,6 +130,20 @@ def small_model():
 
     tok = M.train_tokenizer(M.corpus_texts(data.sft_corpus().select(range(300)).to_list()), vocab_size=512)
     return M.new_model(tok, M.preset("gpt-tiny", n_layer=2, n_head=2, n_embd=64), seed=0).eval(), tok
+
+
+def test_sequence_logp_checker_catches_a_missing_eos_on_the_trained_reference():
+    # after a whole reply the trained reference is all but sure to stop, so only the checker's
+    # cut replies tell a sum without EOS from the right one
+    from dpolab import artifacts
+    from dpolab.logprobs import response_logps
+
+    model, tok = artifacts.reference_model(progress=False), artifacts.tokenizer()
+    def without_eos(m, t, p, y):
+        return sum(lp for _, lp in response_logps(m, t, [p], [y], per_token=True)[0][:-1])
+
+    with pytest.raises(AssertionError, match="EOS token seems to be missing"):
+        ex.check_sequence_logp(without_eos, model, tok)
 
 
 def test_sequence_logp_checker_passes_a_sum_and_names_a_mean_a_list_and_none(small_model, capsys):
