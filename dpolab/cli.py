@@ -99,6 +99,7 @@ def _run(parser: argparse.ArgumentParser, args) -> int:
     from dpolab.data import DataError
     from dpolab.loop import CheckpointMismatch, TrainingDiverged
     from dpolab.model import ModelNotFoundError
+    from dpolab.trl_recipe import NoTRLCounterpart
 
     debug = args.debug or os.environ.get("DPOLAB_DEBUG", "") not in ("", "0")
     try:
@@ -108,8 +109,8 @@ def _run(parser: argparse.ArgumentParser, args) -> int:
             raise
         print(f"{parser.prog}: interrupted; {_what_was_kept(args)}", file=sys.stderr)
         return 130
-    except (DataError, ModelNotFoundError, TrainingDiverged, CheckpointMismatch, FileNotFoundError,
-            FileExistsError) as err:
+    except (DataError, ModelNotFoundError, TrainingDiverged, CheckpointMismatch, NoTRLCounterpart,
+            FileNotFoundError, FileExistsError) as err:
         if debug:
             raise
         parser.error(f"{err.strerror}: {err.filename}" if getattr(err, "filename", None) else str(err))

@@ -41,6 +41,10 @@ from dpolab.train import DPOConfig
 TRL_LOSSES = ("sigmoid", "ipo", "hinge", "robust", "sigmoid_norm")  # same name, same objective
 
 
+class NoTRLCounterpart(ValueError):
+    """Settings of the series' recipe that `trl.DPOTrainer` cannot reproduce (said before any work)."""
+
+
 def trl_args(config: DPOConfig, out_dir, *, processes: int = 1, grad_accum: int = 1,
              max_steps: int = -1, sequential: bool = False, bf16: bool = False,
              gradient_checkpointing: bool = False):
@@ -51,16 +55,16 @@ def trl_args(config: DPOConfig, out_dir, *, processes: int = 1, grad_accum: int 
     from trl import DPOConfig as TRLConfig
 
     if config.loss_type not in TRL_LOSSES:
-        raise ValueError(f"loss_type {config.loss_type!r} has no DPOTrainer counterpart here; choose from "
+        raise NoTRLCounterpart(f"loss_type {config.loss_type!r} has no DPOTrainer counterpart here; choose from "
                          f"{', '.join(TRL_LOSSES)} (SimPO is trl.experimental.cpo.CPOTrainer)")
     if config.label_smoothing and config.loss_type != "robust":
-        raise ValueError("TRL 1.16 applies label_smoothing only in its 'robust' loss (rDPO, the same as "
+        raise NoTRLCounterpart("TRL 1.16 applies label_smoothing only in its 'robust' loss (rDPO, the same as "
                          "dpolab's); cDPO (label_smoothing with 'sigmoid') has no DPOTrainer counterpart")
     if config.reference_free:
-        raise ValueError("reference_free has no DPOTrainer counterpart (TRL's SimPO lives in CPOTrainer)")
+        raise NoTRLCounterpart("reference_free has no DPOTrainer counterpart (TRL's SimPO lives in CPOTrainer)")
     per_device, rest = divmod(config.batch_size, processes * grad_accum)
     if rest or not per_device:
-        raise ValueError(f"the batch of {config.batch_size} pairs does not split evenly over {processes} "
+        raise NoTRLCounterpart(f"the batch of {config.batch_size} pairs does not split evenly over {processes} "
                          f"process(es) x {grad_accum} accumulation step(s)")
     losses, weights = [config.loss_type], [1.0]
     if config.rpo_alpha:
@@ -98,8 +102,8 @@ def train_with_trl(model_dir, pairs, config: DPOConfig, out_dir, *, reference_di
         raise FileExistsError(f"{out} exists: a run writes a new folder (remove it, or choose another)")
     state = PartialState()
     tmp = out.with_name(f".{out.name}.tmp")  # renamed into place once complete
+    args = trl_args(config, tmp / "trainer", processes=state.num_processes, **kwargs)  # checks first
     tokenizer = load_tokenizer(model_dir)
-    args = trl_args(config, tmp / "trainer", processes=state.num_processes, **kwargs)
     trainer = DPOTrainer(model=load_model(model_dir).train(),
                          ref_model=load_model(reference_dir) if reference_dir else None, args=args,
                          train_dataset=Dataset.from_list(to_trl(pairs, tokenizer)), processing_class=tokenizer)

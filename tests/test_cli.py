@@ -194,6 +194,14 @@ def test_an_out_folder_that_is_the_reference_is_refused(command, tmp_path, capsy
     assert (ref / "config.json").read_text() == "{}"
 
 
+def test_trl_settings_without_a_trainer_counterpart_are_one_line(tmp_path, capsys):
+    err = _error(capsys, ["trl", "--model", str(tmp_path / "none"), "--label-smoothing", "0.1",
+                          "--out", str(tmp_path / "out")])
+    assert err.startswith("python -m dpolab trl: error: TRL 1.16 applies label_smoothing only in its "
+                          "'robust' loss")
+    assert not (tmp_path / "out").exists()
+
+
 def test_ctrl_c_is_one_line_that_says_what_was_kept(tmp_path, capsys, monkeypatch):
     """Ctrl-C during a run: exit code 130 and one line naming the checkpoint `--resume` would
     continue from, or saying there is none yet; no traceback."""
