@@ -67,7 +67,19 @@ def _require(names, have, where: str = "") -> None:
 
 
 def _ids(tokenizer, texts: list[str]) -> list[list[int]]:
-    return tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+    return tokenizer(list(texts), add_special_tokens=False)["input_ids"] if len(texts) else []
+
+
+def _check_rows(**columns) -> None:
+    """Parallel lists of texts, one item per row: not one string (it would be read as one row per
+    character), and all of one length (zip would drop the extra rows without a word)."""
+    for name, texts in columns.items():
+        if isinstance(texts, str):
+            raise TypeError(f"{name} is one string; pass a list of texts, one per row: [{texts[:30]!r}]")
+    lengths = {name: len(texts) for name, texts in columns.items()}
+    if len(set(lengths.values())) > 1:
+        raise ValueError("one text per row in each list, but they differ in length: "
+                         + ", ".join(f"{name} {n}" for name, n in lengths.items()))
 
 
 def _fit_prompt(prompt_ids: list[int], completion_len: int, max_length: int | None,
@@ -98,6 +110,7 @@ def tokenize_sft(tokenizer, prompts: list[str], responses: list[str],
     Returns:
         One dict per row with `prompt_ids` and `completion_ids` (lists of ints).
     """
+    _check_rows(prompts=prompts, responses=responses)
     eos = tokenizer.eos_token_id
     p_ids = _ids(tokenizer, [format_prompt(p, tokenizer) for p in prompts])
     c_ids = [ids + [eos] for ids in _ids(tokenizer, responses)]
@@ -111,6 +124,7 @@ def tokenize_pairs(tokenizer, prompts: list[str], chosen: list[str], rejected: l
 
     The prompt is shared and truncated from the left until both completions fit `max_length`.
     """
+    _check_rows(prompts=prompts, chosen=chosen, rejected=rejected)
     eos = tokenizer.eos_token_id
     p_ids = _ids(tokenizer, [format_prompt(p, tokenizer) for p in prompts])
     w_ids = [ids + [eos] for ids in _ids(tokenizer, chosen)]

@@ -178,7 +178,7 @@ def tokenized_pair_logps(model, examples: list[dict], pad_token_id: int,
         cw, cl = concatenated_forward(model, collate_pairs(examples[i:i + batch_size], pad_token_id))
         w.append(cw)
         l.append(cl)
-    return torch.cat(w), torch.cat(l)
+    return (torch.cat(w), torch.cat(l)) if examples else (torch.zeros(0), torch.zeros(0))
 
 
 @torch.no_grad()
@@ -224,4 +224,6 @@ def response_logps(model, tokenizer, prompts: list[str], responses: list[str], b
             ids = e["completion_ids"]
             out.append([(tokenizer.decode([t]), float(v)) for t, v in zip(ids, row[start:start + len(ids)])])
     model.train(was_training)
-    return out if per_token else torch.cat(out)
+    if per_token:
+        return out
+    return torch.cat(out) if out else torch.zeros(0)

@@ -145,3 +145,13 @@ def tok_pairs_batch(tok, pairs):
                                       dropout=0.0), seed=1).eval()
     ex = tokenize_pairs(tok, *[[r[k] for r in pairs] for k in ("prompt", "chosen", "rejected")])
     return tok, model, collate_pairs(ex, tok.pad_token_id)
+
+
+def test_rows_that_do_not_line_up_are_refused_and_no_rows_give_no_numbers(tok, tiny):
+    with pytest.raises(TypeError, match=r"prompts is one string; pass a list of texts, one per row: \['Hi'\]"):
+        L.response_logps(tiny, tok, "Hi", "Sure.")       # would be read as one row per letter
+    with pytest.raises(ValueError, match="differ in length: prompts 2, chosen 2, rejected 1"):
+        L.pair_logps(tiny, tok, ["Hi", "Hello"], ["Sure.", "Yes."], ["No."])   # zip would drop a row
+    assert L.response_logps(tiny, tok, [], []).shape == (0,)
+    w, l = L.pair_logps(tiny, tok, [], [], [])
+    assert w.shape == l.shape == (0,)
