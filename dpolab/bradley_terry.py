@@ -92,6 +92,25 @@ def win_counts(comparisons: np.ndarray, n_items: int) -> np.ndarray:
     return wins
 
 
+def _check_finite_maximum(wins: np.ndarray) -> None:
+    """The maximum-likelihood rewards are finite only if every group of items has beaten, and been
+    beaten by, the rest at least once (the win graph is strongly connected; Zermelo, 1929)."""
+    from scipy.sparse.csgraph import connected_components
+
+    if connected_components(wins > 0, directed=True, connection="weak")[0] > 1:
+        raise ValueError("the comparisons split the items into groups never compared with each "
+                         "other: the offset between groups is not identifiable; pass l2 > 0")
+    k, group = connected_components(wins > 0, directed=True, connection="strong")
+    if k > 1:
+        never_lost = np.flatnonzero((wins.sum(1) > 0) & (wins.sum(0) == 0)).tolist()
+        never_won = np.flatnonzero(wins.sum(1) == 0).tolist()
+        which = "; ".join(f"items {items} never {what}" for items, what in
+                          ((never_lost, "lost"), (never_won, "won")) if items)
+        raise ValueError(f"the items fall into {k} groups, and one side won every comparison "
+                         f"between two of them{' (' + which + ')' if which else ''}: the likelihood "
+                         "keeps rising as their gap grows, so its maximum is at infinity; pass l2 > 0")
+
+
 def fit_rewards(comparisons: np.ndarray, n_items: int, l2: float = 0.0,
                 max_iter: int = 100, tol: float = 1e-10) -> np.ndarray:
     """Maximum-likelihood Bradley-Terry rewards, shape (n_items,), with mean zero.
@@ -104,6 +123,11 @@ def fit_rewards(comparisons: np.ndarray, n_items: int, l2: float = 0.0,
     comparisons = np.asarray(comparisons)
     if comparisons.ndim != 2 or comparisons.shape[1] != 2 or len(comparisons) == 0:
         raise ValueError(f"comparisons must have shape (n, 2) with n > 0, got {comparisons.shape}")
+    if not (np.isfinite(l2) and l2 >= 0):
+        raise ValueError(f"l2 must be a number >= 0, got {l2}")
+    if comparisons.min() < 0 or comparisons.max() >= n_items:
+        raise ValueError(f"items are numbered 0 to {n_items - 1} (n_items={n_items}), but the "
+                         f"comparisons name items {comparisons.min()} to {comparisons.max()}")
     w, lo = comparisons[:, 0], comparisons[:, 1]
     n = len(comparisons)
     seen = np.bincount(comparisons.ravel(), minlength=n_items)
@@ -111,6 +135,8 @@ def fit_rewards(comparisons: np.ndarray, n_items: int, l2: float = 0.0,
         raise ValueError(
             f"items {np.flatnonzero(seen == 0).tolist()} appear in no comparison, so nothing in "
             "the data says anything about their rewards; pass l2 > 0 to pin them at the mean")
+    if l2 == 0:
+        _check_finite_maximum(win_counts(comparisons, n_items))
     r = np.zeros(n_items)
     ones = np.ones((n_items, n_items)) / n_items
     for _ in range(max_iter):

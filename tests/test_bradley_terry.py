@@ -96,7 +96,24 @@ def test_disconnected_groups_are_not_identifiable():
         bt.fit_rewards(comps, 4)
 
 
+def test_data_whose_maximum_is_at_infinity_is_named():
+    """Two items compared three times, one winning every time: no finite maximum (Zermelo); the
+    same with one win each way has the closed form r_0 - r_1 = log 2 (p = 2/3)."""
+    with pytest.raises(ValueError, match=r"items \[0\] never lost; items \[1\] never won.*pass l2 > 0"):
+        bt.fit_rewards(np.array([[0, 1]] * 3), 2)
+    with pytest.raises(ValueError, match="maximum is at infinity"):           # a cycle, then a top item
+        bt.fit_rewards(np.array([[0, 1], [1, 0], [2, 0]]), 3)
+    fit = bt.fit_rewards(np.array([[0, 1], [1, 0], [0, 1]]), 2)
+    np.testing.assert_allclose(fit, [np.log(2) / 2, -np.log(2) / 2])
+    separable = bt.simulate_comparisons(PLANTED, 500, seed=0, temperature=0)
+    assert np.isfinite(bt.fit_rewards(separable, len(PLANTED), l2=1e-3)).all()
+
+
 def test_bad_input():
+    with pytest.raises(ValueError, match=r"numbered 0 to 2 \(n_items=3\).*items 0 to 5"):
+        bt.fit_rewards(np.array([[0, 5], [5, 0]]), 3)
+    with pytest.raises(ValueError, match="l2 must be a number >= 0, got -1"):
+        bt.fit_rewards(np.array([[0, 1], [1, 0]]), 2, l2=-1)
     with pytest.raises(ValueError):
         bt.fit_rewards(np.zeros((0, 2), dtype=int), 3)
     with pytest.raises(ValueError):
