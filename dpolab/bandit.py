@@ -115,12 +115,15 @@ def optimal_policy(reference_probs, rewards, beta: float) -> np.ndarray:
     """
     if not beta > 0:
         raise ValueError(f"beta must be > 0, got {beta!r}")
-    logits = np.log(np.asarray(reference_probs, dtype=float)) + np.asarray(rewards, float) / beta
+    with np.errstate(divide="ignore"):   # log 0 = -inf: a reply the reference never writes stays at 0
+        logits = np.log(np.asarray(reference_probs, dtype=float)) + np.asarray(rewards, float) / beta
     return np.exp(logits - logsumexp(logits, axis=-1, keepdims=True))
 
 
 def log_partition(reference_probs, rewards, beta: float) -> np.ndarray:
     """log Z(x) = log sum_y pi_ref(y|x) exp(r(x, y) / beta), shape (P,) (or scalar)."""
+    if not beta > 0:
+        raise ValueError(f"beta must be > 0, got {beta!r}")
     return logsumexp(np.log(np.asarray(reference_probs, float)) + np.asarray(rewards, float) / beta,
                      axis=-1)
 
@@ -171,6 +174,9 @@ def pair_table(bandit: Bandit, sampler: str = "reference", temperature: float = 
     Returns a dict of arrays, each (N,): "prompt", "i", "j", "weight" (probability of drawing the
     pair, summing to 1 within each prompt) and "p_i" (probability that i is labelled chosen).
     """
+    if not (np.isfinite(temperature) and temperature >= 0):
+        raise ValueError(f"temperature must be a number >= 0 (0: the better reply always wins), "
+                         f"got {temperature}")
     p_count, k = bandit.shape
     if sampler == "reference":
         mu = bandit.reference_probs
@@ -182,7 +188,11 @@ def pair_table(bandit: Bandit, sampler: str = "reference", temperature: float = 
     prompt = np.repeat(np.arange(p_count), len(ii))
     i, j = np.tile(ii, p_count), np.tile(jj, p_count)
     weight = 2 * mu[prompt, i] * mu[prompt, j]
-    weight = weight / np.bincount(prompt, weights=weight)[prompt]
+    total = np.bincount(prompt, weights=weight, minlength=p_count)
+    if (total <= 0).any():
+        raise ValueError(f"the {sampler} sampler gives prompt {np.flatnonzero(total <= 0)[0]} only one "
+                         "reply, so no pair of two different replies can be drawn")
+    weight = weight / total[prompt]
     gap = bandit.rewards[prompt, i] - bandit.rewards[prompt, j]
     p_i = (np.where(gap > 0, 1.0, np.where(gap < 0, 0.0, 0.5)) if temperature == 0
            else expit(gap / temperature))
@@ -224,6 +234,8 @@ def ipo_optimal_policy(bandit: Bandit, beta: float, sampler: str = "reference",
     least squares on a graph: L h = b with L the w-weighted graph Laplacian and
     b_i = sum_j w_ij tau (2 p_ij - 1) (p_ji = 1 - p_ij). Unique up to a constant in h.
     """
+    if not beta > 0:
+        raise ValueError(f"beta must be > 0, got {beta!r}")
     table = pair_table(bandit, sampler, temperature)
     p_count, k = bandit.shape
     tau = 1.0 / (2.0 * beta)

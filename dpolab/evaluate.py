@@ -152,6 +152,8 @@ def audit(model, tokenizer, prompts: dict[str, list[str]] | None = None, *,
 
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     """Wilson score interval (95% for z = 1.96) of a rate of k successes in n trials."""
+    if not 0 <= k <= n:
+        raise ValueError(f"a rate needs 0 <= k <= n, got k={k} successes in n={n} trials")
     if n == 0:
         return (0.0, 1.0)
     p = k / n

@@ -29,8 +29,8 @@ LENGTH_NORMALIZED = ("sigmoid_norm", "simpo")  # the loss types that need the re
 
 def check_options(beta: float, label_smoothing: float, loss_type: str, simpo_gamma: float) -> None:
     """Raise a ValueError naming the first bad option (shared by `dpo_loss` and `DPOConfig`)."""
-    if not beta > 0:  # also rejects NaN
-        raise ValueError(f"beta must be > 0 (it is the tether strength), got {beta!r}")
+    if not (math.isfinite(beta) and beta > 0):  # also rejects NaN and inf (inf * 0 margins is NaN)
+        raise ValueError(f"beta must be a finite number > 0 (it is the tether strength), got {beta!r}")
     if not 0.0 <= label_smoothing < 0.5:
         raise ValueError(f"label_smoothing must be in [0, 0.5), got {label_smoothing!r}")
     if loss_type not in LOSS_TYPES:

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from dpolab.bandit import Bandit, pair_table, sample_pairs
-from dpolab.losses import dpo_loss
+from dpolab.losses import LENGTH_NORMALIZED, dpo_loss
 
 
 @dataclass
@@ -116,6 +116,20 @@ def _train_tabular(bandit, beta, loss_type, mode, steps, lr, sampler, temperatur
                    batch_size, label_smoothing, reference_free, seed, record_every, init):
     if init not in ("reference", "uniform"):
         raise ValueError(f"init must be 'reference' or 'uniform', got {init!r}")
+    if loss_type in LENGTH_NORMALIZED:
+        raise ValueError(f"loss_type {loss_type!r} divides by reply lengths, and a tabular reply is "
+                         "one token: use 'sigmoid' (sigmoid_norm at length 1), with "
+                         "reference_free=True for SimPO's (without its margin)")
+    for name, value, least in (("record_every", record_every, 1), ("batch_size", batch_size, 1),
+                               ("steps", steps, 0)):
+        if value < least:
+            raise ValueError(f"{name} must be >= {least}, got {value}")
+    if (bandit.reference_probs <= 0).any():
+        p, k = np.argwhere(bandit.reference_probs <= 0)[0]
+        raise ValueError(f"the reference gives reply {k} of prompt {p} probability 0, so its log-ratio "
+                         "log pi/pi_ref, which every loss here needs, is undefined; give every reply "
+                         "some probability (Eq. 4's optimum keeps a reply at 0 where pi_ref is 0: "
+                         "bandit.optimal_policy)")
     torch.manual_seed(seed)
     ref_logp = torch.log(torch.as_tensor(bandit.reference_probs, dtype=torch.float64))
     start = ref_logp.clone() if init == "reference" else torch.zeros_like(ref_logp)

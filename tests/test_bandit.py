@@ -136,6 +136,34 @@ def test_bad_arguments():
         T.train_tabular(BANDIT, 0.5, mode="online")
     with pytest.raises(ValueError):
         B.pair_table(BANDIT, "policy")
+    for beta in (0.0, -1.0):
+        with pytest.raises(ValueError, match="beta must be > 0"):
+            B.ipo_optimal_policy(BANDIT, beta)
+        with pytest.raises(ValueError, match="beta must be > 0"):
+            B.log_partition(REF, R, beta)
+    for temperature in (-1.0, float("nan")):   # a label noise knob: 0 (no noise) and up
+        with pytest.raises(ValueError, match="temperature must be a number >= 0"):
+            T.train_tabular(BANDIT, 0.5, temperature=temperature, steps=1)
+    with pytest.raises(ValueError, match="record_every must be >= 1, got 0"):
+        T.train_tabular(BANDIT, 0.5, record_every=0, steps=1)
+    with pytest.raises(ValueError, match="'simpo' divides by reply lengths"):
+        T.train_tabular(BANDIT, 0.5, loss_type="simpo", steps=1)
+
+
+def test_a_reply_the_reference_never_writes():
+    """pi_ref = 0 leaves the log-ratio undefined: training refuses it by name, where it would
+    have returned NaN; Eq. 4's optimum keeps that reply at 0. A one-reply sampler has no pairs."""
+    ref = BANDIT.reference_probs.copy()
+    ref[0] = [0.5, 0.5] + [0.0] * (ref.shape[1] - 2)
+    zero = B.Bandit(BANDIT.prompts, BANDIT.labels, BANDIT.replies, BANDIT.rewards, ref)
+    with pytest.raises(ValueError, match="reply 2 of prompt 0 probability 0"):
+        T.train_tabular(zero, 0.5, steps=1)
+    best = B.optimal_policy(ref, BANDIT.rewards, 0.5)
+    assert np.isfinite(best).all() and (best[0, 2:] == 0).all()
+    ref[0] = [1.0] + [0.0] * (ref.shape[1] - 1)
+    one = B.Bandit(BANDIT.prompts, BANDIT.labels, BANDIT.replies, BANDIT.rewards, ref)
+    with pytest.raises(ValueError, match="gives prompt 0 only one reply"):
+        B.pair_table(one)
 
 
 def test_margin_is_the_mean_over_pairs_and_prompts_not_their_sum():

@@ -90,6 +90,12 @@ def test_wilson_interval_matches_published_values(k, n, lo, hi):
     assert got == pytest.approx((lo, hi), abs=2e-4)
 
 
+def test_a_rate_of_more_hits_than_trials_is_refused():
+    for k, n in ((11, 10), (5, -3), (-1, 4)):
+        with pytest.raises(ValueError, match=f"0 <= k <= n, got k={k} successes in n={n} trials"):
+            E.wilson(k, n)
+
+
 def test_rates_pool_categories_and_intervals_separate():
     samples = ([{"category": "medication", "label": "safe"}] * 150 + [{"category": "medication", "label": "broken"}] * 10
                + [{"category": "emergency", "label": "missed_emergency"}] * 160)

@@ -113,6 +113,7 @@ def test_reference_free_is_dpo_with_uniform_reference():
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"beta": 0.0}, "beta"), ({"beta": -1.0}, "beta"), ({"beta": float("nan")}, "beta"),
+    ({"beta": float("inf")}, "beta must be a finite number"),
     ({"label_smoothing": 0.5}, "label_smoothing"), ({"label_smoothing": -0.1}, "label_smoothing"),
     ({"loss_type": "kto"}, "loss_type"),
 ])
