@@ -36,6 +36,8 @@ def generate(
 
     Args:
         prompts: raw patient messages (`format_prompt` is applied here), one string or a list.
+        max_new_tokens: at most this many reply tokens; a prompt keeps its last
+            (context - max_new_tokens) tokens, so a reply can always be written in full.
         temperature: 0 for greedy decoding, otherwise sample from softmax(logits / temperature).
         top_k: when sampling, keep only the k most likely tokens (None: the full distribution).
         seed: sampling seed; the global RNG is left as it was.
@@ -49,6 +51,12 @@ def generate(
     single = isinstance(prompts, str)
     prompts = [prompts] if single else list(prompts)
     n_ctx = context_length(model)
+    if not 0 <= max_new_tokens < n_ctx:
+        raise ValueError(f"max_new_tokens must be 0 to {n_ctx - 1}: the reply and at least one token "
+                         f"of the prompt share the model's context of {n_ctx} tokens, got {max_new_tokens}")
+    if top_k is not None and not (float(top_k).is_integer() and top_k >= 1):
+        raise ValueError(f"top_k must be a whole number >= 1, or None for the full distribution "
+                         f"(what top_k=0 means in transformers' generate), got {top_k!r}")
     was_training = model.training
     model.eval()
     out: list[str] = []
@@ -180,7 +188,7 @@ def sample_ids(model, tokenizer, ids: list[list[int]], max_new_tokens: int, temp
         else:
             logits = logits / temperature
             if top_k is not None:
-                kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]
+                kth = torch.topk(logits, min(int(top_k), logits.shape[-1]), dim=-1).values[:, -1:]
                 logits = logits.masked_fill(logits < kth, float("-inf"))
             if noise is None and not isinstance(gen, torch.Generator):
                 noise = _RowNoise(gen, logits.shape[-1])

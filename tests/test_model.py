@@ -187,6 +187,19 @@ def test_sampling_is_seeded(tok, tiny):
     assert torch.equal(torch.get_rng_state(), state)  # the global RNG is not consumed
 
 
+def test_generation_settings_it_cannot_honour_are_refused(tok, tiny):
+    n_ctx = M.context_length(tiny)
+    for too_many in (n_ctx, n_ctx + 50, -1):    # no room left for the prompt, or no reply at all
+        with pytest.raises(ValueError, match=f"max_new_tokens must be 0 to {n_ctx - 1}"):
+            G.generate(tiny, tok, "Hi", max_new_tokens=too_many, temperature=1.0)
+    for k in (0, -1, 2.5):
+        with pytest.raises(ValueError, match="top_k must be a whole number >= 1, or None"):
+            G.generate(tiny, tok, "Hi", max_new_tokens=4, temperature=1.0, top_k=k)
+    everything = G.generate(tiny, tok, "Hi", max_new_tokens=8, temperature=1.0, seed=3)
+    assert G.generate(tiny, tok, "Hi", max_new_tokens=8, temperature=1.0, seed=3, top_k=10**6) == everything
+    assert G.generate(tiny, tok, "Hi", max_new_tokens=n_ctx - 1) is not None
+
+
 def test_generation_stops_at_eos(tok, tiny):
     # Make EOS overwhelmingly likely: the reply must then be empty.
     with torch.no_grad():
