@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("data", help="regenerate data/*.jsonl byte for byte from the seed")
-    p.add_argument("--out", default="data", help="output folder (default: data)")
+    p.add_argument("--out", default="data", help="output folder (default: data); a file in it that "
+                   "this seed would write otherwise is not replaced")
     p.add_argument("--seed", type=int, default=0)
 
     p = sub.add_parser("export", help="write the training and test pairs as a `datasets` folder "
@@ -76,6 +77,8 @@ def _check_options(parser: argparse.ArgumentParser, args) -> None:
         value = getattr(args, dest, None)
         if value is not None and not (math.isfinite(value) and ok(value)):
             parser.error(f"{_flag(dest)} {rule} (got {value})")
+    if getattr(args, "command", None) == "data" and Path(args.out).is_file():
+        parser.error(f"--out: {args.out} is a file; data writes a folder of .jsonl files (choose a folder name)")
     if getattr(args, "command", None) in ("sft", "dpo", "rm"):   # they save with `model.save`
         from dpolab.model import check_replaceable
         try:
@@ -229,10 +232,28 @@ def _pairs_or(path, default):
 
 
 def _cmd_data(args) -> int:
+    """Write the files beside `--out` first; replace none that holds other text (a hand-edited
+    file, or the shipped data under another seed), then move each into place in one rename."""
+    import shutil
+
+    from dpolab.atomic import temp_dir_beside
     from dpolab.scenarios import write_dataset
 
-    for path, n in write_dataset(args.out, seed=args.seed).items():
-        print(f"{path}: {n} rows")
+    out = Path(args.out)
+    tmp = temp_dir_beside(out)
+    try:
+        counts = write_dataset(tmp, seed=args.seed)
+        names = [Path(path).name for path in counts]
+        differ = [n for n in names if (out / n).exists() and (out / n).read_bytes() != (tmp / n).read_bytes()]
+        if differ:
+            raise FileExistsError(f"--out: {out} holds {', '.join(differ)}, which seed {args.seed} "
+                                  "would not write as they are: choose a new folder (or move them out)")
+        out.mkdir(parents=True, exist_ok=True)
+        for (path, n), name in zip(counts.items(), names):
+            os.replace(tmp / name, out / name)
+            print(f"{out / name}: {n} rows")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 

@@ -194,6 +194,25 @@ def test_an_out_folder_that_is_the_reference_is_refused(command, tmp_path, capsy
     assert (ref / "config.json").read_text() == "{}"
 
 
+def test_data_replaces_no_file_that_holds_other_text(tmp_path, capsys):
+    """`data` rewrites the shipped files byte for byte; a hand-edited file, or the shipped data
+    under another seed, is refused by name and kept; a file as --out is named as one."""
+    out = tmp_path / "mydata"
+    assert main(["data", "--out", str(out)]) == 0
+    assert (out / "test_pairs.jsonl").read_bytes() == (data.data_dir() / "test_pairs.jsonl").read_bytes()
+    assert main(["data", "--out", str(out)]) == 0                    # the same bytes: nothing lost
+    capsys.readouterr()
+    (out / "test_pairs.jsonl").write_text('{"my": "hand-edited work"}\n')
+    err = _error(capsys, ["data", "--out", str(out)])
+    assert err == (f"python -m dpolab data: error: --out: {out} holds test_pairs.jsonl, which seed 0 would "
+                   "not write as they are: choose a new folder (or move them out)")
+    assert (out / "test_pairs.jsonl").read_text() == '{"my": "hand-edited work"}\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mydata"]   # no temporary folder left
+    (tmp_path / "afile").write_text("x")
+    assert _error(capsys, ["data", "--out", str(tmp_path / "afile")]).endswith(
+        "is a file; data writes a folder of .jsonl files (choose a folder name)")
+
+
 def test_trl_settings_without_a_trainer_counterpart_are_one_line(tmp_path, capsys):
     err = _error(capsys, ["trl", "--model", str(tmp_path / "none"), "--label-smoothing", "0.1",
                           "--out", str(tmp_path / "out")])
