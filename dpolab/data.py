@@ -203,6 +203,19 @@ class DataError(ValueError):
         super().__init__(f"{', '.join(where)}: {problem}")
 
 
+def _json_problem(err: json.JSONDecodeError, line: str, last: bool) -> str:
+    """What is wrong with a line that does not parse, with the likely cause where one is plain."""
+    at = "" if err.msg.endswith(" at") else " at"   # "Unterminated string starting at"
+    problem = f"malformed JSON ({err.msg}{at} column {err.colno})"
+    if line.lstrip().startswith("["):
+        return problem + "; is the file one JSON array? JSON lines hold one object {...} per line"
+    if not line.lstrip().startswith("{"):
+        return problem + "; JSON lines hold one object {...} per line (a CSV or plain text will not do)"
+    if last:
+        return problem + "; the file may be cut short"
+    return problem
+
+
 def json_objects(path, skip_blank: bool = False) -> list[tuple[int, dict]]:
     """Every line of a JSON-lines file as (line number from 1, the object it holds).
 
@@ -211,7 +224,15 @@ def json_objects(path, skip_blank: bool = False) -> list[tuple[int, dict]]:
     `skip_blank` (a label file, which people also append to by hand).
     """
     path = Path(path)
-    lines = path.read_text(encoding="utf-8").splitlines()
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")                 # a byte-order mark (Notepad, Excel) is fine
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        raise DataError(path, line, None, f"not UTF-8 text (byte 0x{raw[err.start]:02x}); save the "
+                        "file as UTF-8") from None
+    # lines end at "\n" only: JSON strings may hold U+2028 and other breaks that splitlines splits at
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
     while lines and not lines[-1].strip():
         lines.pop()
     out = []
@@ -223,9 +244,10 @@ def json_objects(path, skip_blank: bool = False) -> list[tuple[int, dict]]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as err:
-            raise DataError(path, number, None, f"malformed JSON ({err.msg})") from None
+            raise DataError(path, number, None, _json_problem(err, line, number == len(lines))) from None
         if not isinstance(row, dict):
-            raise DataError(path, number, None, f"expected a JSON object, got {type(row).__name__}")
+            array = " (is the file one JSON array? JSON lines hold one object per line)" if isinstance(row, list) else ""
+            raise DataError(path, number, None, f"expected a JSON object, got {type(row).__name__}{array}")
         out.append((number, row))
     return out
 

@@ -64,6 +64,29 @@ def test_blank_lines_after_the_last_row_are_ignored(tmp_path, tail):
     assert [r["prompt"] for r in read_jsonl(path, PAIRS_FIELDS)] == [GOOD["prompt"], "Another prompt?"]
 
 
+def test_files_as_editors_and_pandas_save_them(tmp_path):
+    """A byte-order mark (Notepad, Excel) and Windows line ends are read; U+2028 inside a string,
+    which `json.dumps(..., ensure_ascii=False)` writes as is, is not a line break; a file saved in
+    another encoding, one JSON array, a CSV and a cut-short last line are each named as such."""
+    rows = [_row(), _row(prompt="Another\u2028prompt?").replace("\\u2028", "\u2028")]
+    path = tmp_path / "pairs.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(rows).encode("utf-8") + b"\r\n")
+    assert [r["prompt"] for r in read_jsonl(path, PAIRS_FIELDS)] == [GOOD["prompt"], "Another\u2028prompt?"]
+    path.write_bytes((_row() + "\n" + _row(prompt="Un caf\u00e9?").replace("\\u00e9", "\u00e9")).encode("cp1252"))
+    with pytest.raises(DataError, match=r"line 2: not UTF-8 text \(byte 0xe9\); save the file as UTF-8$"):
+        read_jsonl(path, PAIRS_FIELDS)
+    path.write_text("[\n" + _row() + "\n]\n")
+    with pytest.raises(DataError, match=r"line 1: malformed JSON .*is the file one JSON array\?"):
+        read_jsonl(path, PAIRS_FIELDS)
+    path.write_text("prompt,chosen,rejected\nHi,Hello,No\n")
+    with pytest.raises(DataError, match=r"line 1: .*one object \{...\} per line \(a CSV or plain text"):
+        read_jsonl(path, PAIRS_FIELDS)
+    path.write_text(_row() + "\n" + _row()[:30])
+    with pytest.raises(DataError, match=r"line 2: malformed JSON \(Unterminated string starting at column "
+                                         r"\d+\); the file may be cut short$"):
+        read_jsonl(path, PAIRS_FIELDS)
+
+
 def test_blank_lines_only_is_an_empty_file(tmp_path):
     path = _write(tmp_path, ["", "  "])
     with pytest.raises(DataError, match="no rows"):
