@@ -99,7 +99,7 @@ def _run(parser: argparse.ArgumentParser, args) -> int:
     """Run the command; the package's own errors (a broken data file, a missing model, a diverged
     run, a missing file) end as one line and exit code 2, Ctrl-C as one line that says what was
     kept and exit code 130. Anything else is a bug: traceback."""
-    from dpolab.data import DataError
+    from dpolab.data import DataError, ReplyTooLong
     from dpolab.loop import CheckpointMismatch, TrainingDiverged
     from dpolab.model import ModelNotFoundError
     from dpolab.trl_recipe import NoTRLCounterpart
@@ -112,8 +112,8 @@ def _run(parser: argparse.ArgumentParser, args) -> int:
             raise
         print(f"{parser.prog}: interrupted; {_what_was_kept(args)}", file=sys.stderr)
         return 130
-    except (DataError, ModelNotFoundError, TrainingDiverged, CheckpointMismatch, NoTRLCounterpart,
-            FileNotFoundError, FileExistsError) as err:
+    except (DataError, ReplyTooLong, ModelNotFoundError, TrainingDiverged, CheckpointMismatch,
+            NoTRLCounterpart, FileNotFoundError, FileExistsError) as err:
         if debug:
             raise
         parser.error(f"{err.strerror}: {err.filename}" if getattr(err, "filename", None) else str(err))

@@ -88,16 +88,20 @@ def _fit_prompt(prompt_ids: list[int], completion_len: int, max_length: int | No
 
     The end of the prompt ("...\\nAssistant:\\n") and the whole completion are always kept, since
     the completion is what the log-probs are about. A completion that cannot fit with at least
-    one prompt token before it raises a ValueError.
+    one prompt token before it raises `ReplyTooLong`.
     """
     if max_length is None or len(prompt_ids) + completion_len <= max_length:
         return prompt_ids
     room = max_length - completion_len
     if room < 1:
-        raise ValueError(f"{where}: the response and EOS take {completion_len} tokens, which "
-                         f"leaves no room for the prompt in max_length={max_length}; shorten the "
-                         f"response or raise max_length")
+        raise ReplyTooLong(f"{where}: the reply and EOS take {completion_len} tokens, which leaves "
+                           f"no room for the prompt in {max_length} tokens (the model's context, or "
+                           f"max_length where smaller); shorten the reply")
     return prompt_ids[-room:]
+
+
+class ReplyTooLong(ValueError):
+    """A reply that leaves no room for its prompt in the model's context (rows count from 1)."""
 
 
 def tokenize_sft(tokenizer, prompts: list[str], responses: list[str],
@@ -114,7 +118,7 @@ def tokenize_sft(tokenizer, prompts: list[str], responses: list[str],
     eos = tokenizer.eos_token_id
     p_ids = _ids(tokenizer, [format_prompt(p, tokenizer) for p in prompts])
     c_ids = [ids + [eos] for ids in _ids(tokenizer, responses)]
-    return [{"prompt_ids": _fit_prompt(p, len(c), max_length, f"row {i}"), "completion_ids": c}
+    return [{"prompt_ids": _fit_prompt(p, len(c), max_length, f"row {i + 1}"), "completion_ids": c}
             for i, (p, c) in enumerate(zip(p_ids, c_ids))]
 
 
@@ -131,7 +135,8 @@ def tokenize_pairs(tokenizer, prompts: list[str], chosen: list[str], rejected: l
     l_ids = [ids + [eos] for ids in _ids(tokenizer, rejected)]
     out = []
     for i, (p, w, l) in enumerate(zip(p_ids, w_ids, l_ids)):
-        p = _fit_prompt(p, max(len(w), len(l)), max_length, f"pair {i}")
+        longer = "chosen" if len(w) >= len(l) else "rejected"
+        p = _fit_prompt(p, max(len(w), len(l)), max_length, f"pair {i + 1}, {longer!r}")
         out.append({"prompt_ids": p, "chosen_ids": w, "rejected_ids": l})
     return out
 

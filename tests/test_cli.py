@@ -1,6 +1,7 @@
 """`python -m dpolab sft | dpo | rm | evaluate` on a small slice of the shipped data."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -211,6 +212,22 @@ def test_data_replaces_no_file_that_holds_other_text(tmp_path, capsys):
     (tmp_path / "afile").write_text("x")
     assert _error(capsys, ["data", "--out", str(tmp_path / "afile")]).endswith(
         "is a file; data writes a folder of .jsonl files (choose a folder name)")
+
+
+def test_a_reply_longer_than_the_context_is_one_line_naming_its_row(tmp_path, capsys):
+    from dpolab import model as M
+
+    tok = M.train_tokenizer(M.corpus_texts(data.sft_corpus().select(range(200))), vocab_size=512)
+    M.save(M.new_model(tok, M.preset("gpt-tiny", n_layer=1, n_head=2, n_embd=32, n_positions=64)),
+           tok, tmp_path / "m")
+    rows = [{"prompt": "Hi", "chosen": "Hello, how can I help?", "rejected": "Go away."},
+            {"prompt": "Can I move it?", "chosen": "No.", "rejected": "I can move it. " * 40}]
+    (tmp_path / "long.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    m = str(tmp_path / "m")
+    err = _error(capsys, ["evaluate", "--model", m, "--reference", m, "--pairs", str(tmp_path / "long.jsonl")])
+    assert re.fullmatch(r"python -m dpolab evaluate: error: pair 2, 'rejected': the reply and EOS take "
+                        r"\d+ tokens, which leaves no room for the prompt in 64 tokens \(the model's "
+                        r"context, or max_length where smaller\); shorten the reply", err), err
 
 
 def test_trl_settings_without_a_trainer_counterpart_are_one_line(tmp_path, capsys):
