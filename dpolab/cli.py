@@ -71,12 +71,31 @@ def _flag(dest: str) -> str:
     return "--" + dest.replace("_", "-")
 
 
+def _check_writable(parser: argparse.ArgumentParser, out: Path) -> None:
+    """Learn now, not after training, that `out` can be written: every command writes beside it
+    (a temporary name, then one rename), so its nearest existing parent must be a folder that
+    takes a new entry (tried, as permissions alone do not tell a read-only mount)."""
+    import tempfile
+
+    near = out.absolute().parent
+    while not near.exists():
+        near = near.parent
+    if not near.is_dir():
+        parser.error(f"--out: {near} is a file, so {out} cannot be made inside it")
+    try:
+        tempfile.TemporaryDirectory(dir=near).cleanup()
+    except OSError as err:
+        parser.error(f"--out: nothing can be written in {near} ({err.strerror})")
+
+
 def _check_options(parser: argparse.ArgumentParser, args) -> None:
     """Refuse out-of-range numbers and input files that do not exist, before anything is loaded."""
     for dest, (rule, ok) in _LIMITS.items():
         value = getattr(args, dest, None)
         if value is not None and not (math.isfinite(value) and ok(value)):
             parser.error(f"{_flag(dest)} {rule} (got {value})")
+    if getattr(args, "out", None) is not None:
+        _check_writable(parser, Path(args.out))
     if getattr(args, "command", None) == "data" and Path(args.out).is_file():
         parser.error(f"--out: {args.out} is a file; data writes a folder of .jsonl files (choose a folder name)")
     if getattr(args, "command", None) in ("sft", "dpo", "rm"):   # they save with `model.save`

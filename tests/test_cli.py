@@ -4,6 +4,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -181,6 +182,20 @@ def test_an_out_folder_holding_other_files_is_refused_before_any_work(command, t
     assert (work / "notes.txt").read_text() == "mine"
     err = _error(capsys, [command, *model, "--out", str(work / "notes.txt")])
     assert err.endswith(f"--out: {work / 'notes.txt'} is a file: a model is saved as a folder (choose another name)")
+
+
+@pytest.mark.parametrize("command", ["data", "export", "sft", "dpo", "rm"])
+def test_an_out_that_cannot_be_written_is_refused_before_any_work(command, tmp_path, capsys, monkeypatch):
+    from dpolab import cli
+
+    monkeypatch.setattr(cli, "_COMMANDS", {})  # running any command would be a KeyError
+    (tmp_path / "afile").write_text("mine")
+    err = _error(capsys, [command, "--out", str(tmp_path / "afile" / "sub" / "out")])
+    assert err == (f"python -m dpolab {command}: error: --out: {tmp_path / 'afile'} is a file, so "
+                   f"{tmp_path / 'afile' / 'sub' / 'out'} cannot be made inside it")
+    if Path("/proc/self").is_dir():                       # a file system that takes no new entry
+        assert _error(capsys, [command, "--out", "/proc/out"]).startswith(
+            f"python -m dpolab {command}: error: --out: nothing can be written in /proc (")
 
 
 @pytest.mark.parametrize("command", ["dpo", "rm"])
