@@ -110,6 +110,8 @@ def _check_options(parser: argparse.ArgumentParser, args) -> None:
                          f"replace the model it starts from; choose another --out")
     for dest in _INPUT_FILES:
         path = getattr(args, dest, None)
+        if dest == "corpus" and path is not None and Path(path).is_dir():
+            parser.error(f"--corpus: {path} is a folder; SFT reads one JSON-lines file")
         if path is not None and not (Path(path).is_file() or (dest != "corpus" and Path(path).is_dir())):
             parser.error(f"{_flag(dest)}: no such {'file' if dest == 'corpus' else 'file or folder'}: {path}")
 
@@ -310,6 +312,7 @@ def _cmd_dpo(args) -> int:
     from pathlib import Path
 
     from dpolab import data
+    from dpolab.loop import latest_checkpoint
     from dpolab.model import load_model, load_tokenizer, save
     from dpolab.train import train_dpo
 
@@ -323,9 +326,12 @@ def _cmd_dpo(args) -> int:
     tok = load_tokenizer(args.reference)
     policy, reference = load_model(args.reference), load_model(args.reference)
     out = Path(args.out)
+    checkpoints = out.parent / f"{out.name}.checkpoints"
+    if args.resume and latest_checkpoint(checkpoints) is None:
+        print(f"--resume: no checkpoint under {checkpoints}, so the run starts at step 0")
     t0 = time.perf_counter()
     history = train_dpo(policy, reference, tok, pairs, config, eval_pairs=eval_pairs, anchored=anchored,
-                        checkpoint_dir=out.parent / f"{out.name}.checkpoints", resume=args.resume)
+                        checkpoint_dir=checkpoints, resume=args.resume)
     save(policy, tok, out, extra={"history.json": json.dumps(history)})
     last = history[-1]
     print(f"DPO: {len(history) - 1} steps in {time.perf_counter() - t0:.0f} s; held-out accuracy "

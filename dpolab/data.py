@@ -257,7 +257,7 @@ def json_objects(path, skip_blank: bool = False) -> list[tuple[int, dict]]:
     return out
 
 
-def read_jsonl(path, fields) -> list[dict]:
+def read_jsonl(path, fields, optional=()) -> list[dict]:
     """Read a JSON-lines file and check every row; raise `DataError` at the first problem.
 
     Each line must be a JSON object holding every name in `fields` as a non-empty string of at
@@ -266,7 +266,7 @@ def read_jsonl(path, fields) -> list[dict]:
     ignored: a blank line between rows, or an empty file, is an error too.
     """
     path = Path(path)
-    rows = [check_row(path, number, row, fields) for number, row in json_objects(path)]
+    rows = [check_row(path, number, row, fields, optional) for number, row in json_objects(path)]
     if not rows:
         raise DataError(path, None, None, "no rows (empty file)")
     return rows
@@ -303,11 +303,17 @@ def load_pairs(path, strict: bool = False) -> datasets.Dataset:
     return datasets.Dataset.from_list(read_jsonl(path, PAIRS_FIELDS) if strict else read_pairs(path))
 
 
-def load_sft(path) -> datasets.Dataset:
-    """SFT dialogues (prompt, response, category, kind) as a Dataset."""
+def load_sft(path, strict: bool = False) -> datasets.Dataset:
+    """SFT dialogues as a Dataset: `prompt` and `response`, what training reads, in every row;
+    `category` and `kind`, which label the shipped corpus (`strict`: required), kept where every
+    row has them."""
     import datasets
 
-    return datasets.Dataset.from_list(read_jsonl(path, SFT_FIELDS))
+    if strict:
+        return datasets.Dataset.from_list(read_jsonl(path, SFT_FIELDS))
+    rows = read_jsonl(path, SFT_FIELDS[:2], optional=SFT_FIELDS[2:])
+    keep = [f for f in SFT_FIELDS if all(r.get(f) is not None for r in rows)]
+    return datasets.Dataset.from_list([{f: r[f] for f in keep} for r in rows])
 
 
 def shipped_rows(name: str) -> list[dict]:
@@ -335,7 +341,7 @@ test_pairs.__test__ = False  # not a pytest test, despite the name
 
 def sft_corpus() -> datasets.Dataset:
     """The shipped SFT dialogues, data/sft_corpus.jsonl."""
-    return load_sft(data_dir() / "sft_corpus.jsonl")
+    return load_sft(data_dir() / "sft_corpus.jsonl", strict=True)
 
 
 def split(rows: list, test_fraction: float, seed: int = 0) -> tuple[list, list]:

@@ -49,9 +49,12 @@ def _dataset_rows(path: Path) -> list[tuple[int, dict]]:
 
     try:
         ds = datasets.load_from_disk(str(path))
-    except FileNotFoundError:
-        raise DataError(path, None, None, "a folder, but not one `datasets.save_to_disk` wrote "
-                        "(no dataset_info.json or dataset_dict.json)") from None
+    except FileNotFoundError as err:
+        raise DataError(path, None, None, "a folder, but not one `datasets.save_to_disk` wrote, or "
+                        f"one missing a file ({err})") from None
+    except Exception as err:   # pyarrow's errors: a file cut short or damaged
+        raise DataError(path, None, None, "a `datasets` folder whose files would not load, cut "
+                        f"short or damaged? ({type(err).__name__}: {err})") from None
     if isinstance(ds, datasets.DatasetDict):
         raise DataError(path, None, None, f"holds the splits {', '.join(ds)}: pass one of them, "
                         f"e.g. {path / next(iter(ds))}")

@@ -33,7 +33,8 @@ class TrainingDiverged(RuntimeError):
 
 
 class CheckpointMismatch(ValueError):
-    """`resume` found a checkpoint written with other settings; the message names them."""
+    """`resume` found a checkpoint it cannot continue: written with other settings (the message
+    names them), or unreadable."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -89,7 +90,12 @@ def check_resumable(path: str | os.PathLike, config: dict) -> None:
     """Raise CheckpointMismatch unless the latest checkpoint under `path` was written with the
     settings `config` (`asdict` of the run's config; `save_every` may differ): resuming under other
     settings would finish one run with another's steps, a model no single recipe trained."""
-    saved = json.loads((latest_checkpoint(path) / _STATE).read_text())["config"]
+    folder = latest_checkpoint(path)
+    try:
+        saved = json.loads((folder / _STATE).read_text())["config"]
+    except (OSError, ValueError, KeyError) as err:
+        raise CheckpointMismatch(f"the checkpoint {folder} cannot be read ({type(err).__name__}: "
+                                 f"{err}): remove {path} to start over") from None
     asked = json.loads(json.dumps(config))            # as the checkpoint stored it (tuples as lists)
     changed = [f"{k} {saved.get(k)!r} -> {v!r}" for k, v in asked.items()
                if k != "save_every" and saved.get(k) != v]

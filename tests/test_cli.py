@@ -229,12 +229,27 @@ def test_data_replaces_no_file_that_holds_other_text(tmp_path, capsys):
         "is a file; data writes a folder of .jsonl files (choose a folder name)")
 
 
-def test_a_reply_longer_than_the_context_is_one_line_naming_its_row(tmp_path, capsys):
+def _tiny_model_folder(path):
     from dpolab import model as M
 
     tok = M.train_tokenizer(M.corpus_texts(data.sft_corpus().select(range(200))), vocab_size=512)
-    M.save(M.new_model(tok, M.preset("gpt-tiny", n_layer=1, n_head=2, n_embd=32, n_positions=64)),
-           tok, tmp_path / "m")
+    M.save(M.new_model(tok, M.preset("gpt-tiny", n_layer=1, n_head=2, n_embd=32, n_positions=64)), tok, path)
+    return str(path)
+
+
+def test_resume_without_a_checkpoint_says_it_starts_at_step_0(pairs, tmp_path, capsys, monkeypatch):
+    from dpolab import train
+
+    monkeypatch.setattr(train, "train_dpo", lambda *args, **kwargs: [{"step": 0}])   # no training here
+    m, out = _tiny_model_folder(tmp_path / "m"), tmp_path / "run"
+    assert main(["dpo", "--reference", m, "--out", str(out), "--resume", "--pairs", str(pairs / "pairs.jsonl"),
+                 "--eval-pairs", str(pairs / "pairs.jsonl")]) == 0
+    assert capsys.readouterr().out.startswith(f"--resume: no checkpoint under {tmp_path / 'run.checkpoints'}, "
+                                              "so the run starts at step 0\n")
+
+
+def test_a_reply_longer_than_the_context_is_one_line_naming_its_row(tmp_path, capsys):
+    _tiny_model_folder(tmp_path / "m")
     rows = [{"prompt": "Hi", "chosen": "Hello, how can I help?", "rejected": "Go away."},
             {"prompt": "Can I move it?", "chosen": "No.", "rejected": "I can move it. " * 40}]
     (tmp_path / "long.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
@@ -277,8 +292,32 @@ def test_ctrl_c_is_one_line_that_says_what_was_kept(tmp_path, capsys, monkeypatc
 def test_a_folder_that_is_not_a_dataset_is_named(pairs, capsys):
     err = _error(capsys, ["dpo", "--reference", str(pairs / "none"), "--pairs", str(pairs / "pairs.jsonl"),
                           "--eval-pairs", str(pairs)])  # read before any model is loaded
-    assert err == (f"python -m dpolab dpo: error: {pairs}: a folder, but not one `datasets.save_to_disk` "
-                   f"wrote (no dataset_info.json or dataset_dict.json)")
+    assert err.startswith(f"python -m dpolab dpo: error: {pairs}: a folder, but not one "
+                          "`datasets.save_to_disk` wrote, or one missing a file (")
+
+
+def test_a_damaged_dataset_folder_and_a_corpus_folder_are_named(tmp_path, capsys):
+    import datasets
+
+    saved = tmp_path / "ds"
+    datasets.Dataset.from_list(data.test_pairs().select(range(3)).to_list()).save_to_disk(str(saved))
+    arrow = next(saved.glob("*.arrow"))
+    arrow.write_bytes(arrow.read_bytes()[:200])                     # cut short
+    capsys.readouterr()                                             # save_to_disk's progress bar
+    err = _error(capsys, ["dpo", "--reference", str(tmp_path / "none"), "--pairs", str(saved)])
+    assert err.startswith(f"python -m dpolab dpo: error: {saved}: a `datasets` folder whose files would "
+                          "not load, cut short or damaged? (")
+    assert _error(capsys, ["sft", "--corpus", str(tmp_path)]) == (
+        f"python -m dpolab sft: error: --corpus: {tmp_path} is a folder; SFT reads one JSON-lines file")
+
+
+def test_an_sft_corpus_needs_only_prompt_and_response(tmp_path):
+    path = tmp_path / "mine.jsonl"
+    path.write_text('{"prompt": "Hi", "response": "Hello."}\n{"prompt": "Yo", "response": "Hey.", "kind": "x"}\n')
+    rows = data.load_sft(path)
+    assert rows.column_names == ["prompt", "response"] and rows[1] == {"prompt": "Yo", "response": "Hey."}
+    with pytest.raises(data.DataError, match="line 1, field 'category': missing"):
+        data.load_sft(path, strict=True)                          # the shipped corpus's schema
 
 
 def test_blank_lines_after_the_last_row_are_accepted(pairs, capsys):

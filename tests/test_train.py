@@ -292,6 +292,11 @@ def test_resume_equals_an_uninterrupted_run(tok, pairs, held_out, tmp_path):
     with pytest.raises(loop.CheckpointMismatch, match=r"other settings \(beta 0.1 -> 0.5\)"):
         T.train_dpo(small(tok), small(tok), tok, pairs, other, eval_pairs=held_out, progress=False,
                     checkpoint_dir=tmp_path, resume=True)
+    # a damaged checkpoint is named, not a JSON traceback
+    (T.latest_checkpoint(tmp_path) / "trainer_state.json").write_text('{"step": 12, "hist')
+    with pytest.raises(loop.CheckpointMismatch, match=r"step-000012 cannot be read \(JSONDecodeError: .*remove"):
+        T.train_dpo(small(tok), small(tok), tok, pairs, cfg, eval_pairs=held_out, progress=False,
+                    checkpoint_dir=tmp_path, resume=True)
 
 
 def test_learning_rate_warms_up_then_holds_or_decays_to_a_tenth():
