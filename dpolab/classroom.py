@@ -10,12 +10,11 @@ how many agreed. A demonstration class of preset reviewers stands in while no cl
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 
-from dpolab.data import DataError
-from dpolab.labels import answer_of, label_row, preset_labels, read_labels, write_labels
+from dpolab.data import DataError, json_objects
+from dpolab.labels import agrees, answer_of, label_row, preset_labels, read_labels, write_labels
 
 
 def merge(source, pairs: list[dict]) -> dict[str, list[dict]]:
@@ -27,24 +26,25 @@ def merge(source, pairs: list[dict]) -> dict[str, list[dict]]:
     and line number, and one reviewer's contradicting answers are an error, not a vote.
     """
     source = Path(source)
-    if source.is_dir():
-        files = sorted(source.glob("*.jsonl"))
+    if source.is_dir():   # hidden files (macOS's "._ana.jsonl" beside "ana.jsonl") are no learner's
+        files = sorted(p for p in source.glob("*.jsonl") if not p.name.startswith("."))
         if not files:
             raise DataError(source, None, None, "no *.jsonl label files in this folder")
         return {p.stem: [r for r in read_labels(p, pairs) if not r.get("skip")] for p in files}
     names = []
-    for line in source.read_text(encoding="utf-8").splitlines():
-        try:
-            row = json.loads(line) if line.strip() else {}
-        except json.JSONDecodeError:
-            row = {}  # read_labels below names the bad line
-        who = row.get("reviewer") if isinstance(row, dict) else None
-        if who is not None and who not in names:
+    for number, row in json_objects(source, skip_blank=True):   # a bad line is named here
+        who = row.get("reviewer")
+        if not isinstance(who, str) or not who.strip():
+            raise DataError(source, number, "reviewer", "missing: one file for a class names each "
+                            "row's learner (or use a folder, one file per learner)")
+        if who not in names:
             names.append(who)
     if not names:
-        read_labels(source, pairs)  # a bad line is named here first
-        raise DataError(source, None, "reviewer", "no row names its reviewer; one file for a "
-                        "class needs a `reviewer` field (or use a folder, one file per learner)")
+        raise DataError(source, None, None, "no rows (empty file)")
+    if "you" in names:    # learners' own files say "you": pasted together, they cannot be told apart
+        raise DataError(source, None, "reviewer", "rows say 'you', as every learner's own file "
+                        "does, so they cannot be told apart: put each learner's file in one "
+                        "folder, named by the learner, and merge that folder")
     return {who: [r for r in read_labels(source, pairs, reviewer=who) if not r.get("skip")]
             for who in names}
 
@@ -60,6 +60,8 @@ def majority_vote(by_reviewer: dict[str, list[dict]], pairs: list[dict]) -> list
     tally: dict[str, Counter] = {}
     for rows in by_reviewer.values():
         for r in rows:
+            if r.get("skip"):   # a skip is no vote
+                continue
             tally.setdefault(r["pair_id"], Counter())[answer_of(r, known[r["pair_id"]])] += 1
     out = []
     for p in pairs:
@@ -72,6 +74,13 @@ def majority_vote(by_reviewer: dict[str, list[dict]], pairs: list[dict]) -> list
         out.append({**label_row(p, winner, "majority"), "votes": n, "tie": tie,
                     "agreement": counts[winner] / n})
     return out
+
+
+def overruled(vote: list[dict], pairs: list[dict]) -> list[dict]:
+    """The rows of `majority_vote` whose answer is not the clinic's shipped label, each matched to
+    its pair by `pair_id` (a vote has no row for a pair nobody labelled)."""
+    known = {p["pair_id"]: p for p in pairs}
+    return [v for v in vote if not agrees(v, known[v["pair_id"]])]
 
 
 # A demonstration class for classroom mode, while no real class has handed in its files.

@@ -123,11 +123,11 @@ def label_path(name: str = "you") -> Path:
     return root / "labels" / f"{name}.jsonl"
 
 
-def append_line(path: Path, row: dict) -> None:
+def append_line(path: Path, row: dict) -> int:
     """Append one JSON line in one `os.write` on a file opened with O_APPEND, then fsync.
 
     Appending never rewrites what is there: a crash can at worst leave the new line unfinished,
-    and every earlier line stays intact.
+    and every earlier line stays intact. Returns the bytes written.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     data = (json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
@@ -137,6 +137,7 @@ def append_line(path: Path, row: dict) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+    return len(data)
 
 
 def read_labels(path, pairs: list[dict], reviewer: str | None = None) -> list[dict]:
@@ -167,7 +168,7 @@ def read_labels(path, pairs: list[dict], reviewer: str | None = None) -> list[di
             raise DataError(path, number, "prompt", f"not the prompt of {row['pair_id']}")
         if not row.get("skip") and {row["chosen"], row["rejected"]} != {pair["chosen"], pair["rejected"]}:
             raise DataError(path, number, "chosen", f"not the two replies of {row['pair_id']}")
-        row = {**row, "line": number}
+        row = {**row, "category": pair.get("category", row.get("category")), "line": number}
         first = out.get(row["pair_id"])
         if first is None:
             out[row["pair_id"]] = row
@@ -193,8 +194,13 @@ def repair_torn_line(path: Path) -> str | None:
         return None
     head, _, last = data.rpartition(b"\n")
     try:
-        json.loads(last)
+        json.loads(last.decode("utf-8"))
         fixed, note = data + b"\n", "added the missing newline after the last line"
+    except UnicodeDecodeError as err:
+        if err.reason != "unexpected end of data":   # not cut inside a character: another encoding,
+            return None                               # which `read_labels` names; nothing is dropped
+        fixed = head + b"\n" if head else b""
+        note = f"dropped an unfinished last line ({len(last)} bytes; an answer cut short)"
     except ValueError:
         fixed = head + b"\n" if head else b""
         note = f"dropped an unfinished last line ({len(last)} bytes; an answer cut short)"
@@ -207,15 +213,27 @@ class LabelStore:
     """One reviewer's label file over a queue: answer, resume, and the rows answered so far.
 
     Opening a store finishes a last line cut short by a crash (`repair_torn_line`), then reads
-    and checks the file once; `answer` appends. Attributes: `path`, `queue_pairs`, `done`
-    ({pair_id: row} answered so far, skips included), `repaired` (what the repair did, or None).
+    and checks the file; `answer` appends. Another writer on the same file (a second kernel, a
+    Voila tab) is caught up with before each answer (`catch_up`), so the first answer to a pair
+    stands and the file never holds two. Attributes: `path`, `queue_pairs`, `done` ({pair_id: row}
+    answered so far, skips included), `repaired` (what the repair did, or None).
     """
 
     def __init__(self, path, pairs: list[dict], reviewer: str = "you"):
         self.path, self.queue_pairs, self.reviewer = Path(path), pairs, reviewer
         self.repaired = repair_torn_line(self.path)
-        self.done = {r["pair_id"]: r for r in read_labels(self.path, pairs)}
-        self._lines = len(self.path.read_bytes().splitlines()) if self.path.exists() else 0
+        self._size = -1
+        self.catch_up()
+
+    def catch_up(self) -> bool:
+        """Read the file again if it changed since this store last read or wrote it; True if so."""
+        size = self.path.stat().st_size if self.path.exists() else 0
+        if size == self._size:
+            return False
+        self.done = {r["pair_id"]: r for r in read_labels(self.path, self.queue_pairs)}
+        self._lines = self.path.read_bytes().count(b"\n") if self.path.exists() else 0
+        self._size = size
+        return True
 
     def next_pair(self) -> dict | None:
         """The first pair of the queue not answered yet (None when all are)."""
@@ -223,10 +241,11 @@ class LabelStore:
 
     def answer(self, pair: dict, answer: str) -> dict:
         """Record `answer` ("chosen", "rejected", "skip") for `pair`; appended to the file at once."""
+        self.catch_up()
         if pair["pair_id"] in self.done:
             raise ValueError(f"{pair['pair_id']} is answered already (line {self.done[pair['pair_id']]['line']})")
         row = {**label_row(pair, answer, self.reviewer), "time": round(time.time(), 3)}
-        append_line(self.path, row)
+        self._size += append_line(self.path, row)
         self._lines += 1
         self.done[pair["pair_id"]] = {**row, "line": self._lines}
         return row

@@ -21,6 +21,7 @@ from typing import Callable
 import ipywidgets as W
 
 from dpolab import labelpolicy, labels, widgets
+from dpolab.data import DataError
 
 KEYS = {"1": "A", "2": "B", "0": "skip"}
 HINT = "keys: 1 = A is better, 2 = B is better, 0 = skip, with the mouse pointer over this box"
@@ -95,6 +96,12 @@ class Labeller(W.VBox):
     def press(self, button: str) -> dict | None:
         """Answer the current pair as `button` ("A", "B" or "skip"); returns the saved row."""
         t0 = time.perf_counter()
+        shown = self.store.next_pair()
+        if self.store.catch_up() and (shown is None or shown["pair_id"] in self.store.done):
+            self.redraw()   # another window on this file answered the pair shown: its answer stands
+            self.status.value = ("another window saved answers to this file, this pair's among them "
+                                 f"(kept); here is the next one &middot; {HINT}")
+            return None
         pair = self.store.next_pair()
         if pair is None:
             return None
@@ -166,7 +173,11 @@ class Trainer(W.VBox):
         """Train on the selected source's labels (or load that run from the cache); returns the
         model, or None with a message when there are fewer than `labelpolicy.MIN_LABELS`."""
         source = self.choice.value
-        rows = [r for r in self.sources[source]() if not r.get("skip")]
+        try:
+            rows = [r for r in self.sources[source]() if not r.get("skip")]
+        except DataError as err:   # e.g. a bad file in the class folder: say so where one looks
+            self.message.value = f"<b>could not read the labels of {html.escape(source)}:</b> {html.escape(str(err))}"
+            return None
         if len(rows) < labelpolicy.MIN_LABELS:
             self.message.value = (f"<b>{len(rows)} label(s)</b> from {html.escape(source)} so far: "
                                   f"label at least {labelpolicy.MIN_LABELS} pairs (skips do not "
@@ -181,6 +192,10 @@ class Trainer(W.VBox):
             with widgets.capture(self.progress):  # the training's progress bar
                 self.model = labelpolicy.policy(rows, progress=not cached)
             widgets.show(self.progress)
+        except Exception as err:   # shown here, not only in the log a button's callback writes to
+            self.message.value = (f"<b>training on {len(rows)} labels from {html.escape(source)} "
+                                  f"failed:</b> {html.escape(f'{type(err).__name__}: {err}')}")
+            raise
         finally:
             self.button.disabled = False
         self.rows, self.source = rows, source

@@ -178,3 +178,96 @@ def test_one_key_press_answers_one_pair_even_when_delivered_twice(tmp_path, queu
     rows = [json.loads(line) for line in (tmp_path / "you.jsonl").read_text().splitlines()]
     assert [r["pair_id"] for r in rows] == [p["pair_id"] for p in queue[:2]]
     assert (rows[0]["chosen"], rows[0]["rejected"]) == labels.shown(queue[0])   # "1" is A
+
+
+def test_two_windows_on_one_file_keep_the_first_answer(tmp_path, queue):
+    """A notebook and a Voila tab (or a copied notebook) on the same label file: the second window
+    catches up before it answers, so the pair the first answered keeps that answer, the file
+    never holds two, and it still reads after a restart."""
+    from dpolab import labelwidget
+
+    path = tmp_path / "you.jsonl"
+    first, second = (labelwidget.Labeller(labels.LabelStore(path, queue)) for _ in range(2))
+    first.press("A")
+    assert second.press("B") is None and "another window saved answers" in second.status.value
+    assert second.answered == 1 and second.store.next_pair() is queue[1]
+    second.press("B")                                              # the next pair, answered once
+    assert first.press("A") is None and first.answered == 2        # and the first window catches up
+    rows = labels.read_labels(path, queue)
+    assert [r["pair_id"] for r in rows] == [p["pair_id"] for p in queue[:2]]
+    assert [r["line"] for r in rows] == [1, 2] and len(labels.LabelStore(path, queue).done) == 2
+
+
+def test_a_last_line_in_another_encoding_is_named_not_dropped(tmp_path, queue):
+    """Only a line cut short is dropped; a complete one in cp1252 (Notepad's "ANSI") stays, and
+    reading names the encoding."""
+    path = tmp_path / "you.jsonl"
+    row = json.dumps({**labels.label_row(queue[0], "chosen"), "note": "José"}, ensure_ascii=False)
+    path.write_bytes(row.encode("cp1252"))
+    assert labels.repair_torn_line(path) is None and path.read_bytes() == row.encode("cp1252")
+    with pytest.raises(DataError, match=r"line 1: not UTF-8 text \(byte 0xe9\)"):
+        labels.LabelStore(path, queue)
+    cut = row.encode("utf-8")[: row.encode("utf-8").index("é".encode()) + 1]   # inside the é
+    path.write_bytes(cut)
+    assert "dropped an unfinished last line" in labels.repair_torn_line(path)
+
+
+def test_a_vote_with_a_pair_nobody_labelled_is_matched_by_pair(tmp_path, queue):
+    """Every learner gives the clinic's answer but skips the fourth pair: the vote has no row for
+    it, and nothing after it is compared with the wrong pair."""
+    folder = tmp_path / "class"
+    for name in ("ana", "bo", "cy"):
+        labels.write_labels(folder / f"{name}.jsonl", [labels.label_row(p, "skip" if i == 3 else "chosen", "you")
+                                                      for i, p in enumerate(queue)])
+    (folder / "._ana.jsonl").write_bytes(b"\x00\x05\x16\x07")       # macOS's resource fork: no learner
+    vote = classroom.majority_vote(classroom.merge(folder, queue), queue)
+    assert len(vote) == len(queue) - 1 and queue[3]["pair_id"] not in {v["pair_id"] for v in vote}
+    assert classroom.overruled(vote, queue) == []
+    assert sum(not labels.agrees(v, p) for v, p in zip(vote, queue)) > 30     # what zip would have said
+    skips = {"ana": [labels.label_row(queue[0], "skip", "ana")], "bo": [labels.label_row(queue[0], "rejected", "bo")]}
+    assert [(v["votes"], v["tie"]) for v in classroom.majority_vote(skips, queue)] == [(1, False)]  # a skip is no vote
+
+
+def test_one_class_file_needs_each_rows_learner(tmp_path, queue):
+    pasted = tmp_path / "class.jsonl"          # learners' own files pasted together: all say "you"
+    labels.write_labels(pasted, [labels.label_row(p, "chosen", "you") for p in queue[:2]] * 2)
+    with pytest.raises(DataError, match="rows say 'you', as every learner's own file does"):
+        classroom.merge(pasted, queue)
+    unnamed = tmp_path / "unnamed.jsonl"
+    labels.write_labels(unnamed, [labels.label_row(queue[0], "chosen", "ana")])
+    with unnamed.open("a") as f:
+        f.write(json.dumps({k: v for k, v in labels.label_row(queue[1], "chosen").items() if k != "reviewer"}) + "\n")
+    with pytest.raises(DataError, match=r"unnamed\.jsonl, line 2, field 'reviewer': missing"):
+        classroom.merge(unnamed, queue)
+
+
+def test_a_label_file_without_categories_takes_them_from_the_queue(tmp_path, queue):
+    path = tmp_path / "old.jsonl"
+    path.write_text("".join(json.dumps({k: v for k, v in labels.label_row(p, "chosen").items() if k != "category"}) + "\n"
+                            for p in queue[:3]))
+    assert [r["category"] for r in labels.read_labels(path, queue)] == [p["category"] for p in queue[:3]]
+
+
+def test_the_train_button_says_what_went_wrong_where_one_looks(queue, monkeypatch):
+    """A button's exception goes to a log few open (Voila shows none): the Trainer's message says
+    it, for a source that cannot be read (a bad file in the class folder) and a failed run."""
+    from dpolab import labelpolicy, labelwidget
+
+    def bad_class():
+        raise DataError("class/cy.jsonl", 11, None, "malformed JSON")
+    trainer = labelwidget.Trainer({"class": bad_class, "careful": lambda: labels.preset_labels("careful", queue)},
+                                  "class")
+    assert trainer.train() is None
+    assert trainer.message.value == ("<b>could not read the labels of class:</b> class/cy.jsonl, line 11: "
+                                     "malformed JSON")
+
+    def diverged(rows, progress=True):
+        raise FloatingPointError("loss is nan at step 3")
+    monkeypatch.setattr(labelpolicy, "is_cached", lambda rows: False)
+    monkeypatch.setattr(labelpolicy, "policy", diverged)
+    trainer.choice.value = "careful"
+    with pytest.raises(FloatingPointError):
+        trainer.train()
+    assert trainer.message.value == ("<b>training on 40 labels from careful failed:</b> FloatingPointError: "
+                                     "loss is nan at step 3")
+    assert not trainer.button.disabled
