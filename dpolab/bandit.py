@@ -122,7 +122,7 @@ def optimal_policy(reference_probs, rewards, beta: float) -> np.ndarray:
 
 def log_partition(reference_probs, rewards, beta: float) -> np.ndarray:
     """log Z(x) = log sum_y pi_ref(y|x) exp(r(x, y) / beta), shape (P,) (or scalar)."""
-    if not beta > 0:
+    if not np.all(np.asarray(beta) > 0):
         raise ValueError(f"beta must be > 0, got {beta!r}")
     return logsumexp(np.log(np.asarray(reference_probs, float)) + np.asarray(rewards, float) / beta,
                      axis=-1)

@@ -71,21 +71,27 @@ def _flag(dest: str) -> str:
     return "--" + dest.replace("_", "-")
 
 
-def _check_writable(parser: argparse.ArgumentParser, out: Path) -> None:
+def _check_writable(parser: argparse.ArgumentParser, out: Path, into: bool = False) -> None:
     """Learn now, not after training, that `out` can be written: every command writes beside it
     (a temporary name, then one rename), so its nearest existing parent must be a folder that
-    takes a new entry (tried, as permissions alone do not tell a read-only mount)."""
+    takes a new entry, and so must `out` itself where files are moved `into` it (`data`). Tried,
+    as permissions alone do not tell a read-only mount (or root's rights)."""
     import tempfile
 
-    near = out.absolute().parent
-    while not near.exists():
-        near = near.parent
-    if not near.is_dir():
-        parser.error(f"--out: {near} is a file, so {out} cannot be made inside it")
     try:
-        tempfile.TemporaryDirectory(dir=near).cleanup()
-    except OSError as err:
-        parser.error(f"--out: nothing can be written in {near} ({err.strerror})")
+        near = out.absolute().parent
+        while not near.exists() and near != near.parent:
+            near = near.parent
+        if near.exists() and not near.is_dir():
+            parser.error(f"--out: {near} is a file, so {out} cannot be made inside it")
+        folders = (near, out) if into and out.is_dir() else (near,)
+    except OSError as err:    # e.g. a folder on the way that may not be read
+        parser.error(f"--out: {out} cannot be written ({err.strerror}: {err.filename})")
+    for folder in folders:
+        try:
+            tempfile.TemporaryDirectory(dir=folder).cleanup()
+        except OSError as err:
+            parser.error(f"--out: {out} cannot be written: {folder} takes no new entry ({err.strerror})")
 
 
 def _check_options(parser: argparse.ArgumentParser, args) -> None:
@@ -95,7 +101,7 @@ def _check_options(parser: argparse.ArgumentParser, args) -> None:
         if value is not None and not (math.isfinite(value) and ok(value)):
             parser.error(f"{_flag(dest)} {rule} (got {value})")
     if getattr(args, "out", None) is not None:
-        _check_writable(parser, Path(args.out))
+        _check_writable(parser, Path(args.out), into=args.command == "data")
     if getattr(args, "command", None) == "data" and Path(args.out).is_file():
         parser.error(f"--out: {args.out} is a file; data writes a folder of .jsonl files (choose a folder name)")
     if getattr(args, "command", None) in ("sft", "dpo", "rm"):   # they save with `model.save`

@@ -70,16 +70,17 @@ def _ids(tokenizer, texts: list[str]) -> list[list[int]]:
     return tokenizer(list(texts), add_special_tokens=False)["input_ids"] if len(texts) else []
 
 
-def _check_rows(**columns) -> None:
-    """Parallel lists of texts, one item per row: not one string (it would be read as one row per
-    character), and all of one length (zip would drop the extra rows without a word)."""
+def _rows(**columns) -> list[list[str]]:
+    """Parallel columns of texts as lists, one item per row: not one string (it would be read as
+    one row per character), and all of one length (zip would drop the extra rows without a word)."""
     for name, texts in columns.items():
         if isinstance(texts, str):
-            raise TypeError(f"{name} is one string; pass a list of texts, one per row: [{texts[:30]!r}]")
-    lengths = {name: len(texts) for name, texts in columns.items()}
-    if len(set(lengths.values())) > 1:
+            raise TypeError(f"{name} is one string; pass a list of texts, one per row ([text] for one row)")
+    lists = {name: list(texts) for name, texts in columns.items()}
+    if len({len(texts) for texts in lists.values()}) > 1:
         raise ValueError("one text per row in each list, but they differ in length: "
-                         + ", ".join(f"{name} {n}" for name, n in lengths.items()))
+                         + ", ".join(f"{name} {len(texts)}" for name, texts in lists.items()))
+    return list(lists.values())
 
 
 def _fit_prompt(prompt_ids: list[int], completion_len: int, max_length: int | None,
@@ -114,7 +115,7 @@ def tokenize_sft(tokenizer, prompts: list[str], responses: list[str],
     Returns:
         One dict per row with `prompt_ids` and `completion_ids` (lists of ints).
     """
-    _check_rows(prompts=prompts, responses=responses)
+    prompts, responses = _rows(prompts=prompts, responses=responses)
     eos = tokenizer.eos_token_id
     p_ids = _ids(tokenizer, [format_prompt(p, tokenizer) for p in prompts])
     c_ids = [ids + [eos] for ids in _ids(tokenizer, responses)]
@@ -123,12 +124,13 @@ def tokenize_sft(tokenizer, prompts: list[str], responses: list[str],
 
 
 def tokenize_pairs(tokenizer, prompts: list[str], chosen: list[str], rejected: list[str],
-                   max_length: int | None = None) -> list[dict]:
+                   max_length: int | None = None, what: str = "pair") -> list[dict]:
     """Token ids for preference pairs: `prompt_ids`, `chosen_ids`, `rejected_ids` (EOS appended).
 
-    The prompt is shared and truncated from the left until both completions fit `max_length`.
+    The prompt is shared and truncated from the left until both completions fit `max_length`;
+    a pair whose longer reply cannot fit raises `ReplyTooLong`, naming it as `what` and its row.
     """
-    _check_rows(prompts=prompts, chosen=chosen, rejected=rejected)
+    prompts, chosen, rejected = _rows(prompts=prompts, chosen=chosen, rejected=rejected)
     eos = tokenizer.eos_token_id
     p_ids = _ids(tokenizer, [format_prompt(p, tokenizer) for p in prompts])
     w_ids = [ids + [eos] for ids in _ids(tokenizer, chosen)]
@@ -136,7 +138,7 @@ def tokenize_pairs(tokenizer, prompts: list[str], chosen: list[str], rejected: l
     out = []
     for i, (p, w, l) in enumerate(zip(p_ids, w_ids, l_ids)):
         longer = "chosen" if len(w) >= len(l) else "rejected"
-        p = _fit_prompt(p, max(len(w), len(l)), max_length, f"pair {i + 1}, {longer!r}")
+        p = _fit_prompt(p, max(len(w), len(l)), max_length, f"{what} {i + 1}, {longer!r}")
         out.append({"prompt_ids": p, "chosen_ids": w, "rejected_ids": l})
     return out
 
@@ -208,7 +210,7 @@ class DataError(ValueError):
         super().__init__(f"{', '.join(where)}: {problem}")
 
 
-def _json_problem(err: json.JSONDecodeError, line: str, last: bool) -> str:
+def _json_problem(err: json.JSONDecodeError, line: str, cut: bool) -> str:
     """What is wrong with a line that does not parse, with the likely cause where one is plain."""
     at = "" if err.msg.endswith(" at") else " at"   # "Unterminated string starting at"
     problem = f"malformed JSON ({err.msg}{at} column {err.colno})"
@@ -216,7 +218,7 @@ def _json_problem(err: json.JSONDecodeError, line: str, last: bool) -> str:
         return problem + "; is the file one JSON array? JSON lines hold one object {...} per line"
     if not line.lstrip().startswith("{"):
         return problem + "; JSON lines hold one object {...} per line (a CSV or plain text will not do)"
-    if last:
+    if cut:   # the last line, without a newline
         return problem + "; the file may be cut short"
     return problem
 
@@ -233,11 +235,15 @@ def json_objects(path, skip_blank: bool = False) -> list[tuple[int, dict]]:
     try:
         text = raw.decode("utf-8-sig")                 # a byte-order mark (Notepad, Excel) is fine
     except UnicodeDecodeError as err:
-        line = raw.count(b"\n", 0, err.start) + 1
-        raise DataError(path, line, None, f"not UTF-8 text (byte 0x{raw[err.start]:02x}); save the "
+        at = err.start + (3 if raw.startswith(b"\xef\xbb\xbf") else 0)   # counted after the mark
+        line = raw.count(b"\n", 0, at) + 1
+        raise DataError(path, line, None, f"not UTF-8 text (byte 0x{raw[at]:02x}); save the "
                         "file as UTF-8") from None
-    # lines end at "\n" only: JSON strings may hold U+2028 and other breaks that splitlines splits at
-    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    if "\n" not in text:              # lines ended by "\r" alone (old Mac OS)
+        text = text.replace("\r", "\n")
+    # lines end at "\n" only: JSON strings may hold U+2028 and other breaks that splitlines splits
+    # at; a mark at a line's start is another file's, pasted on (`cat`)
+    lines = [line.removesuffix("\r").removeprefix("\ufeff") for line in text.split("\n")]
     while lines and not lines[-1].strip():
         lines.pop()
     out = []
@@ -249,7 +255,8 @@ def json_objects(path, skip_blank: bool = False) -> list[tuple[int, dict]]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as err:
-            raise DataError(path, number, None, _json_problem(err, line, number == len(lines))) from None
+            cut = number == len(lines) and not text.endswith("\n")
+            raise DataError(path, number, None, _json_problem(err, line, cut)) from None
         if not isinstance(row, dict):
             array = " (is the file one JSON array? JSON lines hold one object per line)" if isinstance(row, list) else ""
             raise DataError(path, number, None, f"expected a JSON object, got {type(row).__name__}{array}")

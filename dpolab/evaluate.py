@@ -75,7 +75,8 @@ def _logps_and_kl(policy, reference, tokenizer, prompts, chosen, rejected, batch
     the per-pair KL (mean of the chosen and rejected completions'). Five (N,) tensors."""
     policy.eval()
     reference.eval()
-    examples = tokenize_pairs(tokenizer, prompts, chosen, rejected, context_length(policy))
+    examples = tokenize_pairs(tokenizer, prompts, chosen, rejected, context_length(policy),
+                              what="held-out pair")
     lengths = pair_lengths(examples)
     order = sorted(range(len(examples)), key=lengths.__getitem__)
     out = torch.zeros(5, len(examples))     # rows: pw, pl, rw, rl, kl; batches of similar length

@@ -32,7 +32,10 @@ def _unimplemented(name: str) -> bool:
     return False
 
 
-def _to_numpy(value) -> np.ndarray:
+def _to_numpy(value, shape: tuple | None = None) -> np.ndarray:
+    """A learner's answer as one float array. A tuple or list of arrays is either the answer
+    built row by row (stacked, where that gives the inputs' `shape`) or the answer first and
+    more after it, as in (losses, chosen_rewards, rejected_rewards) (the first item)."""
     if value is None:
         _fail("returns a value", None, "your function returned None: does it end without `return`?")
     if isinstance(value, str):
@@ -40,12 +43,11 @@ def _to_numpy(value) -> np.ndarray:
               "the number(s) themselves (a float, an array or a tensor), not a string.")
     if isinstance(value, (tuple, list)) and value:
         items = [_to_numpy(v) for v in value]
-        if isinstance(value, tuple) and items[0].ndim >= 1:
-            return items[0]  # e.g. (losses, chosen_rewards, rejected_rewards): take the losses
-        if len({v.shape for v in items}) > 1:   # a list built row by row, e.g. [f(x) for x in xs]
-            _fail("returns one array", None, f"your function returned a list of {len(items)} "
-                  f"items of different shapes {sorted({v.shape for v in items})}")
-        return np.stack(items)
+        if items[0].ndim == 0 and all(v.ndim == 0 for v in items):
+            return np.stack(items)                  # numbers, one per row
+        if len({v.shape for v in items}) == 1 and (len(items),) + items[0].shape == tuple(shape or ()):
+            return np.stack(items)                  # rows, e.g. [softmax(row) for row in ...]
+        return items[0]                             # e.g. (losses, chosen_rewards, rejected_rewards)
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu().numpy()
     return np.asarray(value, dtype=float)
@@ -54,14 +56,14 @@ def _to_numpy(value) -> np.ndarray:
 def _call_numpy_or_torch(fn: Callable, *args) -> np.ndarray:
     """Call fn with NumPy arrays; if that raises (torch-only code), retry with tensors."""
     try:
-        return _to_numpy(fn(*args))
+        return _to_numpy(fn(*args), np.shape(args[0]))
     except NotImplementedError:
         raise
     except Exception as numpy_error:
         targs = [torch.as_tensor(a, dtype=torch.float64) if isinstance(a, np.ndarray) else a
                  for a in args]
         try:
-            return _to_numpy(fn(*targs))
+            return _to_numpy(fn(*targs), np.shape(args[0]))
         except Exception:
             raise numpy_error from None  # the NumPy call's error is the one to read
 
@@ -112,7 +114,7 @@ def check_dpo_loss(your_fn: Callable) -> bool:
     beta = 0.3
 
     def call(*args):
-        return _to_numpy(your_fn(*args))
+        return _to_numpy(your_fn(*args), tuple(args[0].shape))
 
     try:
         got = call(pc, pr, rc, rr, beta)

@@ -52,7 +52,7 @@ def _dataset_rows(path: Path) -> list[tuple[int, dict]]:
     except FileNotFoundError as err:
         raise DataError(path, None, None, "a folder, but not one `datasets.save_to_disk` wrote, or "
                         f"one missing a file ({err})") from None
-    except Exception as err:   # pyarrow's errors: a file cut short or damaged
+    except (OSError, ValueError) as err:   # pyarrow's ArrowIOError, ArrowInvalid: a damaged file
         raise DataError(path, None, None, "a `datasets` folder whose files would not load, cut "
                         f"short or damaged? ({type(err).__name__}: {err})") from None
     if isinstance(ds, datasets.DatasetDict):

@@ -121,7 +121,7 @@ def _train_tabular(bandit, beta, loss_type, mode, steps, lr, sampler, temperatur
                          "one token: use 'sigmoid' (sigmoid_norm at length 1), with "
                          "reference_free=True for SimPO's (without its margin)")
     for name, value, least in (("record_every", record_every, 1), ("batch_size", batch_size, 1),
-                               ("steps", steps, 0)):
+                               ("n_pairs", n_pairs, 1), ("steps", steps, 0)):
         if value < least:
             raise ValueError(f"{name} must be >= {least}, got {value}")
     if (bandit.reference_probs <= 0).any():

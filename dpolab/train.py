@@ -283,7 +283,7 @@ EVAL_METRICS = ("eval_rewards/accuracies", "eval_rewards/margins", "eval_logps/c
 def _dpo_evaluator(policy, reference, tokenizer, eval_pairs, config: DPOConfig, n_ctx: int):
     prompts, chosen, rejected = columns(eval_pairs, "prompt", "chosen", "rejected")
     k = config.eval_size
-    examples = tokenize_pairs(tokenizer, prompts[:k], chosen[:k], rejected[:k], n_ctx)
+    examples = tokenize_pairs(tokenizer, prompts[:k], chosen[:k], rejected[:k], n_ctx, what="held-out pair")
     batch = collate_pairs(examples, tokenizer.pad_token_id)
     ref_logp, ref_seq = completion_log_softmax(reference, batch)          # computed once
     ref_w, ref_l = ref_seq.chunk(2)

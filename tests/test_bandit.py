@@ -146,6 +146,8 @@ def test_bad_arguments():
             T.train_tabular(BANDIT, 0.5, temperature=temperature, steps=1)
     with pytest.raises(ValueError, match="record_every must be >= 1, got 0"):
         T.train_tabular(BANDIT, 0.5, record_every=0, steps=1)
+    with pytest.raises(ValueError, match="n_pairs must be >= 1, got 0"):
+        T.train_tabular(BANDIT, 0.5, mode="sampled", n_pairs=0, steps=1)
     with pytest.raises(ValueError, match="'simpo' divides by reply lengths"):
         T.train_tabular(BANDIT, 0.5, loss_type="simpo", steps=1)
 

@@ -195,7 +195,32 @@ def test_an_out_that_cannot_be_written_is_refused_before_any_work(command, tmp_p
                    f"{tmp_path / 'afile' / 'sub' / 'out'} cannot be made inside it")
     if Path("/proc/self").is_dir():                       # a file system that takes no new entry
         assert _error(capsys, [command, "--out", "/proc/out"]).startswith(
-            f"python -m dpolab {command}: error: --out: nothing can be written in /proc (")
+            f"python -m dpolab {command}: error: --out: /proc/out cannot be written: /proc takes no new entry (")
+
+
+def test_data_into_a_folder_that_takes_no_new_file_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    """`data` moves its files into --out, so --out itself must take a new entry (a read-only
+    folder, simulated: root may write anywhere), not only the folder it sits in."""
+    import tempfile
+
+    from dpolab import cli
+
+    monkeypatch.setattr(cli, "_COMMANDS", {})
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real = tempfile.TemporaryDirectory
+
+    def probe(dir=None, **kwargs):
+        if Path(dir) == locked:
+            raise PermissionError(13, "Permission denied")
+        return real(dir=dir, **kwargs)
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", probe)
+    assert _error(capsys, ["data", "--out", str(locked)]) == (
+        f"python -m dpolab data: error: --out: {locked} cannot be written: {locked} takes no new entry "
+        "(Permission denied)")
+    monkeypatch.setattr(cli, "_COMMANDS", {"sft": lambda args: 0})
+    assert main(["sft", "--out", str(locked)]) == 0      # a model replaces the folder from beside it
+
 
 
 @pytest.mark.parametrize("command", ["dpo", "rm"])
@@ -255,7 +280,7 @@ def test_a_reply_longer_than_the_context_is_one_line_naming_its_row(tmp_path, ca
     (tmp_path / "long.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     m = str(tmp_path / "m")
     err = _error(capsys, ["evaluate", "--model", m, "--reference", m, "--pairs", str(tmp_path / "long.jsonl")])
-    assert re.fullmatch(r"python -m dpolab evaluate: error: pair 2, 'rejected': the reply and EOS take "
+    assert re.fullmatch(r"python -m dpolab evaluate: error: held-out pair 2, 'rejected': the reply and EOS take "
                         r"\d+ tokens, which leaves no room for the prompt in 64 tokens \(the model's "
                         r"context, or max_length where smaller\); shorten the reply", err), err
 

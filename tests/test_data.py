@@ -75,6 +75,16 @@ def test_files_as_editors_and_pandas_save_them(tmp_path):
     path.write_bytes((_row() + "\n" + _row(prompt="Un caf\u00e9?").replace("\\u00e9", "\u00e9")).encode("cp1252"))
     with pytest.raises(DataError, match=r"line 2: not UTF-8 text \(byte 0xe9\); save the file as UTF-8$"):
         read_jsonl(path, PAIRS_FIELDS)
+    path.write_bytes(b"\xef\xbb\xbf" + (_row() + "\n" + _row(prompt="Un caf\u00e9?").replace("\\u00e9", "\u00e9")).encode("cp1252"))
+    with pytest.raises(DataError, match=r"line 2: not UTF-8 text \(byte 0xe9\)"):   # counted past the mark
+        read_jsonl(path, PAIRS_FIELDS)
+    path.write_text(_row() + "\r" + _row(prompt="Another prompt?") + "\r")      # old Mac OS line ends
+    assert len(read_jsonl(path, PAIRS_FIELDS)) == 2
+    path.write_text(_row() + "\n\ufeff" + _row(prompt="Another prompt?") + "\n")   # two files pasted (cat)
+    assert len(read_jsonl(path, PAIRS_FIELDS)) == 2
+    path.write_text(_row() + "\n" + _row()[:-1] + ",}\n")                          # complete, but not JSON
+    with pytest.raises(DataError, match=r"line 2: malformed JSON \([^)]*\)$"):
+        read_jsonl(path, PAIRS_FIELDS)
     path.write_text("[\n" + _row() + "\n]\n")
     with pytest.raises(DataError, match=r"line 1: malformed JSON .*is the file one JSON array\?"):
         read_jsonl(path, PAIRS_FIELDS)

@@ -111,8 +111,10 @@ def test_answers_built_as_a_list_row_by_row_pass():
     assert ex.check_optimal_policy(lambda ref, r, beta: [softmax(np.log(ref[i]) + r[i] / beta)
                                                          for i in range(len(ref))])
     assert ex.check_bt_prob(lambda a, b: [torch.sigmoid(torch.tensor(x - y)) for x, y in zip(a, b)])
-    with pytest.raises(AssertionError, match="different shapes"):
-        ex.check_optimal_policy(lambda ref, r, beta: [np.ones(1)] + [np.ones(2)] * (len(ref) - 1))
+    # a list with the answer first, as before: [losses] or [losses, chosen_rewards, rejected_rewards]
+    assert ex.check_dpo_loss(lambda *args: [good_dpo(*args)])
+    assert ex.check_dpo_loss(lambda pc, pr, rc, rr, beta: [good_dpo(pc, pr, rc, rr, beta), beta * (pc - rc),
+                                                           beta * (pr - rr)])
 
 
 @pytest.mark.parametrize("returned, hint", [(None, "returned None: does it end without `return`"),

@@ -149,10 +149,13 @@ def tok_pairs_batch(tok, pairs):
 
 
 def test_rows_that_do_not_line_up_are_refused_and_no_rows_give_no_numbers(tok, tiny):
-    with pytest.raises(TypeError, match=r"prompts is one string; pass a list of texts, one per row: \['Hi'\]"):
+    with pytest.raises(TypeError, match=r"prompts is one string; pass a list of texts, one per row \(\[text\] for one row\)"):
         L.response_logps(tiny, tok, "Hi", "Sure.")       # would be read as one row per letter
     with pytest.raises(ValueError, match="differ in length: prompts 2, chosen 2, rejected 1"):
         L.pair_logps(tiny, tok, ["Hi", "Hello"], ["Sure.", "Yes."], ["No."])   # zip would drop a row
     assert L.response_logps(tiny, tok, [], []).shape == (0,)
+    rows = [("Hi", "Hello."), ("Can I move it?", "Sure.")]
+    torch.testing.assert_close(L.response_logps(tiny, tok, (p for p, _ in rows), (y for _, y in rows)),
+                               L.response_logps(tiny, tok, [p for p, _ in rows], [y for _, y in rows]))
     w, l = L.pair_logps(tiny, tok, [], [], [])
     assert w.shape == l.shape == (0,)

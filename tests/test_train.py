@@ -217,7 +217,7 @@ def test_dpo_step_divides_by_the_number_of_log_probs_summed(tok, pairs, loss_typ
 def test_bad_options_and_input_raise_clearly(tok, pairs):
     with pytest.raises(ValueError, match="unknown loss_type"):
         T.DPOConfig(loss_type="kto")
-    with pytest.raises(ValueError, match="beta must be > 0"):
+    with pytest.raises(ValueError, match="beta must be a finite number > 0"):
         T.DPOConfig(beta=0)
     with pytest.raises(ValueError, match="simpo_gamma must be finite and >= 0"):
         T.DPOConfig(loss_type="simpo", simpo_gamma=-0.5)
