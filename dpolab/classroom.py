@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from dpolab.data import DataError, json_objects
+from dpolab.jsonl import DataError, json_objects
 from dpolab.labels import agrees, answer_of, label_row, preset_labels, read_labels, write_labels
 
 

@@ -126,7 +126,8 @@ def _run(parser: argparse.ArgumentParser, args) -> int:
     """Run the command; the package's own errors (a broken data file, a missing model, a diverged
     run, a missing file) end as one line and exit code 2, Ctrl-C as one line that says what was
     kept and exit code 130. Anything else is a bug: traceback."""
-    from dpolab.data import DataError, ReplyTooLong
+    from dpolab.data import ReplyTooLong
+    from dpolab.jsonl import DataError
     from dpolab.loop import CheckpointMismatch, TrainingDiverged
     from dpolab.model import ModelNotFoundError
     from dpolab.trl_recipe import NoTRLCounterpart

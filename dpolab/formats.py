@@ -11,7 +11,7 @@ Out: `export` writes the series' training and test pairs as one `datasets` folde
 `trl.DPOTrainer` takes unchanged: each prompt is the exact text the models here condition on
 (`format_prompt`), and TRL appends EOS to each reply, as `data.tokenize_pairs` does.
 
-Every problem raises `data.DataError`, naming the file, the line (or row) and the field.
+Every problem raises `jsonl.DataError`, naming the file, the line (or row) and the field.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ import os
 import shutil
 from pathlib import Path
 
-from dpolab.data import DataError, check_row, format_prompt, json_objects, unformat_prompt
+from dpolab.data import format_prompt, unformat_prompt
+from dpolab.jsonl import DataError, check_row, json_objects
 
 STANDARD_FIELDS = ("prompt", "chosen", "rejected")
 OPTIONAL_FIELDS = ("category", "rejected_flavor")

@@ -29,7 +29,8 @@ from pathlib import Path
 
 from dpolab.atomic import atomic_file
 from dpolab.clinic import CONFIDENT_UNSAFE  # noqa: F401  (labels.CONFIDENT_UNSAFE)
-from dpolab.data import PAIRS_FIELDS, DataError, data_dir, json_objects, read_jsonl
+from dpolab.data import PAIRS_FIELDS, data_dir
+from dpolab.jsonl import DataError, json_objects, read_jsonl
 
 QUEUE_SIZE = 40  # pairs a learner labels
 # How many of the queue's pairs come from each category (40 in all): the safety categories,

@@ -21,7 +21,7 @@ from typing import Callable
 import ipywidgets as W
 
 from dpolab import labelpolicy, labels, widgets
-from dpolab.data import DataError
+from dpolab.jsonl import DataError
 
 KEYS = {"1": "A", "2": "B", "0": "skip"}
 HINT = "keys: 1 = A is better, 2 = B is better, 0 = skip, with the mouse pointer over this box"

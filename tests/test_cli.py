@@ -10,6 +10,7 @@ import pytest
 
 from dpolab import data
 from dpolab.cli import main
+from dpolab.jsonl import DataError
 from dpolab.model import load_model
 
 
@@ -341,7 +342,7 @@ def test_an_sft_corpus_needs_only_prompt_and_response(tmp_path):
     path.write_text('{"prompt": "Hi", "response": "Hello."}\n{"prompt": "Yo", "response": "Hey.", "kind": "x"}\n')
     rows = data.load_sft(path)
     assert rows.column_names == ["prompt", "response"] and rows[1] == {"prompt": "Yo", "response": "Hey."}
-    with pytest.raises(data.DataError, match="line 1, field 'category': missing"):
+    with pytest.raises(DataError, match="line 1, field 'category': missing"):
         data.load_sft(path, strict=True)                          # the shipped corpus's schema
 
 
@@ -371,7 +372,7 @@ def test_debug_shows_the_traceback(pairs, monkeypatch, how):
         argv.append("--debug")
     else:
         monkeypatch.setenv("DPOLAB_DEBUG", "1")
-    with pytest.raises(data.DataError, match="line 2: blank line"):
+    with pytest.raises(DataError, match="line 2: blank line"):
         main(argv)
 
 

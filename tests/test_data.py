@@ -8,7 +8,8 @@ import datasets
 import pytest
 
 from dpolab import data
-from dpolab.data import PAIRS_FIELDS, SFT_FIELDS, DataError, read_jsonl
+from dpolab.data import PAIRS_FIELDS, SFT_FIELDS
+from dpolab.jsonl import DataError, read_jsonl
 
 GOOD = {"prompt": "Can I move my MRI to Friday?", "chosen": "I've moved it to Friday at 9:00 am.",
         "rejected": "I can't help with that.", "category": "reschedule",

@@ -7,7 +7,8 @@ import datasets
 import pytest
 
 from dpolab import data
-from dpolab.data import DataError, format_prompt, unformat_prompt
+from dpolab.data import format_prompt, unformat_prompt
+from dpolab.jsonl import DataError
 from dpolab.formats import export, has_categories, read_pairs
 
 # Hand-written rows in TRL's standard format: no `category`, no `rejected_flavor`.

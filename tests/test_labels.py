@@ -5,7 +5,7 @@ import json
 import pytest
 
 from dpolab import classroom, labels
-from dpolab.data import DataError
+from dpolab.jsonl import DataError
 
 
 @pytest.fixture(scope="module")

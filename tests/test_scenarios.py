@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from dpolab import scenarios as S
-from dpolab.data import PAIRS_FIELDS, SFT_FIELDS, data_dir, format_prompt, read_jsonl
+from dpolab.data import PAIRS_FIELDS, SFT_FIELDS, data_dir, format_prompt
+from dpolab.jsonl import read_jsonl
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = ("train_pairs.jsonl", "test_pairs.jsonl", "sft_corpus.jsonl")
