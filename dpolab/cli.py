@@ -51,10 +51,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# Bad input: refused before any work starts, or reported in one line when found later
+# Bad input: refused before any work starts (`clicheck`), or reported in one line when found later
 
-# What each numeric option must satisfy (the limits DPOConfig and dpo_loss enforce for every
-# loss type); options a command does not have are skipped.
+
 def _run(parser: argparse.ArgumentParser, args) -> int:
     """Run the command; the package's own errors (a broken data file, a missing model, a diverged
     run, a missing file) end as one line and exit code 2, Ctrl-C as one line that says what was
@@ -210,7 +209,7 @@ def _cmd_data(args) -> int:
             raise FileExistsError(f"--out: {out} holds {', '.join(differ)}, which seed {args.seed} "
                                   "would not write as they are: choose a new folder (or move them out)")
         out.mkdir(parents=True, exist_ok=True)
-        for (path, n), name in zip(counts.items(), names):
+        for name, n in zip(names, counts.values()):
             os.replace(tmp / name, out / name)
             print(f"{out / name}: {n} rows")
     finally:

@@ -9,6 +9,8 @@ import argparse
 import math
 from pathlib import Path
 
+# What each numeric option must satisfy (the limits DPOConfig and dpo_loss enforce for every
+# loss type); options a command does not have are skipped.
 _LIMITS = {
     "epochs": ("must be >= 1", lambda v: v >= 1),
     "grad_accum": ("must be >= 1", lambda v: v >= 1),
@@ -50,7 +52,8 @@ def _check_writable(parser: argparse.ArgumentParser, out: Path, into: bool = Fal
 
 
 def check_options(parser: argparse.ArgumentParser, args) -> None:
-    """Refuse out-of-range numbers and input files that do not exist, before anything is loaded."""
+    """Refuse out-of-range numbers, input files that do not exist and an --out that would lose
+    files or cannot be written, before anything is loaded."""
     for dest, (rule, ok) in _LIMITS.items():
         value = getattr(args, dest, None)
         if value is not None and not (math.isfinite(value) and ok(value)):
