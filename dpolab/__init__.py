@@ -2,10 +2,10 @@
 
 Modules, in the one direction data flows (on import a module imports only modules listed before
 it; a few import later ones inside a function, where they are used):
-runtime, atomic, cache, clinic, replies, voices, prompts, scenarios, judge, cards, data, formats,
-labels, classroom, losses, bradley_terry, bandit, tabular, exercises, model, generation, logprobs,
-progress, loop, train, rewardmodel, trl_recipe, evaluate, report, artifacts, labelpolicy, rlhf,
-realmodel, plots, modelplots, rewardplots, figcheck, widgets, labelwidget, cli.
+runtime, atomic, cache, clinic, replies, voices, prompts, scenarios, judge, cards, jsonl, data,
+formats, labels, classroom, losses, bradley_terry, bandit, tabular, exercises, model, generation,
+logprobs, progress, loop, train, rewardmodel, trl_recipe, evaluate, report, artifacts, labelpolicy,
+rlhf, realmodel, plots, modelplots, rewardplots, figcheck, widgets, labelwidget, clicheck, cli.
 
 `losses` holds pure tensor functions and imports nothing from the package, so it sits above the
 toy worlds: `tabular` trains the bandit's policy with the same `dpo_loss` the GPT-2 uses.
