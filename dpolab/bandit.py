@@ -107,14 +107,18 @@ def clinic_bandit(reference: str = "good", prompts: int = 2) -> Bandit:
 
 # ---------------------------------------------------------------- the exact KL-tethered optimum
 
+def _check_beta(beta) -> None:
+    if not np.all(np.asarray(beta) > 0):   # also NaN; an array of betas broadcasts
+        raise ValueError(f"beta must be > 0, got {beta!r}")
+
+
 def optimal_policy(reference_probs, rewards, beta: float) -> np.ndarray:
     """Eq. 4: pi*(y|x) = pi_ref(y|x) exp(r(x, y) / beta) / Z(x), along the last axis.
 
     The maximizer of E_pi[r] - beta KL(pi || pi_ref). beta -> inf gives pi_ref, beta -> 0 puts
     all mass on the highest-reward reply the reference can produce. Computed in log space.
     """
-    if not beta > 0:
-        raise ValueError(f"beta must be > 0, got {beta!r}")
+    _check_beta(beta)
     with np.errstate(divide="ignore"):   # log 0 = -inf: a reply the reference never writes stays at 0
         logits = np.log(np.asarray(reference_probs, dtype=float)) + np.asarray(rewards, float) / beta
     return np.exp(logits - logsumexp(logits, axis=-1, keepdims=True))
@@ -122,8 +126,7 @@ def optimal_policy(reference_probs, rewards, beta: float) -> np.ndarray:
 
 def log_partition(reference_probs, rewards, beta: float) -> np.ndarray:
     """log Z(x) = log sum_y pi_ref(y|x) exp(r(x, y) / beta), shape (P,) (or scalar)."""
-    if not np.all(np.asarray(beta) > 0):
-        raise ValueError(f"beta must be > 0, got {beta!r}")
+    _check_beta(beta)
     return logsumexp(np.log(np.asarray(reference_probs, float)) + np.asarray(rewards, float) / beta,
                      axis=-1)
 
@@ -234,8 +237,7 @@ def ipo_optimal_policy(bandit: Bandit, beta: float, sampler: str = "reference",
     least squares on a graph: L h = b with L the w-weighted graph Laplacian and
     b_i = sum_j w_ij tau (2 p_ij - 1) (p_ji = 1 - p_ij). Unique up to a constant in h.
     """
-    if not beta > 0:
-        raise ValueError(f"beta must be > 0, got {beta!r}")
+    _check_beta(beta)
     table = pair_table(bandit, sampler, temperature)
     p_count, k = bandit.shape
     tau = 1.0 / (2.0 * beta)

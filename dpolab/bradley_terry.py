@@ -150,13 +150,9 @@ def fit_rewards(comparisons: np.ndarray, n_items: int, l2: float = 0.0,
         np.add.at(hess, (lo, w), -c)
         hess += l2 * np.eye(n_items)
         # The constant direction is flat (the gauge); `ones` makes the Hessian invertible and,
-        # since the gradient sums to zero, the step keeps the mean where it is.
-        try:
-            step = np.linalg.solve(hess + ones, grad)
-        except np.linalg.LinAlgError:
-            raise ValueError("the comparisons split the items into groups never compared with "
-                             "each other: the offset between groups is not identifiable; pass "
-                             "l2 > 0") from None
+        # since the gradient sums to zero, the step keeps the mean where it is. (With l2 = 0 the
+        # data were checked above to have a finite maximum, so the system is not singular.)
+        step = np.linalg.solve(hess + ones, grad)
         r = r - step
         r -= r.mean()
         if np.max(np.abs(step)) < tol:

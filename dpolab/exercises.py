@@ -43,7 +43,7 @@ def _to_numpy(value, shape: tuple | None = None) -> np.ndarray:
               "the number(s) themselves (a float, an array or a tensor), not a string.")
     if isinstance(value, (tuple, list)) and value:
         items = [_to_numpy(v) for v in value]
-        if items[0].ndim == 0 and all(v.ndim == 0 for v in items):
+        if all(v.ndim == 0 for v in items):
             return np.stack(items)                  # numbers, one per row
         if len({v.shape for v in items}) == 1 and (len(items),) + items[0].shape == tuple(shape or ()):
             return np.stack(items)                  # rows, e.g. [softmax(row) for row in ...]
