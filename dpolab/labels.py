@@ -4,14 +4,16 @@ and how often labels agree with the clinic's.
 A *label* is one reviewer's answer to one pair of the queue: which of its two replies is better,
 or a skip. It is stored as one JSON line in a label file (`$DPOLAB_CACHE/labels/<name>.jsonl`),
 with the standard columns `prompt`, `chosen`, `rejected` plus `pair_id`, `category` and
-`reviewer` (a skip has `skip: true` and no `chosen`/`rejected`). Every answer is appended at once,
-one line per `os.write` on a file opened for appending, and flushed to disk, so a kernel restart,
-a closed tab or a crash loses nothing already answered. The file is never rewritten in place (an
+`reviewer` (a skip has `skip: true` and no `chosen`/`rejected`; an answer taken back is a later
+`undo: true` line for its pair, which may then be answered again). Every answer is appended at
+once, one line per `os.write` on a file opened for appending, and flushed to disk, so a kernel
+restart, a closed tab or a crash loses nothing already answered. The file is never rewritten in place (an
 answer cut short by a crash is dropped by replacing the file in one rename).
 
     queue = labels.queue()                         # the 40 pairs a learner labels
     store = labels.LabelStore(labels.label_path("you"), queue)
     store.answer(queue[0], "chosen")               # or "rejected", or "skip"
+    store.undo()                                   # take the last answer back; its pair is asked again
     rows = store.pairs()                           # prompt/chosen/rejected rows for DPO
     rows = labels.preset_labels("likes_confidence", queue)
 
@@ -108,6 +110,12 @@ def label_row(pair: dict, answer: str, reviewer: str = "you") -> dict:
     return row
 
 
+def undo_row(pair: dict, reviewer: str = "you") -> dict:
+    """The JSON row that takes back `reviewer`'s answer to `pair` (the file is never rewritten)."""
+    return {"pair_id": pair["pair_id"], "category": pair["category"], "prompt": pair["prompt"],
+            "reviewer": reviewer, "undo": True}
+
+
 def agrees(row: dict, pair: dict) -> bool:
     """Whether a (non-skip) label prefers the same reply as the clinic's shipped label."""
     return row["chosen"] == pair["chosen"]
@@ -146,16 +154,18 @@ def read_labels(path, pairs: list[dict], reviewer: str | None = None) -> list[di
 
     Raises `DataError` naming the file and line for: a line that is not a JSON object, a missing
     or empty field, a `pair_id` not among `pairs`, a prompt or replies that are not that pair's,
-    and a pair labelled twice with different answers. The same answer given twice is kept once.
-    Rows are returned in the order they were first answered, each with `line` (1-based). With
-    `reviewer`, only the rows whose `reviewer` field is that name are kept (and checked for
-    answers that contradict each other); every line is still checked for its form.
+    an `undo` of a pair with no answer, and a pair labelled twice with different answers and no
+    `undo` between them. The same answer given twice is kept once; an `undo` line removes the
+    pair's answer, which a later line may give again. Rows are returned in the order they were
+    answered, each with `line` (1-based). With `reviewer`, only the rows whose `reviewer` field is
+    that name are kept (and checked for answers that contradict each other); every line is still
+    checked for its form.
     """
     path = Path(path)
     known = {p["pair_id"]: p for p in pairs}
     out: dict[str, dict] = {}
     for number, row in json_objects(path, skip_blank=True) if path.exists() else []:
-        need = ("pair_id", "prompt") + (() if row.get("skip") else ("chosen", "rejected"))
+        need = ("pair_id", "prompt") + (() if row.get("skip") or row.get("undo") else ("chosen", "rejected"))
         for field in need:
             if not isinstance(row.get(field), str) or not row[field].strip():
                 raise DataError(path, number, field, "missing or not a non-empty string")
@@ -167,6 +177,10 @@ def read_labels(path, pairs: list[dict], reviewer: str | None = None) -> list[di
                             f"queue ({len(pairs)} pairs: {pairs[0]['pair_id']} ...)")
         if row["prompt"] != pair["prompt"]:
             raise DataError(path, number, "prompt", f"not the prompt of {row['pair_id']}")
+        if row.get("undo"):
+            if out.pop(row["pair_id"], None) is None:
+                raise DataError(path, number, "undo", f"{row['pair_id']} has no answer to take back here")
+            continue
         if not row.get("skip") and {row["chosen"], row["rejected"]} != {pair["chosen"], pair["rejected"]}:
             raise DataError(path, number, "chosen", f"not the two replies of {row['pair_id']}")
         row = {**row, "category": pair.get("category", row.get("category")), "line": number}
@@ -216,8 +230,9 @@ class LabelStore:
     Opening a store finishes a last line cut short by a crash (`repair_torn_line`), then reads
     and checks the file; `answer` appends. Another writer on the same file (a second kernel, a
     Voila tab) is caught up with before each answer (`catch_up`), so the first answer to a pair
-    stands and the file never holds two. Attributes: `path`, `queue_pairs`, `done` ({pair_id: row}
-    answered so far, skips included), `repaired` (what the repair did, or None).
+    stands and the file never holds two; `undo` takes the file's last answer back. Attributes:
+    `path`, `queue_pairs`, `done` ({pair_id: row} answered so far, skips included), `repaired`
+    (what the repair did, or None).
     """
 
     def __init__(self, path, pairs: list[dict], reviewer: str = "you"):
@@ -250,6 +265,19 @@ class LabelStore:
         self._lines += 1
         self.done[pair["pair_id"]] = {**row, "line": self._lines}
         return row
+
+    def undo(self) -> dict | None:
+        """Take back the last answer in the file (an `undo` line is appended) so that its pair is
+        asked again; returns the row taken back, or None when nothing is answered."""
+        self.catch_up()
+        if not self.done:
+            return None
+        last = max(self.done.values(), key=lambda r: r["line"])
+        pair = next(p for p in self.queue_pairs if p["pair_id"] == last["pair_id"])
+        self._size += append_line(self.path, {**undo_row(pair, self.reviewer), "time": round(time.time(), 3)})
+        self._lines += 1
+        del self.done[last["pair_id"]]
+        return last
 
     def pairs(self) -> list[dict]:
         """The labelled (not skipped) rows: prompt, chosen, rejected, category, pair_id."""

@@ -23,8 +23,9 @@ import ipywidgets as W
 from dpolab import labelpolicy, labels, widgets
 from dpolab.jsonl import DataError
 
-KEYS = {"1": "A", "2": "B", "0": "skip"}
-HINT = "keys: 1 = A is better, 2 = B is better, 0 = skip, with the mouse pointer over this box"
+KEYS = {"1": "A", "2": "B", "0": "skip", "u": "undo"}
+HINT = ("keys: 1 = A is better, 2 = B is better, 0 = skip, u = undo the last answer, with the mouse "
+        "pointer over this box")
 
 _STYLE = """<style>
 .dpolab-card-body {font-family: sans-serif; font-size: 17px; max-width: 1100px}
@@ -71,9 +72,15 @@ class Labeller(W.VBox):
             button.layout = W.Layout(width="200px", height="44px")
             button.style.font_size = "16px"
             button.on_click(lambda _b, name=name: self.press(name))
+        self.undo_button = W.Button(description="undo last  [u]",
+                                    layout=W.Layout(width="160px", height="44px"))
+        self.undo_button.style.font_size = "16px"
+        self.undo_button.add_class(f"{css_class}-undo")
+        self.undo_button.on_click(lambda _b: self.undo())
         for w, part in ((self.counter, "counter"), (self.card, "card"), (self.status, "status")):
             w.add_class(f"{css_class}-{part}")
-        super().__init__([self.counter, self.card, W.HBox(list(self.buttons.values())), self.status])
+        super().__init__([self.counter, self.card, W.HBox([*self.buttons.values(), self.undo_button]),
+                          self.status])
         self.add_class(css_class)
         self._keys = _key_events(self, self._on_key)
         self.status.value = HINT if self._keys is not None else ""
@@ -92,24 +99,34 @@ class Labeller(W.VBox):
         self.card.value = card_html(pair, total)
         for button in self.buttons.values():
             button.disabled = pair is None
+        self.undo_button.disabled = not self.store.done
 
     def press(self, button: str) -> dict | None:
         """Answer the current pair as `button` ("A", "B" or "skip"); returns the saved row."""
         t0 = time.perf_counter()
         shown = self.store.next_pair()
-        if self.store.catch_up() and (shown is None or shown["pair_id"] in self.store.done):
-            self.redraw()   # another window on this file answered the pair shown: its answer stands
-            self.status.value = ("another window saved answers to this file, this pair's among them "
-                                 f"(kept); here is the next one &middot; {HINT}")
+        if self.store.catch_up() and self.store.next_pair() is not shown:
+            self.redraw()   # another window on this file answered (or took back) answers: they stand
+            self.status.value = ("another window saved answers to this file (kept); here is the pair "
+                                 f"to answer now &middot; {HINT}")
             return None
-        pair = self.store.next_pair()
-        if pair is None:
+        if shown is None:
             return None
-        row = self.store.answer(pair, labels.answer_for(pair, button))
+        row = self.store.answer(shown, labels.answer_for(shown, button))
         self.redraw()
         self.last_ms = (time.perf_counter() - t0) * 1e3
         self.status.value = (f"saved to <code>{html.escape(str(self.store.path))}</code> "
                              f"({self.last_ms:.0f} ms) &middot; {HINT}")
+        return row
+
+    def undo(self) -> dict | None:
+        """Take back the last answer (`LabelStore.undo`); its pair is shown again. Returns the row
+        taken back, or None when there was none."""
+        row = self.store.undo()
+        self.redraw()
+        self.status.value = (f"took back the answer to {html.escape(row['pair_id'])}; it is shown again "
+                             f"(an undo line was added to the file) &middot; {HINT}" if row is not None
+                             else f"nothing to undo &middot; {HINT}")
         return row
 
     def _on_key(self, event: dict) -> None:
@@ -122,7 +139,10 @@ class Labeller(W.VBox):
         if stamp is not None and stamp == self._last_stamp:
             return
         self._last_stamp = stamp
-        self.press(KEYS[event["key"]])
+        if KEYS[event["key"]] == "undo":
+            self.undo()
+        else:
+            self.press(KEYS[event["key"]])
 
 
 def _key_events(widget: W.DOMWidget, handler: Callable[[dict], None]):

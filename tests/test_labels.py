@@ -198,6 +198,51 @@ def test_two_windows_on_one_file_keep_the_first_answer(tmp_path, queue):
     assert [r["line"] for r in rows] == [1, 2] and len(labels.LabelStore(path, queue).done) == 2
 
 
+def test_undo_takes_the_last_answer_back_and_asks_its_pair_again(tmp_path, queue):
+    """A misclick is taken back by an undo line (the file is only appended to): the pair is shown
+    again and may get the other answer, in this window, after a restart and in a class merge."""
+    from dpolab import labelwidget
+
+    path = tmp_path / "ana.jsonl"
+    desk = labelwidget.Labeller(labels.LabelStore(path, queue))
+    assert desk.undo_button.disabled and desk.undo() is None and "nothing to undo" in desk.status.value
+    clinic = ["A" if labels.shown(p)[0] == p["chosen"] else "B" for p in queue]   # the clinic's button
+    desk.press(clinic[0])
+    desk.press({"A": "B", "B": "A"}[clinic[1]])                    # a misclick on the second pair
+    desk._on_key({"type": "keydown", "key": "u", "timeStamp": 10.0})
+    assert desk.answered == 1 and desk.store.next_pair() is queue[1] and not desk.undo_button.disabled
+    assert f"took back the answer to {queue[1]['pair_id']}" in desk.status.value
+    desk.press(clinic[1])                                          # the answer meant
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [r.get("undo", False) for r in rows] == [False, False, True, False]
+    kept = labels.read_labels(path, queue)
+    assert [(r["pair_id"], r["line"]) for r in kept] == [(queue[0]["pair_id"], 1), (queue[1]["pair_id"], 4)]
+    assert labels.agreement_with(kept, queue) == 1.0
+    again = labels.LabelStore(path, queue)                         # a restarted kernel
+    assert again.next_pair() is queue[2] and len(again.done) == 2
+    assert classroom.merge(tmp_path, queue) == {"ana": kept}       # the class vote reads it too
+    assert [again.undo()["pair_id"] for _ in range(2)] == [p["pair_id"] for p in queue[1::-1]]
+    assert again.undo() is None and labels.read_labels(path, queue) == []
+    labels.append_line(path, labels.undo_row(queue[5]))            # by hand: a pair never answered
+    with pytest.raises(DataError, match=f"line 7, field 'undo': {queue[5]['pair_id']} has no answer to take back"):
+        labels.read_labels(path, queue)
+
+
+def test_an_undo_in_another_window_moves_this_one_to_the_pair_taken_back(tmp_path, queue):
+    """A key pressed in one window answers only the pair that window shows: when another window
+    took an answer back, the press answers nothing and the window shows that pair."""
+    from dpolab import labelwidget
+
+    path = tmp_path / "you.jsonl"
+    first, second = (labelwidget.Labeller(labels.LabelStore(path, queue)) for _ in range(2))
+    first.press("A")
+    second.store.catch_up()
+    second.redraw()                                                # second shows the next pair
+    first.undo()
+    assert second.press("B") is None and second.store.next_pair() is queue[0]
+    assert "another window" in second.status.value and labels.read_labels(path, queue) == []
+
+
 def test_a_last_line_in_another_encoding_is_named_not_dropped(tmp_path, queue):
     """Only a line cut short is dropped; a complete one in cp1252 (Notepad's "ANSI") stays, and
     reading names the encoding."""
