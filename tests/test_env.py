@@ -177,15 +177,20 @@ def test_a_machine_unlike_the_notes_is_named_with_its_reason(monkeypatch):
     torch.set_num_threads(runtime.SERIES_THREADS)   # whatever threads pytest was started with
     try:
         assert runtime.why_figures_differ() == \
-            "an AMD CPU with AVX-512, not an Intel CPU with AVX-512 and AMX" and not runtime.reproduces()
+            f"an AMD CPU with AVX-512, not {runtime.NOTES_MACHINE}" and not runtime.reproduces()
         monkeypatch.setattr(runtime, "cpu_vendor", lambda: "GenuineIntel")
         monkeypatch.setattr(runtime, "cpu_has_amx", lambda: False)
         assert runtime.why_figures_differ() == \
-            "an Intel CPU with AVX-512 but no AMX, not an Intel CPU with AVX-512 and AMX"
+            f"an Intel CPU with AVX-512 but no AMX, not {runtime.NOTES_MACHINE}"
         monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX2")
         monkeypatch.setattr(runtime, "cpu_has_amx", lambda: True)
-        assert runtime.why_figures_differ() == "an Intel CPU with AVX2, not an Intel CPU with AVX-512 and AMX"
+        assert runtime.why_figures_differ() == f"an Intel CPU with AVX2, not {runtime.NOTES_MACHINE}"
         monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX512")
+        monkeypatch.setattr(runtime, "cpu_model", lambda: "Intel(R) Xeon(R) Processor")
+        assert runtime.why_figures_differ() == (   # the same instructions, another model: other bits
+            f"an Intel(R) Xeon(R) Processor with AVX-512 and AMX, not {runtime.NOTES_MACHINE}")
+        assert not runtime.reproduces()
+        monkeypatch.setattr(runtime, "cpu_model", lambda: runtime.NOTES_CPU)
         assert runtime.why_figures_differ() == "" and runtime.reproduces()
         monkeypatch.setattr(torch, "__version__", "2.99.0+cpu")
         assert "torch 2.99.0" in runtime.why_figures_differ()
