@@ -17,8 +17,9 @@ __version__ = "0.1.0"
 
 # Some matrix products run in Intel's MKL, whose kernels, and so the last bits of a sum, differ from
 # one CPU model to the next; trained models then drift apart over a thousand steps. MKL's
-# reproducible mode for AVX-512 gives every Intel CPU with AVX-512 the same bits, so those at least
-# agree with each other. MKL reads it at torch's first matrix product, so it is set on import,
-# before any. The notes' figures were measured with it set, on an Intel CPU with AVX-512 and AMX
+# reproducible mode for AVX-512 is documented to give every Intel CPU with AVX-512 the same bits
+# in MKL. MKL reads it at torch's first matrix product, so it is set on import, before any. It is
+# not enough for the whole model: another Intel Xeon with AVX-512 and AMX trained other bits than
+# the notes' Xeon Platinum 8488C, where the figures were measured with it set
 # (`runtime.why_figures_differ`).
 _os.environ.setdefault("MKL_CBWR", "AVX512")
