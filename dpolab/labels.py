@@ -7,8 +7,8 @@ with the standard columns `prompt`, `chosen`, `rejected` plus `pair_id`, `catego
 `reviewer` (a skip has `skip: true` and no `chosen`/`rejected`; an answer taken back is a later
 `undo: true` line for its pair, which may then be answered again). Every answer is appended at
 once, one line per `os.write` on a file opened for appending, and flushed to disk, so a kernel
-restart, a closed tab or a crash loses nothing already answered. The file is never rewritten in place (an
-answer cut short by a crash is dropped by replacing the file in one rename).
+restart, a closed tab or a crash loses nothing already answered. The file is never rewritten in
+place (an answer cut short by a crash is dropped by replacing the file in one rename).
 
     queue = labels.queue()                         # the 40 pairs a learner labels
     store = labels.LabelStore(labels.label_path("you"), queue)
@@ -165,7 +165,8 @@ def read_labels(path, pairs: list[dict], reviewer: str | None = None) -> list[di
     known = {p["pair_id"]: p for p in pairs}
     out: dict[str, dict] = {}
     for number, row in json_objects(path, skip_blank=True) if path.exists() else []:
-        need = ("pair_id", "prompt") + (() if row.get("skip") or row.get("undo") else ("chosen", "rejected"))
+        bare = row.get("skip") or row.get("undo")   # no replies on a skip or an undo line
+        need = ("pair_id", "prompt") + (() if bare else ("chosen", "rejected"))
         for field in need:
             if not isinstance(row.get(field), str) or not row[field].strip():
                 raise DataError(path, number, field, "missing or not a non-empty string")
@@ -179,7 +180,8 @@ def read_labels(path, pairs: list[dict], reviewer: str | None = None) -> list[di
             raise DataError(path, number, "prompt", f"not the prompt of {row['pair_id']}")
         if row.get("undo"):
             if out.pop(row["pair_id"], None) is None:
-                raise DataError(path, number, "undo", f"{row['pair_id']} has no answer to take back here")
+                raise DataError(path, number, "undo",
+                                f"{row['pair_id']} has no answer to take back here")
             continue
         if not row.get("skip") and {row["chosen"], row["rejected"]} != {pair["chosen"], pair["rejected"]}:
             raise DataError(path, number, "chosen", f"not the two replies of {row['pair_id']}")
@@ -274,7 +276,8 @@ class LabelStore:
             return None
         last = max(self.done.values(), key=lambda r: r["line"])
         pair = next(p for p in self.queue_pairs if p["pair_id"] == last["pair_id"])
-        self._size += append_line(self.path, {**undo_row(pair, self.reviewer), "time": round(time.time(), 3)})
+        row = {**undo_row(pair, self.reviewer), "time": round(time.time(), 3)}
+        self._size += append_line(self.path, row)
         self._lines += 1
         del self.done[last["pair_id"]]
         return last

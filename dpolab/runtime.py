@@ -10,8 +10,8 @@ THREADS=8` trades the asserted figures for speed: a few may move).
 
 The figures were measured on an Intel Xeon Platinum 8488C, with AVX-512 and AMX (`NOTES_CPU`). On
 another CPU (AMD, Apple, another Intel model, even one with AVX-512 and AMX) or thread count the
-trained models differ in the last bits, and after a thousand steps in the figures too. So a notebook checks two kinds of statement
-differently: a *claim* (the policy is safer than the reference, intervals apart) is asserted
+trained models differ in the last bits, and after a thousand steps in the figures too. So a
+notebook checks two kinds of statement differently: a *claim* (the policy is safer than the reference, intervals apart) is asserted
 everywhere, while a *figure* the prose quotes (0.90 [0.88, 0.93]) goes through `noted`, asserted
 where this machine reproduces the notes' runs (`reproduces`) and printed beside the notes' value
 elsewhere.
@@ -147,7 +147,8 @@ def why_figures_differ() -> str:
     if not cpu_has_amx():
         return f"{here} but no AMX, not {NOTES_MACHINE}"
     if cpu_model() != NOTES_CPU:   # the same instructions, other bits (measured; see NOTES_CPU)
-        return f"an {cpu_model() or 'Intel CPU of unknown model'} with AVX-512 and AMX, not {NOTES_MACHINE}"
+        model = cpu_model() or "Intel CPU of unknown model"
+        return f"an {model} with AVX-512 and AMX, not {NOTES_MACHINE}"
     return ""
 
 
